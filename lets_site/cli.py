@@ -1,0 +1,157 @@
+"""The ``lets-site`` command: ``demo``, ``run``, ``db ...``, ``translate ...``,
+``create-admin`` and the commands features add."""
+
+from __future__ import annotations
+
+import os
+import sys
+from pathlib import Path
+
+import click
+from flask import Flask, current_app
+from flask.cli import FlaskGroup, with_appcontext
+
+DEMO_MARKER = "DEMO-DATABASE"
+
+
+def _create_app() -> Flask:
+    from lets_site import create_app
+
+    return create_app()
+
+
+@click.group(cls=FlaskGroup, create_app=_create_app, add_version_option=False,
+             load_dotenv=False, set_debug_flag=False)
+def main() -> None:
+    """Manage a lets-site instance (the folder in LETS_INSTANCE, default ./instance)."""
+
+
+@main.command("demo")
+@click.option("--host", default="127.0.0.1", show_default=True, help="Address to listen on.")
+@click.option("--port", default=5000, show_default=True, type=int, help="Port to listen on.")
+@click.option("--instance", "instance", type=click.Path(file_okay=False, path_type=Path),
+              default=None, help="Folder for the demo's database and files "
+              "(default: LETS_INSTANCE or ./instance).")
+@click.option("--no-serve", is_flag=True, help="Build the demo database and stop.")
+def demo(host: str, port: int, instance: Path | None, no_serve: bool) -> None:
+    """Build a fresh demo database (a LETS group in Ieper) and serve it."""
+    from lets_site import create_app
+    from lets_site.demo import build_demo
+
+    if instance is not None:
+        os.environ["LETS_INSTANCE"] = str(instance.resolve())
+    if os.environ.get("LETS_DATABASE_URL"):
+        raise click.ClickException(
+            "The demo always uses its own SQLite database; unset LETS_DATABASE_URL first."
+        )
+    app = create_app({"SECURE_COOKIES": False, "DATABASE_URL": None,
+                      "BASE_URL": f"http://{host}:{port}"})
+    folder = Path(app.instance_path)
+    db_file = folder / "lets.sqlite3"
+    marker = folder / DEMO_MARKER
+    if db_file.exists() and not marker.exists():
+        raise click.ClickException(
+            f"{db_file} exists and is not a demo database; the demo will not overwrite it. "
+            "Use --instance with another folder."
+        )
+    for suffix in ("", "-wal", "-shm"):
+        Path(str(db_file) + suffix).unlink(missing_ok=True)
+    marker.write_text("This folder holds a demo database; `lets-site demo` rebuilds it.\n")
+    with app.app_context():
+        logins = build_demo()
+    click.echo(f"Demo database built in {folder}")
+    click.echo("Demo logins (account code or e-mail address, then the password):")
+    for role, code, email, password in logins:
+        click.echo(f"  {role:<14} {code:<8} {email:<36} {password}")
+    if no_serve:
+        return
+    click.echo(f"Serving on http://{host}:{port}  (Ctrl+C to stop)")
+    app.run(host=host, port=port, debug=False, use_reloader=False, threaded=True)
+
+
+@main.command("create-admin")
+@click.option("--email", required=True, help="E-mail address of the first admin.")
+@click.option("--name", required=True, help="Name shown to others.")
+@click.option("--code", default=None, help="Account code (default: the next free one).")
+@with_appcontext
+def create_admin(email: str, name: str, code: str | None) -> None:
+    """Create an admin on a fresh site and print the link to choose a password."""
+    from lets_site.database import write_transaction
+    from lets_site.domain import DomainError
+    from lets_site.extensions import db
+    from lets_site.members import services
+    from lets_site.members.models import Member, Role, Status
+    from lets_site.site.services import get_settings
+
+    with write_transaction():
+        if services.normalise_email(email) and db.session.query(Member).filter(
+            Member.email == services.normalise_email(email)
+        ).first():
+            raise click.ClickException("A member with this e-mail address exists already.")
+        member = Member(display_name=name, full_name=name, email=services.normalise_email(email),
+                        status=Status.ACTIVE)
+        try:
+            member.account_code = services._check_new_code(
+                code or services.suggest_account_code(get_settings().code_prefix)
+            )
+        except DomainError as error:
+            raise click.ClickException(str(error.message)) from error
+        member.set_roles([Role.MEMBER, Role.ADMIN])
+        db.session.add(member)
+        db.session.flush()
+        from lets_site.audit import services as audit
+
+        audit.record_for_member(None, "member.create_admin", member, via="command line")
+        token = services.make_token(member, "invite")
+        db.session.commit()
+    from lets_site.mail import external_url
+
+    click.echo(f"Admin {member.account_code} created.")
+    click.echo("Open this link within "
+               f"{current_app.config['INVITATION_MAX_AGE_DAYS']} days to choose a password:")
+    click.echo(external_url("members.set_password", token=token))
+
+
+@main.group("translate")
+def translate() -> None:
+    """Update and compile the nl, fr and en message catalogs."""
+
+
+def _pybabel(*args: str) -> None:
+    from babel.messages.frontend import CommandLineInterface
+
+    CommandLineInterface().run(["pybabel", "-q", *args])
+
+
+_ROOT = Path(__file__).resolve().parent.parent
+_TRANSLATIONS = _ROOT / "lets_site" / "translations"
+
+
+@translate.command("update")
+def translate_update() -> None:
+    """Extract the messages and merge them into each language's .po file."""
+    pot = _TRANSLATIONS / "messages.pot"
+    _pybabel("extract", "-F", str(_ROOT / "babel.cfg"), "-k", "_l", "--no-location",
+             "--sort-output", "--project", "lets-site", "-o", str(pot), str(_ROOT))
+    for lang in ("nl", "fr", "en"):
+        po = _TRANSLATIONS / lang / "LC_MESSAGES" / "messages.po"
+        if po.exists():
+            _pybabel("update", "-i", str(pot), "-d", str(_TRANSLATIONS), "-l", lang,
+                     "--no-fuzzy-matching", "--ignore-obsolete")
+        else:
+            _pybabel("init", "-i", str(pot), "-d", str(_TRANSLATIONS), "-l", lang)
+    click.echo(f"Catalogs updated from {pot}")
+
+
+@translate.command("compile")
+def translate_compile() -> None:
+    """Compile the .po files into the .mo files the site reads."""
+    _pybabel("compile", "-d", str(_TRANSLATIONS), "--statistics")
+
+
+def init_app(app: Flask) -> None:
+    """Commands that need the app are added by the features themselves."""
+
+
+if __name__ == "__main__":  # pragma: no cover
+    sys.exit(main())

@@ -1,0 +1,32 @@
+"""Account codes (like ``IE-042``) are unique across members and member organisations.
+
+Each feature that hands out codes registers a check here, so that no feature has to import
+another's models to know whether a code is free.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable
+
+CODE_RE = re.compile(r"^[A-Z]{1,6}-[A-Z0-9]{1,8}$")
+
+_checks: list[Callable[[str], bool]] = []
+
+
+def register(is_taken: Callable[[str], bool]) -> None:
+    if is_taken not in _checks:
+        _checks.append(is_taken)
+
+
+def normalise(code: str) -> str:
+    return code.strip().upper()
+
+
+def is_valid(code: str) -> bool:
+    return bool(CODE_RE.match(normalise(code)))
+
+
+def is_taken(code: str) -> bool:
+    code = normalise(code)
+    return any(check(code) for check in _checks)

@@ -1,0 +1,127 @@
+"""Configuration chain: defaults, then ``instance/config.py``, then ``LETS_*`` environment
+variables, then the mapping a test passes to ``create_app``.
+
+Every setting can be given as an environment variable with the ``LETS_`` prefix, for example
+``LETS_DATABASE_URL`` or ``LETS_MAIL_SERVER``. Values are parsed as JSON when they can be
+(``LETS_MAIL_PORT=587`` is a number, ``LETS_SECURE_COOKIES=false`` a boolean).
+"""
+
+from __future__ import annotations
+
+import os
+import secrets
+from collections.abc import Mapping
+from datetime import timedelta
+from pathlib import Path
+from typing import Any
+
+from flask import Flask
+
+PROJECT_ROOT = Path(__file__).resolve().parent.parent
+
+
+class Defaults:
+    # Empty means: use ``instance/secret_key`` (generated on first run).
+    SECRET_KEY: str | None = None
+    # Empty means: SQLite file ``lets.sqlite3`` in the instance folder.
+    DATABASE_URL: str | None = None
+    SQLALCHEMY_ENGINE_OPTIONS: dict[str, Any] = {"pool_pre_ping": True}
+
+    # Cookies: Secure by default; the demo and tests run over plain http on 127.0.0.1.
+    SECURE_COOKIES = True
+    SESSION_COOKIE_HTTPONLY = True
+    SESSION_COOKIE_SAMESITE = "Lax"
+    REMEMBER_COOKIE_HTTPONLY = True
+    REMEMBER_COOKIE_SAMESITE = "Lax"
+    REMEMBER_COOKIE_DURATION = timedelta(days=30)
+    PERMANENT_SESSION_LIFETIME = timedelta(days=14)
+
+    # Large enough to refuse an oversized photo with a clear message, not a broken connection.
+    MAX_CONTENT_LENGTH = 16 * 1024 * 1024
+    MAX_FORM_MEMORY_SIZE = 1024 * 1024
+
+    WTF_CSRF_TIME_LIMIT = 8 * 3600
+
+    BABEL_DEFAULT_LOCALE = "nl"
+    BABEL_DEFAULT_TIMEZONE = "UTC"
+    LANGUAGES = ("nl", "fr", "en")
+
+    # Mail: with no MAIL_SERVER, messages are written to instance/outbox/ and to the log.
+    MAIL_SERVER: str | None = None
+    MAIL_PORT = 25
+    MAIL_USE_TLS = False
+    MAIL_USE_SSL = False
+    MAIL_USERNAME: str | None = None
+    MAIL_PASSWORD: str | None = None
+    MAIL_DEFAULT_SENDER = "lets-site@localhost"
+    MAIL_TIMEOUT = 10
+
+    # Public base URL used in e-mails sent from the command line (no request to learn it from).
+    BASE_URL = "http://127.0.0.1:5000"
+
+    # Throttling of failed logins and password-reset requests.
+    LOGIN_MAX_FAILURES_PER_ACCOUNT = 5
+    LOGIN_MAX_FAILURES_PER_ADDRESS = 20
+    LOGIN_THROTTLE_WINDOW_MINUTES = 15
+    RESET_MAX_PER_ADDRESS = 5
+    RESET_WINDOW_MINUTES = 60
+
+    INVITATION_MAX_AGE_DAYS = 7
+    RESET_MAX_AGE_MINUTES = 60
+
+    # Number of reverse proxies in front of the app that set X-Forwarded-For/-Proto.
+    PROXY_COUNT = 0
+
+    COMPRESS_ALGORITHM = ["br", "gzip"]
+    COMPRESS_MIMETYPES = [
+        "text/html",
+        "text/css",
+        "text/plain",
+        "text/csv",
+        "text/calendar",
+        "text/javascript",
+        "application/javascript",
+        "application/json",
+        "application/feed+json",
+        "application/atom+xml",
+        "image/svg+xml",
+    ]
+    COMPRESS_MIN_SIZE = 256
+
+
+def _instance_path() -> str:
+    return str(Path(os.environ.get("LETS_INSTANCE", PROJECT_ROOT / "instance")).resolve())
+
+
+def _ensure_secret_key(app: Flask) -> None:
+    if app.config.get("SECRET_KEY"):
+        return
+    key_file = Path(app.instance_path) / "secret_key"
+    if not key_file.exists():
+        key_file.write_text(secrets.token_hex(32))
+        key_file.chmod(0o600)
+    app.config["SECRET_KEY"] = key_file.read_text().strip()
+
+
+def load_config(app: Flask, test_config: Mapping[str, Any] | None) -> None:
+    app.config.from_object(Defaults)
+    app.config.from_pyfile("config.py", silent=True)
+    app.config.from_prefixed_env(prefix="LETS")
+    if test_config is not None:
+        app.config.from_mapping(test_config)
+
+    Path(app.instance_path).mkdir(parents=True, exist_ok=True)
+    _ensure_secret_key(app)
+
+    url = app.config.get("DATABASE_URL") or (
+        "sqlite:///" + str(Path(app.instance_path) / "lets.sqlite3")
+    )
+    if url.startswith("postgres://"):  # the form some hosts hand out
+        url = "postgresql://" + url.removeprefix("postgres://")
+    if url.startswith("postgresql://"):
+        url = "postgresql+psycopg://" + url.removeprefix("postgresql://")
+    app.config["SQLALCHEMY_DATABASE_URI"] = url
+
+    secure = bool(app.config["SECURE_COOKIES"])
+    app.config["SESSION_COOKIE_SECURE"] = secure
+    app.config["REMEMBER_COOKIE_SECURE"] = secure

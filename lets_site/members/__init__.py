@@ -1,0 +1,1 @@
+"""Members, roles, login, joining, invitations, the directory and profiles."""

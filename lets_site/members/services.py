@@ -1,0 +1,679 @@
+"""Business rules for members: joining, approval, login, tokens, profiles, directory."""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import math
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import date, timedelta
+from typing import Any
+
+from flask import current_app, render_template
+from flask_babel import force_locale
+from flask_babel import lazy_gettext as _l
+from itsdangerous import BadSignature, SignatureExpired, URLSafeTimedSerializer
+from sqlalchemy import func, or_, select
+from werkzeug.security import check_password_hash, generate_password_hash
+
+from lets_site import codes
+from lets_site.audit import services as audit
+from lets_site.database import utcnow
+from lets_site.domain import DomainError, NotFound, PermissionDenied
+from lets_site.extensions import db
+from lets_site.mail import Mail, external_url, send_after_commit
+from lets_site.members.models import (
+    LoginAttempt,
+    Member,
+    MemberRole,
+    Role,
+    Status,
+    Visibility,
+    new_session_token,
+)
+
+PAGE_SIZE = 20
+PASSWORD_MIN = 10
+PASSWORD_MAX = 200
+_DUMMY_HASH = generate_password_hash("not a real password, only for equal timing")
+
+
+class LoginThrottled(DomainError):
+    def __init__(self, minutes: int) -> None:
+        super().__init__(
+            _l(
+                "Too many failed attempts. Wait %(minutes)d minutes and try again.",
+                minutes=minutes,
+            )
+        )
+        self.minutes = minutes
+
+
+class BadToken(DomainError):
+    pass
+
+
+@dataclass
+class ProfileData:
+    display_name: str
+    full_name: str
+    email: str | None
+    phone: str = ""
+    address: str = ""
+    postcode: str = ""
+    languages: str = ""
+    bio: str = ""
+    email_visibility: str = Visibility.MEMBERS
+    phone_visibility: str = Visibility.MEMBERS
+    address_visibility: str = Visibility.MEMBERS
+    profile_public: bool = False
+
+
+@dataclass
+class Page:
+    items: list[Any]
+    total: int
+    page: int
+    per_page: int = PAGE_SIZE
+
+    @property
+    def pages(self) -> int:
+        return max(1, math.ceil(self.total / self.per_page))
+
+    @property
+    def has_next(self) -> bool:
+        return self.page < self.pages
+
+    @property
+    def has_prev(self) -> bool:
+        return self.page > 1
+
+
+# --- Export sections contributed by other features ---------------------------------------
+
+_export_sections: dict[str, Callable[[Member], Any]] = {}
+
+
+def register_export_section(name: str, build: Callable[[Member], Any]) -> None:
+    """Features add their part of a member's data download here."""
+    _export_sections[name] = build
+
+
+# --- Account codes -----------------------------------------------------------------------
+
+
+def _member_code_taken(code: str) -> bool:
+    return db.session.scalar(select(Member.id).where(Member.account_code == code)) is not None
+
+
+codes.register(_member_code_taken)
+
+
+def suggest_account_code(prefix: str) -> str:
+    """The next free code with this prefix, e.g. IE-043 after IE-042."""
+    prefix = codes.normalise(prefix) or "LE"
+    existing = db.session.scalars(
+        select(Member.account_code).where(Member.account_code.like(f"{prefix}-%"))
+    ).all()
+    numbers = [int(c.split("-", 1)[1]) for c in existing if c and c.split("-", 1)[1].isdigit()]
+    n = max(numbers, default=0) + 1
+    while codes.is_taken(f"{prefix}-{n:03d}"):
+        n += 1
+    return f"{prefix}-{n:03d}"
+
+
+def _check_new_code(code: str) -> str:
+    code = codes.normalise(code)
+    if not codes.is_valid(code):
+        raise DomainError(
+            _l("An account code looks like IE-042: letters, a dash, letters or digits."),
+            field="account_code",
+        )
+    if codes.is_taken(code):
+        raise DomainError(
+            _l("Account code %(code)s is already in use.", code=code), field="account_code"
+        )
+    return code
+
+
+# --- Look-ups ------------------------------------------------------------------------------
+
+
+def get_by_code(code: str) -> Member:
+    member = db.session.scalar(select(Member).where(Member.account_code == codes.normalise(code)))
+    if member is None:
+        raise NotFound(_l("No member with that account code."))
+    return member
+
+
+def get_by_id(member_id: int) -> Member:
+    member = db.session.get(Member, member_id)
+    if member is None:
+        raise NotFound(_l("No such member."))
+    return member
+
+
+def load_for_session(token: str) -> Member | None:
+    member = db.session.scalar(select(Member).where(Member.session_token == token))
+    if member is None or not member.is_active:
+        return None
+    return member
+
+
+def normalise_email(email: str | None) -> str | None:
+    if email is None:
+        return None
+    email = email.strip()
+    return email.lower() if email else None
+
+
+def _email_taken(email: str | None, except_id: int | None = None) -> bool:
+    if not email:
+        return False
+    query = select(Member.id).where(func.lower(Member.email) == email.lower())
+    if except_id is not None:
+        query = query.where(Member.id != except_id)
+    return db.session.scalar(query) is not None
+
+
+def _check_password(password: str) -> None:
+    if len(password) < PASSWORD_MIN:
+        raise DomainError(
+            _l("Choose a password of at least %(n)d characters.", n=PASSWORD_MIN),
+            field="password",
+        )
+    if len(password) > PASSWORD_MAX:
+        raise DomainError(_l("That password is too long."), field="password")
+
+
+def _set_password(member: Member, password: str) -> None:
+    _check_password(password)
+    member.password_hash = generate_password_hash(password)
+    # New password: every other session, remember cookie and pending link stops working.
+    member.session_token = new_session_token()
+
+
+def _apply_profile(member: Member, data: ProfileData) -> dict[str, Any]:
+    email = normalise_email(data.email)
+    if _email_taken(email, except_id=member.id):
+        raise DomainError(
+            _l("Another account already uses this e-mail address."), field="email"
+        )
+    changed: dict[str, Any] = {}
+    values = dict(data.__dict__, email=email)
+    for name, value in values.items():
+        if isinstance(value, str):
+            value = value.strip()
+        if getattr(member, name) != value:
+            changed[name] = value
+            setattr(member, name, value)
+    return changed
+
+
+# --- Joining and approval ----------------------------------------------------------------
+
+
+def register_candidate(data: ProfileData, password: str) -> Member:
+    """The public join form: a candidate who can log in once an admin approves them."""
+    email = normalise_email(data.email)
+    if not email:
+        raise DomainError(_l("We need an e-mail address to contact you."), field="email")
+    if _email_taken(email):
+        raise DomainError(
+            _l("An account with this e-mail address already exists. Log in or reset your "
+               "password instead."),
+            field="email",
+        )
+    member = Member(status=Status.CANDIDATE, display_name="", full_name="")
+    _apply_profile(member, data)
+    _set_password(member, password)
+    member.set_roles([Role.MEMBER])
+    db.session.add(member)
+    db.session.flush()
+    _notify_admins_of_candidate(member)
+    return member
+
+
+def _admins() -> list[Member]:
+    return list(
+        db.session.scalars(
+            select(Member)
+            .join(MemberRole)
+            .where(MemberRole.role == Role.ADMIN, Member.status == Status.ACTIVE)
+        )
+    )
+
+
+def _notify_admins_of_candidate(candidate: Member) -> None:
+    for admin in _admins():
+        if not admin.email:
+            continue
+        with force_locale(admin.locale or current_app.config["BABEL_DEFAULT_LOCALE"]):
+            send_after_commit(
+                Mail(
+                    to=admin.email,
+                    subject=str(_l("New candidate: %(name)s", name=candidate.display_name)),
+                    body=render_template(
+                        "members/mail/new_candidate.txt",
+                        candidate=candidate,
+                        url=external_url("members.admin_members", status="candidate"),
+                    ),
+                )
+            )
+
+
+def approve_candidate(actor: Member, member: Member, account_code: str) -> Member:
+    if not actor.is_admin:
+        raise PermissionDenied(_l("Only admins approve members."))
+    if member.status != Status.CANDIDATE:
+        raise DomainError(_l("This member is not a candidate."))
+    member.account_code = _check_new_code(account_code)
+    member.status = Status.ACTIVE
+    member.joined_on = date.today()
+    db.session.flush()
+    audit.record_for_member(actor, "member.approve", member, account_code=member.account_code)
+    if member.email:
+        with force_locale(member.locale or current_app.config["BABEL_DEFAULT_LOCALE"]):
+            send_after_commit(
+                Mail(
+                    to=member.email,
+                    subject=str(_l("Welcome: your account is ready")),
+                    body=render_template(
+                        "members/mail/approved.txt",
+                        member=member,
+                        url=external_url("members.login"),
+                    ),
+                )
+            )
+    return member
+
+
+def create_member(
+    actor: Member, data: ProfileData, account_code: str, *, managed_by_admin: bool = False
+) -> Member:
+    """An admin adds a member directly (active). With an e-mail address, an invitation to
+    set a password is sent; without one, the admin manages the account."""
+    if not actor.is_admin:
+        raise PermissionDenied(_l("Only admins add members."))
+    member = Member(
+        status=Status.ACTIVE, display_name="", full_name="", joined_on=date.today()
+    )
+    _apply_profile(member, data)
+    member.account_code = _check_new_code(account_code)
+    member.managed_by_admin = managed_by_admin or not member.email
+    member.set_roles([Role.MEMBER])
+    db.session.add(member)
+    db.session.flush()
+    audit.record_for_member(
+        actor, "member.create", member, managed_by_admin=member.managed_by_admin
+    )
+    if member.email:
+        _send_invitation(member)
+    return member
+
+
+def invite(actor: Member, member: Member) -> None:
+    if not actor.is_admin:
+        raise PermissionDenied(_l("Only admins send invitations."))
+    if not member.email:
+        raise DomainError(_l("This member has no e-mail address."))
+    _send_invitation(member)
+    audit.record_for_member(actor, "member.invite", member)
+
+
+# --- Signed single-use links ---------------------------------------------------------------
+
+
+def _serializer(purpose: str) -> URLSafeTimedSerializer:
+    return URLSafeTimedSerializer(current_app.config["SECRET_KEY"], salt=f"lets-{purpose}")
+
+
+def _fingerprint(member: Member) -> str:
+    return hashlib.sha256(member.session_token.encode()).hexdigest()[:16]
+
+
+def make_token(member: Member, purpose: str) -> str:
+    return _serializer(purpose).dumps({"m": member.id, "f": _fingerprint(member)})
+
+
+def _max_age(purpose: str) -> int:
+    config = current_app.config
+    if purpose == "invite":
+        return int(config["INVITATION_MAX_AGE_DAYS"]) * 86400
+    return int(config["RESET_MAX_AGE_MINUTES"]) * 60
+
+
+def member_for_token(token: str, purpose: str) -> Member:
+    """The member a link was made for; refuses expired, forged and already used links."""
+    try:
+        payload = _serializer(purpose).loads(token, max_age=_max_age(purpose))
+    except SignatureExpired as exc:
+        raise BadToken(_l("This link has expired. Ask for a new one.")) from exc
+    except BadSignature as exc:
+        raise BadToken(_l("This link is not valid. Check that you copied all of it.")) from exc
+    if not isinstance(payload, dict):
+        raise BadToken(_l("This link is not valid. Check that you copied all of it."))
+    member = db.session.get(Member, payload.get("m"))
+    if member is None or not hmac.compare_digest(
+        str(payload.get("f", "")), _fingerprint(member)
+    ):
+        raise BadToken(_l("This link has already been used. Ask for a new one if you need it."))
+    if member.status not in (Status.ACTIVE, Status.LEAVING):
+        raise BadToken(_l("This account is not active. Contact the group's admins."))
+    return member
+
+
+def _send_invitation(member: Member) -> None:
+    assert member.email
+    with force_locale(member.locale or current_app.config["BABEL_DEFAULT_LOCALE"]):
+        send_after_commit(
+            Mail(
+                to=member.email,
+                subject=str(_l("Your invitation: choose a password")),
+                body=render_template(
+                    "members/mail/invitation.txt",
+                    member=member,
+                    url=external_url("members.set_password", token=make_token(member, "invite")),
+                    days=current_app.config["INVITATION_MAX_AGE_DAYS"],
+                ),
+            )
+        )
+
+
+def set_password_with_token(token: str, purpose: str, password: str) -> Member:
+    member = member_for_token(token, purpose)
+    _set_password(member, password)
+    member.managed_by_admin = False
+    db.session.flush()
+    return member
+
+
+def request_password_reset(email: str, address: str) -> None:
+    """Sends a reset link if the address belongs to an active account. Says nothing either
+    way, so the form does not reveal who is a member."""
+    config = current_app.config
+    key = normalise_email(email) or ""
+    since = utcnow() - timedelta(minutes=int(config["RESET_WINDOW_MINUTES"]))
+    recent_from_address = db.session.scalar(
+        select(func.count(LoginAttempt.id)).where(
+            LoginAttempt.kind == "reset", LoginAttempt.address == address, LoginAttempt.at >= since
+        )
+    )
+    recent_for_account = db.session.scalar(
+        select(func.count(LoginAttempt.id)).where(
+            LoginAttempt.kind == "reset", LoginAttempt.account_key == key, LoginAttempt.at >= since
+        )
+    )
+    if (recent_from_address or 0) >= int(config["RESET_MAX_PER_ADDRESS"]) or (
+        recent_for_account or 0
+    ) >= 3:
+        raise LoginThrottled(int(config["RESET_WINDOW_MINUTES"]))
+    db.session.add(LoginAttempt(kind="reset", account_key=key, address=address, success=False))
+    db.session.flush()
+    member = db.session.scalar(select(Member).where(func.lower(Member.email) == key))
+    if member is None or member.status not in (Status.ACTIVE, Status.LEAVING):
+        return
+    with force_locale(member.locale or config["BABEL_DEFAULT_LOCALE"]):
+        send_after_commit(
+            Mail(
+                to=member.email or key,
+                subject=str(_l("Reset your password")),
+                body=render_template(
+                    "members/mail/reset.txt",
+                    member=member,
+                    url=external_url("members.reset_password", token=make_token(member, "reset")),
+                    minutes=config["RESET_MAX_AGE_MINUTES"],
+                ),
+            )
+        )
+
+
+# --- Login -----------------------------------------------------------------------------------
+
+
+def _failures_since(column: Any, value: str, since: Any) -> tuple[int, Any]:
+    row = db.session.execute(
+        select(func.count(LoginAttempt.id), func.min(LoginAttempt.at)).where(
+            LoginAttempt.kind == "login",
+            LoginAttempt.success.is_(False),
+            column == value,
+            LoginAttempt.at >= since,
+        )
+    ).one()
+    return int(row[0] or 0), row[1]
+
+
+def authenticate(identifier: str, password: str, address: str) -> Member:
+    """The member for an e-mail address or account code and password.
+
+    Failed attempts are counted per account and per address; past the limit, no password
+    is checked until the window has passed."""
+    config = current_app.config
+    window = timedelta(minutes=int(config["LOGIN_THROTTLE_WINDOW_MINUTES"]))
+    now = utcnow()
+    key = identifier.strip().lower()[:254]
+
+    for column, value, limit in (
+        (LoginAttempt.account_key, key, int(config["LOGIN_MAX_FAILURES_PER_ACCOUNT"])),
+        (LoginAttempt.address, address, int(config["LOGIN_MAX_FAILURES_PER_ADDRESS"])),
+    ):
+        count, oldest = _failures_since(column, value, now - window)
+        if count >= limit:
+            wait = (oldest + window - now) if oldest is not None else window
+            raise LoginThrottled(max(1, math.ceil(wait.total_seconds() / 60)))
+
+    member = db.session.scalar(
+        select(Member).where(
+            or_(func.lower(Member.email) == key, func.lower(Member.account_code) == key)
+        )
+    )
+    ok = check_password_hash(
+        member.password_hash if member and member.password_hash else _DUMMY_HASH, password
+    )
+    if member is None or not ok or member.password_hash is None:
+        db.session.add(LoginAttempt(kind="login", account_key=key, address=address))
+        db.session.flush()
+        raise DomainError(_l("That e-mail address or account code and password do not match."))
+    if member.status == Status.CANDIDATE:
+        raise DomainError(
+            _l("Your application is waiting for approval by the group's admins.")
+        )
+    if member.status == Status.INACTIVE:
+        raise DomainError(_l("This account is closed. Contact the group's admins."))
+    # A success clears the account's failure count.
+    db.session.execute(
+        LoginAttempt.__table__.delete().where(
+            LoginAttempt.kind == "login",
+            LoginAttempt.account_key.in_({key, (member.email or "").lower(),
+                                          (member.account_code or "").lower()}),
+        )
+    )
+    db.session.flush()
+    return member
+
+
+def rotate_session(member: Member) -> None:
+    """Logs the member out everywhere (used at logout-everywhere and password changes)."""
+    member.session_token = new_session_token()
+    db.session.flush()
+
+
+def change_password(member: Member, current: str, new: str) -> None:
+    if not member.password_hash or not check_password_hash(member.password_hash, current):
+        raise DomainError(_l("Your current password is not right."), field="current_password")
+    _set_password(member, new)
+    db.session.flush()
+
+
+# --- Profiles, status and roles -----------------------------------------------------------
+
+
+def update_profile(actor: Member, member: Member, data: ProfileData) -> Member:
+    if not member.can_edit(actor):
+        raise PermissionDenied(_l("You can only edit your own profile."))
+    if not data.email and member.email and actor.id == member.id:
+        raise DomainError(_l("Keep an e-mail address: you log in and get mail with it."),
+                          field="email")
+    changed = _apply_profile(member, data)
+    db.session.flush()
+    if actor.id != member.id and changed:
+        audit.record_for_member(actor, "member.edit", member, fields=sorted(changed))
+    return member
+
+
+def set_locale(member: Member, locale: str) -> None:
+    member.locale = locale
+    db.session.flush()
+
+
+def set_status(actor: Member, member: Member, status: str) -> Member:
+    if not actor.is_admin:
+        raise PermissionDenied(_l("Only admins change a member's status."))
+    if status not in set(Status):
+        raise DomainError(_l("Unknown status."), field="status")
+    if member.id == actor.id and status not in (Status.ACTIVE, Status.LEAVING):
+        raise DomainError(_l("You cannot close your own admin account."), field="status")
+    if status != Status.CANDIDATE and not member.account_code:
+        raise DomainError(_l("Approve the candidate with an account code first."), field="status")
+    old = member.status
+    if old == status:
+        return member
+    member.status = status
+    if status == Status.INACTIVE:
+        member.session_token = new_session_token()
+    db.session.flush()
+    audit.record_for_member(actor, "member.status", member, old=old, new=status)
+    return member
+
+
+def set_roles(actor: Member, member: Member, roles: set[str]) -> Member:
+    if not actor.is_admin:
+        raise PermissionDenied(_l("Only admins change roles."))
+    unknown = roles - set(Role)
+    if unknown:
+        raise DomainError(_l("Unknown role."), field="roles")
+    roles = roles | {Role.MEMBER}
+    old = member.roles
+    if Role.ADMIN in old and Role.ADMIN not in roles and len(_admins()) <= 1:
+        raise DomainError(_l("The group needs at least one admin."), field="roles")
+    if old == roles:
+        return member
+    member.set_roles(roles)
+    db.session.flush()
+    audit.record_for_member(actor, "member.roles", member, old=sorted(old), new=sorted(roles))
+    return member
+
+
+def request_closure(member: Member) -> Member:
+    """The member asks to close their account; admins settle it (ledger balance, listings)."""
+    if member.status not in (Status.ACTIVE, Status.LEAVING):
+        raise DomainError(_l("This account is not active."))
+    member.status = Status.LEAVING
+    member.close_requested_at = utcnow()
+    db.session.flush()
+    audit.record_for_member(member, "member.close_request", member)
+    for admin in _admins():
+        if admin.email and admin.id != member.id:
+            with force_locale(admin.locale or current_app.config["BABEL_DEFAULT_LOCALE"]):
+                send_after_commit(
+                    Mail(
+                        to=admin.email,
+                        subject=str(_l("%(name)s asks to close their account",
+                                       name=member.display_name)),
+                        body=render_template(
+                            "members/mail/close_request.txt",
+                            member=member,
+                            url=external_url("members.profile", code=member.account_code),
+                        ),
+                    )
+                )
+    return member
+
+
+# --- Directory --------------------------------------------------------------------------------
+
+
+@dataclass
+class DirectoryQuery:
+    q: str = ""
+    status: str = ""
+    page: int = 1
+    extra: dict[str, str] = field(default_factory=dict)
+
+
+def search_directory(viewer: Member | None, query: DirectoryQuery) -> Page:
+    """Members only. Admins can filter by status (candidates to approve, for example)."""
+    if viewer is None or not viewer.is_authenticated:
+        raise PermissionDenied(_l("Log in to see the member directory."))
+    stmt = select(Member)
+    if viewer.is_admin and query.status in set(Status):
+        stmt = stmt.where(Member.status == query.status)
+    elif viewer.is_admin and query.status == "all":
+        pass
+    else:
+        stmt = stmt.where(Member.status.in_((Status.ACTIVE, Status.LEAVING)))
+    text = query.q.strip()[:80]
+    if text:
+        needle = text.lower()
+        stmt = stmt.where(
+            or_(
+                func.lower(Member.display_name).contains(needle, autoescape=True),
+                func.lower(Member.full_name).contains(needle, autoescape=True),
+                func.lower(Member.account_code).contains(needle, autoescape=True),
+                func.lower(Member.postcode).startswith(needle, autoescape=True),
+            )
+        )
+    total = db.session.scalar(select(func.count()).select_from(stmt.subquery())) or 0
+    page = max(1, query.page)
+    items = db.session.scalars(
+        stmt.order_by(func.lower(Member.display_name), Member.id)
+        .limit(PAGE_SIZE)
+        .offset((page - 1) * PAGE_SIZE)
+    ).all()
+    return Page(items=list(items), total=total, page=page)
+
+
+def count_candidates() -> int:
+    return db.session.scalar(
+        select(func.count(Member.id)).where(Member.status == Status.CANDIDATE)
+    ) or 0
+
+
+# --- Data download ----------------------------------------------------------------------------
+
+
+def export_data(actor: Member, member: Member) -> dict[str, Any]:
+    if not member.can_edit(actor):
+        raise PermissionDenied(_l("You can only download your own data."))
+    data: dict[str, Any] = {
+        "format": "lets-site member export 1",
+        "exported_at": utcnow().isoformat(),
+        "member": {
+            "account_code": member.account_code,
+            "display_name": member.display_name,
+            "full_name": member.full_name,
+            "email": member.email,
+            "phone": member.phone,
+            "address": member.address,
+            "postcode": member.postcode,
+            "languages": member.languages,
+            "bio": member.bio,
+            "status": member.status,
+            "roles": sorted(member.roles),
+            "joined_on": member.joined_on.isoformat() if member.joined_on else None,
+            "created_at": member.created_at.isoformat(),
+            "privacy": {
+                "email": member.email_visibility,
+                "phone": member.phone_visibility,
+                "address": member.address_visibility,
+                "profile_public": member.profile_public,
+            },
+            "interface_language": member.locale,
+        },
+    }
+    for name, build in sorted(_export_sections.items()):
+        data[name] = build(member)
+    if actor.id != member.id:
+        audit.record_for_member(actor, "member.export", member)
+    return data

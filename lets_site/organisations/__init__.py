@@ -1,0 +1,1 @@
+"""Member organisations (lidorganisaties) and the intermediaries who act for them."""

@@ -1,0 +1,117 @@
+from __future__ import annotations
+
+from flask import Blueprint, Response, abort, flash, render_template, url_for
+from flask_babel import gettext as _
+from flask_login import current_user, login_required
+
+from lets_site.domain import DomainError
+from lets_site.extensions import db
+from lets_site.organisations import services
+from lets_site.organisations.forms import (
+    IntermediaryForm,
+    NewOrganisationForm,
+    OrganisationForm,
+    RemoveIntermediaryForm,
+)
+from lets_site.organisations.models import Organisation
+from lets_site.web.forms import see_other, show_error
+from lets_site.web.security import admin_required
+
+bp = Blueprint("organisations", __name__)
+
+
+def _org_or_404(slug: str) -> Organisation:
+    try:
+        return services.get_by_slug(slug)
+    except DomainError:
+        abort(404)
+
+
+@bp.route("/organisations/")
+def index() -> str:
+    return render_template("organisations/index.html",
+                           organisations=services.list_organisations())
+
+
+@bp.route("/organisations/<slug>")
+def detail(slug: str) -> str:
+    org = _org_or_404(slug)
+    return render_template("organisations/detail.html", org=org)
+
+
+@bp.route("/organisations/<slug>/edit", methods=["GET", "POST"])
+@login_required
+def edit(slug: str) -> Response | str:
+    org = _org_or_404(slug)
+    if not org.can_act_for(current_user):
+        abort(403)
+    form = OrganisationForm(obj=org)
+    if form.validate_on_submit():
+        try:
+            services.update_organisation(current_user, org, form.organisation_data())
+        except DomainError as error:
+            db.session.rollback()
+            show_error(form, error)
+        else:
+            db.session.commit()
+            flash(_("The organisation is saved."), "success")
+            return see_other(url_for("organisations.detail", slug=org.slug))
+    return render_template("organisations/form.html", form=form, org=org)
+
+
+@bp.route("/admin/organisations/new", methods=["GET", "POST"])
+@admin_required
+def admin_new() -> Response | str:
+    form = NewOrganisationForm()
+    if form.validate_on_submit():
+        try:
+            org = services.create_organisation(
+                current_user, form.organisation_data(), form.account_code.data or ""
+            )
+        except DomainError as error:
+            db.session.rollback()
+            show_error(form, error)
+        else:
+            db.session.commit()
+            flash(_("The organisation is added."), "success")
+            return see_other(url_for("organisations.admin_detail", slug=org.slug))
+    return render_template("organisations/form.html", form=form, org=None)
+
+
+@bp.route("/admin/organisations/<slug>", methods=["GET", "POST"])
+@admin_required
+def admin_detail(slug: str) -> Response | str:
+    """Intermediaries: the list, a form to add one (POST here) and a button per row."""
+    org = _org_or_404(slug)
+    form = IntermediaryForm()
+    if form.validate_on_submit():
+        try:
+            services.add_intermediary(current_user, org, form.account_code.data or "")
+        except DomainError as error:
+            db.session.rollback()
+            show_error(form, error)
+        else:
+            db.session.commit()
+            flash(_("The intermediary is added."), "success")
+            return see_other(url_for("organisations.admin_detail", slug=org.slug))
+    return render_template("organisations/admin_detail.html", org=org, form=form,
+                           remove_form=RemoveIntermediaryForm())
+
+
+@bp.route("/admin/organisations/<slug>/remove", methods=["POST"])
+@admin_required
+def admin_remove(slug: str) -> Response:
+    org = _org_or_404(slug)
+    form = RemoveIntermediaryForm()
+    if form.validate_on_submit() and (form.member_id.data or "").isdigit():
+        try:
+            services.remove_intermediary(current_user, org, int(form.member_id.data or 0))
+        except DomainError as error:
+            db.session.rollback()
+            flash(str(error.message), "error")
+        else:
+            db.session.commit()
+            flash(_("The intermediary is removed."), "success")
+    else:
+        flash(_("Nothing was removed: the form was incomplete."), "error")
+    return see_other(url_for("organisations.admin_detail", slug=org.slug))

@@ -1,0 +1,1 @@
+"""Site settings, the home page, the language switch and the admin start page."""

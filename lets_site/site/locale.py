@@ -1,0 +1,27 @@
+"""Which language and time zone a page is shown in."""
+
+from __future__ import annotations
+
+from flask import current_app, request
+from flask_login import current_user
+
+from lets_site.site.services import LANGUAGES, get_settings
+
+LANG_COOKIE = "lang"
+
+
+def select_locale() -> str:
+    chosen = request.cookies.get(LANG_COOKIE)
+    if chosen in LANGUAGES:
+        return chosen
+    if current_user and current_user.is_authenticated and current_user.locale in LANGUAGES:
+        return str(current_user.locale)
+    best = request.accept_languages.best_match(LANGUAGES)
+    if best:
+        return best
+    default = get_settings().default_language
+    return default if default in LANGUAGES else current_app.config["BABEL_DEFAULT_LOCALE"]
+
+
+def select_timezone() -> str:
+    return get_settings().timezone or "Europe/Brussels"

@@ -1,0 +1,66 @@
+from __future__ import annotations
+
+from flask import Blueprint, Response, flash, render_template, request, url_for
+from flask_babel import gettext as _
+from flask_babel import refresh
+from flask_login import current_user
+
+from lets_site.domain import DomainError
+from lets_site.extensions import db
+from lets_site.members import services as members
+from lets_site.site import services
+from lets_site.site.forms import LANGUAGE_NAMES, LanguageForm, SettingsForm
+from lets_site.site.locale import LANG_COOKIE
+from lets_site.web.forms import safe_next, see_other, show_error
+from lets_site.web.security import admin_required
+
+bp = Blueprint("site", __name__)
+
+
+@bp.route("/")
+def home() -> str:
+    return render_template("site/home.html")
+
+
+@bp.route("/language", methods=["GET", "POST"])
+def language() -> Response | str:
+    """Choosing a language: a POST from the switcher in every page's footer; the GET page
+    lists the same buttons for browsers that land here."""
+    form = LanguageForm()
+    if form.validate_on_submit() and form.lang.data in LANGUAGE_NAMES:
+        lang = form.lang.data
+        if current_user.is_authenticated:
+            members.set_locale(current_user, lang)
+            db.session.commit()
+        response = see_other(safe_next(form.next.data, url_for("site.home")))
+        response.set_cookie(
+            LANG_COOKIE, lang, max_age=365 * 86400, samesite="Lax", httponly=True,
+            secure=request.is_secure,
+        )
+        refresh()
+        return response
+    return render_template("site/language.html", languages=LANGUAGE_NAMES)
+
+
+@bp.route("/admin/")
+@admin_required
+def admin_index() -> str:
+    return render_template("site/admin_index.html", candidates=members.count_candidates())
+
+
+@bp.route("/admin/settings", methods=["GET", "POST"])
+@admin_required
+def admin_settings() -> Response | str:
+    settings = services.get_settings()
+    form = SettingsForm(obj=settings)
+    if form.validate_on_submit():
+        try:
+            services.update_settings(current_user, form.settings_data())
+        except DomainError as error:
+            db.session.rollback()
+            show_error(form, error)
+        else:
+            db.session.commit()
+            flash(_("The settings are saved."), "success")
+            return see_other(url_for("site.admin_settings"))
+    return render_template("site/settings.html", form=form)

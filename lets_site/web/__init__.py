@@ -1,0 +1,1 @@
+"""HTTP plumbing shared by every feature. No business rules live here."""

@@ -1,0 +1,117 @@
+"""Every GET route, for every role, answers with the status that role should get.
+
+Each feature adds its routes to ROUTES. A route the app has but this table lacks fails
+``test_every_route_is_listed``, so a new page cannot ship without its access rules.
+Statuses: 200 shown; 302 sent to the login page; 403 refused; 404 hidden.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+from flask import Flask
+
+from tests.conftest import ROLES
+
+LOGIN = 302
+A, M, I, AD, O = ROLES  # anonymous, member, intermediary, admin, other_org_member
+
+
+def everyone(status: int) -> dict[str, int]:
+    return dict.fromkeys(ROLES, status)
+
+
+MEMBERS_ONLY = {A: LOGIN, M: 200, I: 200, AD: 200, O: 200}
+ADMINS_ONLY = {A: LOGIN, M: 403, I: 403, AD: 200, O: 403}
+
+# path template -> expected status per role. {member}, {org} etc. are filled from `people`.
+ROUTES: dict[str, dict[str, int]] = {
+    "/": everyone(200),
+    "/login": {A: 200, M: 303, I: 303, AD: 303, O: 303},
+    "/join": everyone(200),
+    "/join/thanks": everyone(200),
+    "/language": everyone(200),
+    "/password/forgot": everyone(200),
+    "/password/reset/{token}": everyone(400),
+    "/invitation/{token}": everyone(400),
+    "/members/": MEMBERS_ONLY,
+    "/members/me": {A: LOGIN, M: 303, I: 303, AD: 303, O: 303},
+    "/members/me/password": MEMBERS_ONLY,
+    "/members/me/close": MEMBERS_ONLY,
+    "/members/{member}": MEMBERS_ONLY,
+    "/members/{member}/edit": {A: LOGIN, M: 200, I: 403, AD: 200, O: 403},
+    "/members/{member}/export": {A: LOGIN, M: 200, I: 403, AD: 200, O: 403},
+    "/organisations/": everyone(200),
+    "/organisations/{org}": everyone(200),
+    "/organisations/{org}/edit": {A: LOGIN, M: 403, I: 200, AD: 200, O: 403},
+    "/admin/": ADMINS_ONLY,
+    "/admin/settings": ADMINS_ONLY,
+    "/admin/audit": ADMINS_ONLY,
+    "/admin/members/": ADMINS_ONLY,
+    "/admin/members/new": ADMINS_ONLY,
+    "/admin/members/{member_id}": ADMINS_ONLY,
+    "/admin/organisations/new": ADMINS_ONLY,
+    "/admin/organisations/{org}": ADMINS_ONLY,
+}
+
+# Routes that only accept POST are walked by their feature's tests; GET gives 405.
+POST_ONLY = {
+    "/logout",
+    "/admin/members/<int:member_id>/approve",
+    "/admin/members/<int:member_id>/status",
+    "/admin/members/<int:member_id>/roles",
+    "/admin/members/<int:member_id>/invite",
+    "/admin/organisations/<slug>/remove",
+}
+
+RULE_TO_TEMPLATE = {
+    "/members/<code>": "/members/{member}",
+    "/members/<code>/edit": "/members/{member}/edit",
+    "/members/<code>/export": "/members/{member}/export",
+    "/organisations/<slug>": "/organisations/{org}",
+    "/organisations/<slug>/edit": "/organisations/{org}/edit",
+    "/admin/members/<int:member_id>": "/admin/members/{member_id}",
+    "/admin/organisations/<slug>": "/admin/organisations/{org}",
+    "/password/reset/<token>": "/password/reset/{token}",
+    "/invitation/<token>": "/invitation/{token}",
+}
+
+
+def _fill(template: str, people: dict[str, Any]) -> str:
+    return template.format(
+        member=people["member"].account_code,
+        member_id=people["member"].id,
+        org=people["org"].slug,
+        token="not-a-valid-token",
+    )
+
+
+def test_every_route_is_listed(app: Flask) -> None:
+    missing = []
+    for rule in app.url_map.iter_rules():
+        if rule.endpoint == "static":
+            continue
+        path = RULE_TO_TEMPLATE.get(rule.rule, rule.rule)
+        if path not in ROUTES and rule.rule not in POST_ONLY:
+            missing.append(rule.rule)
+    assert not missing, f"routes without access expectations: {missing}"
+
+
+@pytest.mark.parametrize("role", ROLES)
+@pytest.mark.parametrize("template", sorted(ROUTES))
+def test_route_status_per_role(client: Any, people: dict[str, Any], login_as: Any,
+                               template: str, role: str) -> None:
+    login_as(role)
+    response = client.get(_fill(template, people))
+    expected = ROUTES[template][role]
+    assert response.status_code == expected, (template, role, response.status_code)
+    if expected == LOGIN:
+        assert "/login" in response.headers["Location"]
+
+
+@pytest.mark.parametrize("rule", sorted(POST_ONLY))
+def test_post_only_routes_refuse_get(client: Any, people: dict[str, Any], rule: str) -> None:
+    path = (rule.replace("<int:member_id>", str(people["member"].id))
+            .replace("<slug>", people["org"].slug))
+    assert client.get(path).status_code == 405
