@@ -10,9 +10,12 @@ class DomainError(Exception):
     field it belongs to, if any."""
 
     def __init__(self, message: Any, field: str | None = None) -> None:
-        super().__init__(str(message))
+        super().__init__(message)
         self.message = message
         self.field = field
+
+    def __str__(self) -> str:
+        return str(self.message)
 
 
 class PermissionDenied(DomainError):

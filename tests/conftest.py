@@ -5,6 +5,8 @@ LETS_TEST_DATABASE_URL (CI runs the suite both ways)."""
 
 from __future__ import annotations
 
+import email
+import email.policy
 import ipaddress
 import os
 import re
@@ -80,7 +82,20 @@ def app(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Flask]:
 
 
 class Client(FlaskClient):
-    """A test client whose ``post_form`` sends the CSRF token a browser would send."""
+    """A test client whose ``post_form`` sends the CSRF token a browser would send.
+
+    Each request runs in an app context of its own (its own ``g`` and database session),
+    as it would in production; the test's own session ends its transaction first, so what
+    the test reads afterwards is what the request committed."""
+
+    def open(self, *args: Any, **kwargs: Any) -> Any:
+        # Tests read English messages unless they ask for another language.
+        headers = dict(kwargs.pop("headers", None) or {})
+        headers.setdefault("Accept-Language", "en")
+        kwargs["headers"] = headers
+        db.session.rollback()
+        with self.application.app_context():
+            return super().open(*args, **kwargs)
 
     def csrf_token(self, path: str = "/language") -> str:
         response = self.get(path)
@@ -148,15 +163,23 @@ def make_organisation(app: Flask) -> Callable[..., Any]:
 
 @pytest.fixture
 def outbox(app: Flask) -> Callable[[], list[str]]:
-    """The messages written to instance/outbox (no MAIL_SERVER configured), oldest first."""
+    """The messages written to instance/outbox (no MAIL_SERVER configured), oldest first,
+    as text: the To and Subject headers, a blank line and the decoded body."""
 
     def read() -> list[str]:
         folder = Path(app.instance_path) / "outbox"
         if not folder.exists():
             return []
-        return [p.read_text() for p in sorted(folder.glob("*.eml"))]
+        return [as_text(p.read_bytes()) for p in sorted(folder.glob("*.eml"))]
 
     return read
+
+
+def as_text(raw: bytes) -> str:
+    message = email.message_from_bytes(raw, policy=email.policy.default)
+    body = message.get_body(("plain",))
+    content = body.get_content() if body is not None else ""
+    return f"To: {message['To']}\nSubject: {message['Subject']}\n\n{content}"
 
 
 # --- Roles ------------------------------------------------------------------------------------

@@ -159,19 +159,20 @@ def set_password(token: str) -> Response | str:
 @login_required
 def change_password() -> Response | str:
     form = ChangePasswordForm()
+    member: Member = current_user._get_current_object()
     if form.validate_on_submit():
         try:
             services.change_password(
-                current_user, form.current_password.data or "", form.password.data or ""
+                member, form.current_password.data or "", form.password.data or ""
             )
         except DomainError as error:
             db.session.rollback()
             show_error(form, error)
         else:
             db.session.commit()
-            login_user(current_user)  # keep this session: it carries the new token
+            login_user(member)  # keep this session: it carries the new token
             flash(_("Your password is changed. Other devices are logged out."), "success")
-            return see_other(url_for("members.profile", code=current_user.account_code))
+            return see_other(url_for("members.profile", code=member.account_code))
     return render_template("members/change_password.html", form=form)
 
 
