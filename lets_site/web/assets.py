@@ -45,4 +45,9 @@ def init_app(app: Flask) -> None:
             response.headers["Cache-Control"] = IMMUTABLE
         else:
             response.headers["Cache-Control"] = "public, max-age=300"
+        if response.status_code == 200 and response.direct_passthrough:
+            # Our static files are small: read them so that Flask-Compress can gzip them
+            # (it only brotli-encodes streamed responses) and the file is closed at once.
+            response.direct_passthrough = False
+            response.set_data(response.get_data())
         return response

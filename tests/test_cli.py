@@ -1,0 +1,75 @@
+from __future__ import annotations
+
+import os
+import re
+import subprocess
+import sys
+from pathlib import Path
+from typing import Any
+
+from lets_site.extensions import db
+from lets_site.members.models import Member, Role, Status
+from lets_site.organisations.models import Organisation
+
+ROOT = Path(__file__).resolve().parent.parent
+LETS_SITE = [sys.executable, "-m", "lets_site.cli"]
+
+
+def _run(*args: str, instance: Path, **env: str) -> subprocess.CompletedProcess[str]:
+    environment = {k: v for k, v in os.environ.items() if not k.startswith("LETS_")}
+    environment.update(env, LETS_INSTANCE=str(instance))
+    return subprocess.run([*LETS_SITE, *args], capture_output=True, text=True, cwd=ROOT,
+                          env=environment, timeout=120, check=False)
+
+
+def test_demo_builds_a_database_and_prints_logins(tmp_path: Path) -> None:
+    result = _run("demo", "--no-serve", "--instance", str(tmp_path / "demo"),
+                  instance=tmp_path / "unused")
+    assert result.returncode == 0, result.stderr
+    assert re.search(r"admin\s+IE-001\s+\S+@example\.org\s+demo-lets-ieper", result.stdout)
+    assert (tmp_path / "demo" / "lets.sqlite3").exists()
+    # The demo database is usable afterwards with LETS_INSTANCE, and rebuilt on each start.
+    again = _run("demo", "--no-serve", instance=tmp_path / "demo")
+    assert again.returncode == 0, again.stderr
+    check = _run("db", "current", instance=tmp_path / "demo")
+    assert "(head)" in check.stdout + check.stderr
+
+
+def test_demo_data_is_believable(tmp_path: Path, monkeypatch: Any) -> None:
+    from lets_site import create_app
+    from lets_site.demo import build_demo
+
+    monkeypatch.setenv("LETS_INSTANCE", str(tmp_path))
+    app = create_app({"DATABASE_URL": f"sqlite:///{tmp_path}/demo.sqlite3"})
+    with app.app_context():
+        build_demo()
+        members = db.session.query(Member).all()
+        assert len(members) >= 40
+        admins = [m for m in members if m.has_role(Role.ADMIN)]
+        assert len(admins) == 2
+        assert any(m.status == Status.CANDIDATE for m in members)
+        assert any(m.email is None and m.managed_by_admin for m in members)
+        names = {o.name for o in db.session.query(Organisation)}
+        assert {"Hedera", "Vondels", "Westhoek Vrijetijd Anders"} <= names
+        assert all(o.intermediaries for o in db.session.query(Organisation))
+        db.session.remove()
+        db.engine.dispose()
+
+
+def test_demo_refuses_to_overwrite_a_real_database(tmp_path: Path) -> None:
+    (tmp_path / "lets.sqlite3").write_bytes(b"precious")
+    result = _run("demo", "--no-serve", instance=tmp_path)
+    assert result.returncode != 0
+    assert "will not overwrite" in result.stderr
+    assert (tmp_path / "lets.sqlite3").read_bytes() == b"precious"
+
+
+def test_db_upgrade_and_create_admin_on_a_fresh_site(tmp_path: Path) -> None:
+    assert _run("db", "upgrade", instance=tmp_path).returncode == 0
+    result = _run("create-admin", "--email", "Boss@Example.org", "--name", "Boss",
+                  instance=tmp_path)
+    assert result.returncode == 0, result.stderr
+    assert "LE-001" in result.stdout and "/invitation/" in result.stdout
+    again = _run("create-admin", "--email", "boss@example.org", "--name", "Boss",
+                 instance=tmp_path)
+    assert again.returncode != 0 and "exists already" in again.stderr
