@@ -80,28 +80,13 @@ def create_admin(email: str, name: str, code: str | None) -> None:
     from lets_site.domain import DomainError
     from lets_site.extensions import db
     from lets_site.members import services
-    from lets_site.members.models import Member, Role, Status
     from lets_site.site.services import get_settings
 
     with write_transaction():
-        if services.normalise_email(email) and db.session.query(Member).filter(
-            Member.email == services.normalise_email(email)
-        ).first():
-            raise click.ClickException("A member with this e-mail address exists already.")
-        member = Member(display_name=name, full_name=name, email=services.normalise_email(email),
-                        status=Status.ACTIVE)
         try:
-            member.account_code = services._check_new_code(
-                code or services.suggest_account_code(get_settings().code_prefix)
-            )
+            member = services.create_first_admin(email, name, code, get_settings().code_prefix)
         except DomainError as error:
             raise click.ClickException(str(error.message)) from error
-        member.set_roles([Role.MEMBER, Role.ADMIN])
-        db.session.add(member)
-        db.session.flush()
-        from lets_site.audit import services as audit
-
-        audit.record_for_member(None, "member.create_admin", member, via="command line")
         token = services.make_token(member, "invite")
         db.session.commit()
     from lets_site.mail import external_url
@@ -110,6 +95,47 @@ def create_admin(email: str, name: str, code: str | None) -> None:
     click.echo("Open this link within "
                f"{current_app.config['INVITATION_MAX_AGE_DAYS']} days to choose a password:")
     click.echo(external_url("members.set_password", token=token))
+
+
+@main.command("backup")
+@click.option("--output", type=click.Path(dir_okay=False, path_type=Path), default=None,
+              help="File to write (default: instance/backups/lets-<time>.sqlite3 or .sql).")
+@with_appcontext
+def backup(output: Path | None) -> None:
+    """Copy the live database to a file, safely while the site runs."""
+    import shutil
+    import sqlite3
+    import subprocess
+
+    from lets_site.database import utcnow
+    from lets_site.extensions import db
+
+    url = db.engine.url
+    stamp = utcnow().strftime("%Y%m%dT%H%M%SZ")
+    folder = Path(current_app.instance_path) / "backups"
+    if url.get_backend_name() == "sqlite":
+        target = output or folder / f"lets-{stamp}.sqlite3"
+        target.parent.mkdir(parents=True, exist_ok=True)
+        source = sqlite3.connect(url.database or "")
+        try:
+            destination = sqlite3.connect(target)
+            with destination:
+                source.backup(destination)
+            destination.close()
+        finally:
+            source.close()
+    else:
+        pg_dump = shutil.which("pg_dump")
+        if pg_dump is None:
+            raise click.ClickException("pg_dump is not installed; install the PostgreSQL client.")
+        target = output or folder / f"lets-{stamp}.sql"
+        target.parent.mkdir(parents=True, exist_ok=True)
+        plain = url.set(drivername="postgresql").render_as_string(hide_password=False)
+        with target.open("wb") as handle:
+            subprocess.run([pg_dump, "--no-owner", "--dbname", plain],  # noqa: S603
+                           stdout=handle, check=True)
+    target.chmod(0o600)
+    click.echo(f"Backup written to {target}")
 
 
 @main.group("translate")

@@ -73,3 +73,19 @@ def test_db_upgrade_and_create_admin_on_a_fresh_site(tmp_path: Path) -> None:
     again = _run("create-admin", "--email", "boss@example.org", "--name", "Boss",
                  instance=tmp_path)
     assert again.returncode != 0 and "exists already" in again.stderr
+
+
+def test_backup_copies_the_sqlite_database_while_it_is_in_use(tmp_path: Path) -> None:
+    import sqlite3
+
+    assert _run("demo", "--no-serve", instance=tmp_path).returncode == 0
+    live = sqlite3.connect(tmp_path / "lets.sqlite3")  # an open connection, as a running site
+    live.execute("PRAGMA journal_mode=WAL")
+    result = _run("backup", "--output", str(tmp_path / "copy.sqlite3"), instance=tmp_path)
+    live.close()
+    assert result.returncode == 0, result.stderr
+    copy = sqlite3.connect(tmp_path / "copy.sqlite3")
+    try:
+        assert copy.execute("SELECT count(*) FROM member").fetchone()[0] >= 40
+    finally:
+        copy.close()

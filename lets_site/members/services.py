@@ -313,6 +313,21 @@ def create_member(
     return member
 
 
+def create_first_admin(email: str, name: str, account_code: str | None, prefix: str) -> Member:
+    """An admin made from the command line on a fresh site (no actor to check)."""
+    address = normalise_email(email)
+    if not address or _email_taken(address):
+        raise DomainError(_l("A member with this e-mail address exists already."), field="email")
+    member = Member(display_name=name, full_name=name, email=address, status=Status.ACTIVE,
+                    joined_on=date.today())
+    member.account_code = _check_new_code(account_code or suggest_account_code(prefix))
+    member.set_roles([Role.MEMBER, Role.ADMIN])
+    db.session.add(member)
+    db.session.flush()
+    audit.record_for_member(None, "member.create_admin", member, via="command line")
+    return member
+
+
 def invite(actor: Member, member: Member) -> None:
     if not actor.is_admin:
         raise PermissionDenied(_l("Only admins send invitations."))
