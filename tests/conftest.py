@@ -18,6 +18,7 @@ from typing import Any
 import pytest
 from flask import Flask
 from flask.testing import FlaskClient
+from flask_babel import force_locale
 
 from lets_site import create_app
 from lets_site.extensions import db
@@ -72,7 +73,8 @@ def app_config(tmp_path: Path) -> dict[str, Any]:
 def app(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Flask]:
     monkeypatch.setenv("LETS_INSTANCE", str(tmp_path / "instance"))
     app = create_app(app_config(tmp_path))
-    with app.app_context():
+    # Messages raised outside a request read in English in the tests.
+    with app.app_context(), force_locale("en"):
         db.drop_all()
         db.create_all()
         yield app
