@@ -7,7 +7,6 @@ from typing import Any
 
 from flask import Flask, Response, request
 from flask_babel import lazy_gettext as _l
-from flask_login import current_user
 from werkzeug.middleware.proxy_fix import ProxyFix
 
 from lets_site import cli
@@ -70,11 +69,8 @@ def init_app(app: Flask, migrations: Path) -> None:
         if response.mimetype == "text/html":
             response.vary.add("Cookie")
             response.vary.add("Accept-Language")
-            if "Cache-Control" not in response.headers:
-                private = current_user.is_authenticated if current_user else False
-                response.headers["Cache-Control"] = (
-                    "private, no-cache" if private else "no-cache"
-                )
+            # Pages carry a CSRF token tied to the visitor's session: never shared caches.
+            response.headers.setdefault("Cache-Control", "private, no-cache")
         if (
             response.mimetype in _CONDITIONAL_TYPES
             and not response.is_streamed

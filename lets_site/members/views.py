@@ -58,10 +58,7 @@ def login() -> Response | str:
         else:
             db.session.commit()
             # A fresh session: nothing from before the login carries over.
-            lang = session.get("lang")
             session.clear()
-            if lang:
-                session["lang"] = lang
             login_user(member, remember=bool(form.remember.data))
             flash(_("Welcome, %(name)s.", name=member.display_name), "success")
             return see_other(safe_next(form.next.data, url_for("site.home")))
