@@ -157,7 +157,9 @@ _TRANSLATIONS = _ROOT / "lets_site" / "translations"
 def translate_update() -> None:
     """Extract the messages and merge them into each language's .po file."""
     pot = _TRANSLATIONS / "messages.pot"
+    # Only hidden folders are skipped: templates/_macros holds UI text too.
     _pybabel("extract", "-F", str(_ROOT / "babel.cfg"), "-k", "_l", "--no-location",
+             "--ignore-dirs", ".*",
              "--sort-output", "--project", "lets-site", "-o", str(pot), str(_ROOT))
     for lang in ("nl", "fr", "en"):
         po = _TRANSLATIONS / lang / "LC_MESSAGES" / "messages.po"
