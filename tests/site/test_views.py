@@ -160,3 +160,12 @@ def test_admin_index_lists_candidates(client: Any, auth: Any, make_admin: Any,
     make_candidate()
     auth.login(make_admin().account_code)
     assert "Candidates to approve</a> (1)" in text(client.get("/admin/"))
+
+
+def test_form_fields_carry_aria_only_when_needed(client: Any) -> None:
+    clean = text(client.get("/join"))
+    assert '="None"' not in clean and "aria-invalid" not in clean
+    response = client.post_form("/join", {"email": "not an address"})
+    body = text(response)
+    assert 'aria-invalid="true"' in body
+    assert 'aria-describedby="email-error"' in body and 'id="email-error"' in body
