@@ -19,7 +19,7 @@ from lets_site.members.models import Member, Role, Status, Visibility
 from lets_site.organisations.models import Intermediary, Organisation
 from lets_site.site.models import SiteSettings
 
-DEMO_PASSWORD = "demo-lets-ieper"
+DEMO_PASSWORD = "demo-lets-ieper"  # noqa: S105 - the published demo login
 
 ABOUT = """\
 **LETS Ieper** is een ruilkring: buren helpen elkaar met diensten en spullen en rekenen
@@ -109,7 +109,7 @@ ORGANISATIONS = [
 def build_demo() -> list[tuple[str, str, str, str]]:
     """Create the schema with the migrations, then the demo data. Returns the logins."""
     upgrade(directory=current_app.extensions["migrate"].directory)
-    rng = random.Random(8900)  # noqa: S311 - demo data, not security
+    rng = random.Random(8900)
     with write_transaction():
         logins = _seed(rng)
         db.session.commit()
@@ -144,7 +144,9 @@ def _seed(rng: random.Random) -> list[tuple[str, str, str, str]]:
             status=Status.ACTIVE,
             joined_on=today - timedelta(days=rng.randint(30, 2500)),
             password_hash=password_hash,
-            email_visibility=rng.choice([Visibility.MEMBERS, Visibility.MEMBERS, Visibility.HIDDEN]),
+            email_visibility=rng.choice(
+                [Visibility.MEMBERS, Visibility.MEMBERS, Visibility.HIDDEN]
+            ),
             phone_visibility=Visibility.MEMBERS,
             address_visibility=rng.choice([Visibility.MEMBERS, Visibility.HIDDEN]),
             profile_public=n % 4 == 0,

@@ -15,7 +15,7 @@ from flask import Flask
 from tests.conftest import ROLES
 
 LOGIN = 302
-A, M, I, AD, O = ROLES  # anonymous, member, intermediary, admin, other_org_member
+A, M, I, AD, O = ROLES  # noqa: E741 - anonymous, member, intermediary, admin, other_org_member
 
 
 def everyone(status: int) -> dict[str, int]:
