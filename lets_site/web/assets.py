@@ -45,4 +45,11 @@ def init_app(app: Flask) -> None:
             response.headers["Cache-Control"] = IMMUTABLE
         else:
             response.headers["Cache-Control"] = "public, max-age=300"
+        if response.status_code == 200 and response.is_streamed:
+            # Read the (small) file into memory and close it. Flask-Compress would otherwise
+            # wrap the open file in a compressing generator and never close it (a leaked file
+            # handle per request, a ResourceWarning under a real server), and could only use
+            # streaming brotli/deflate instead of gzip.
+            response.direct_passthrough = False
+            response.make_sequence()
         return response
