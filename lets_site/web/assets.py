@@ -50,6 +50,10 @@ def init_app(app: Flask) -> None:
             # wrap the open file in a compressing generator and never close it (a leaked file
             # handle per request, a ResourceWarning under a real server), and could only use
             # streaming brotli/deflate instead of gzip.
+            streamed = response.response
             response.direct_passthrough = False
-            response.make_sequence()
+            response.set_data(b"".join(response.iter_encoded()))
+            close = getattr(streamed, "close", None)
+            if close is not None:
+                close()
         return response
