@@ -15,7 +15,7 @@ import os
 import shutil
 import threading
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -57,8 +57,6 @@ class LiveServer:
     url: str
     app: Flask
     admin_code: str
-    admin_name: str = "Ada Admin"
-    _extra: dict[str, Any] = field(default_factory=dict)
 
     def run(self, fn: Callable[[], Any]) -> Any:
         """Run ``fn`` in an app context of the served app (factories, queries)."""

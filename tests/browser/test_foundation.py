@@ -102,11 +102,12 @@ def test_join_approve_login_edit_language_logout(
     visitor.click('form[action="/join"] button[type=submit]')
     expect(visitor).to_have_url(re.compile(r"/join/thanks$"))
 
-    # A candidate cannot log in yet: the login form comes back.
+    # A candidate cannot log in yet: the login form comes back with a message.
     visitor.goto("/login")
     visitor.fill("#identifier", email)
     visitor.fill("#password", password)
     visitor.click('form[action="/login"] button[type=submit]')
+    expect(visitor.locator("main .error").first).to_be_visible()
     expect(visitor.locator("#identifier")).to_be_visible()
     expect(visitor.locator('form[action="/logout"]')).to_have_count(0)
 
