@@ -66,7 +66,10 @@ def demo(host: str, port: int, instance: Path | None, no_serve: bool) -> None:
     if no_serve:
         return
     click.echo(f"Serving on http://{host}:{port}  (Ctrl+C to stop)")
-    app.run(host=host, port=port, debug=False, use_reloader=False, threaded=True)
+    # Not app.run(): Flask ignores it inside a Flask CLI command and returns at once.
+    from werkzeug.serving import run_simple
+
+    run_simple(host, port, app, threaded=True)
 
 
 @main.command("create-admin")

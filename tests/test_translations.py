@@ -38,8 +38,9 @@ def _strings(value: object) -> list[str]:
 def source_ids(tmp_path_factory: pytest.TempPathFactory) -> set[str]:
     pot = tmp_path_factory.mktemp("pot") / "messages.pot"
     subprocess.run(
-        [sys.executable, "-m", "babel.messages.frontend", "-q", "extract", "-F",
-         str(ROOT / "babel.cfg"), "-k", "_l", "--no-location", "--ignore-dirs", ".*", "-o", str(pot), str(ROOT)],
+        [sys.executable, "-m", "babel.messages.frontend", "-q", "extract",
+         "-F", str(ROOT / "babel.cfg"), "-k", "_l", "--no-location", "--ignore-dirs", ".*",
+         "-o", str(pot), str(ROOT)],
         check=True, cwd=ROOT, timeout=120,
     )
     with pot.open("rb") as handle:

@@ -45,9 +45,15 @@ def init_app(app: Flask) -> None:
             response.headers["Cache-Control"] = IMMUTABLE
         else:
             response.headers["Cache-Control"] = "public, max-age=300"
-        if response.status_code == 200 and response.direct_passthrough:
-            # Our static files are small: read them so that Flask-Compress can gzip them
-            # (it only brotli-encodes streamed responses) and the file is closed at once.
+        if response.status_code == 200 and response.is_streamed:
+            # Read the (small) file into memory and close it. Flask-Compress would otherwise
+            # wrap the open file in a compressing generator and never close it (a leaked file
+            # handle per request, a ResourceWarning under a real server), and could only use
+            # streaming brotli/deflate instead of gzip.
+            streamed = response.response
             response.direct_passthrough = False
-            response.set_data(response.get_data())
+            response.set_data(b"".join(response.iter_encoded()))
+            close = getattr(streamed, "close", None)
+            if close is not None:
+                close()
         return response

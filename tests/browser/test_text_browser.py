@@ -1,0 +1,242 @@
+"""The site in the text browser w3m: pages read well as text, and the login form submits.
+
+Expected headings and labels are read from the HTML that w3m itself received
+(``-dump_source`` with the same headers), so the checks hold in any language.
+"""
+
+from __future__ import annotations
+
+import gzip
+import os
+import re
+import shutil
+import subprocess
+import time
+from collections.abc import Callable, Iterator
+from html.parser import HTMLParser
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from tests import factories
+from tests.browser.conftest import LiveServer, require_tool
+from tests.conftest import Client
+
+pytestmark = pytest.mark.browser
+
+RAW_HTML = re.compile(r"</?[a-zA-Z][a-zA-Z0-9]*(\s[^>]*)?/?>|&(#\d+|#x[0-9a-fA-F]+|[a-zA-Z]+);")
+
+
+class _Outline(HTMLParser):
+    """Texts of headings, form labels and buttons, whitespace collapsed."""
+
+    TAGS = frozenset({"h1", "h2", "h3", "label", "button"})
+
+    def __init__(self) -> None:
+        super().__init__(convert_charrefs=True)
+        self.found: dict[str, list[str]] = {tag: [] for tag in self.TAGS}
+        self._open: list[tuple[str, list[str]]] = []
+
+    def handle_starttag(self, tag: str, attrs: Any) -> None:
+        if tag in self.TAGS:
+            self._open.append((tag, []))
+
+    def handle_endtag(self, tag: str) -> None:
+        if self._open and self._open[-1][0] == tag:
+            _, parts = self._open.pop()
+            text = " ".join("".join(parts).split())
+            if text:
+                self.found[tag].append(text)
+
+    def handle_data(self, data: str) -> None:
+        for _, parts in self._open:
+            parts.append(data)
+
+
+def outline(html: str) -> dict[str, list[str]]:
+    parser = _Outline()
+    parser.feed(html)
+    return parser.found
+
+
+def squash(text: str) -> str:
+    return " ".join(text.split())
+
+
+@pytest.fixture
+def w3m_env(tmp_path: Path) -> dict[str, str]:
+    """A clean HOME (no personal w3m settings or cookies) and a plain terminal."""
+    home = tmp_path / "home"
+    home.mkdir()
+    return {"PATH": os.environ.get("PATH", "/usr/bin:/bin"), "HOME": str(home),
+            "TERM": "xterm", "LANG": "C.UTF-8"}
+
+
+def run_w3m(w3m: str, env: dict[str, str], mode: str, url: str, headers: list[str]) -> str:
+    args = [w3m, mode, "-cols", "120", "-no-cookie", "-o", "display_charset=UTF-8"]
+    for header in headers:
+        args += ["-header", header]
+    result = subprocess.run([*args, url], env=env, capture_output=True, timeout=30,
+                            check=True)
+    body = result.stdout
+    if mode == "-dump_source" and body[:2] == b"\x1f\x8b":
+        body = gzip.decompress(body)  # the source as sent: w3m asked for gzip
+    return body.decode()
+
+
+def session_cookie(live: LiveServer, identifier: str) -> str:
+    """Log in with the test client against the served app; w3m sends the cookie."""
+    live.app.test_client_class = Client
+    client = live.app.test_client()
+    response = client.post_form("/login", {"identifier": identifier,
+                                           "password": factories.PASSWORD})
+    assert response.status_code == 303
+    cookie = client.get_cookie("session")
+    assert cookie is not None
+    return f"session={cookie.value}"
+
+
+@pytest.mark.parametrize("path", ["/", "/login", "/members/"])
+def test_w3m_dump_is_readable(live_server: LiveServer, w3m: str, w3m_env: dict[str, str],
+                              path: str) -> None:
+    member_code = live_server.run(
+        lambda: factories.make_member(display_name="Zoë Zonnebloem").account_code
+    )
+    headers = ["Accept-Language: nl"]
+    if path == "/members/":
+        headers.append("Cookie: " + session_cookie(live_server, member_code))
+    url = live_server.url + path
+
+    source = run_w3m(w3m, w3m_env, "-dump_source", url, headers)
+    text = run_w3m(w3m, w3m_env, "-dump", url, headers)
+    flat = squash(text)
+
+    assert '<html lang="nl">' in source
+    expected = outline(source)
+    assert expected["h1"], f"{path} has no h1"
+    for tag in ("h1", "h2", "h3", "label"):
+        for item in expected[tag]:
+            assert item in flat, f"{tag} {item!r} of {path} is missing in w3m's text"
+    assert not RAW_HTML.search(text), f"raw HTML in w3m's text: {RAW_HTML.search(text)}"
+    # Every visible input is drawn as a field, and nothing is hidden behind script.
+    inputs = re.findall(r"<input(?![^>]*type=\"hidden\")[^>]*>", source)
+    assert text.count("[") >= len(inputs)
+    if path == "/login":
+        assert len(expected["label"]) >= 2  # account and password
+        assert "[" in text and "*" not in text  # an empty password field
+    if path == "/members/":
+        assert "Zoë Zonnebloem" in text
+        assert member_code in text
+
+
+class Tmux:
+    """One tmux server on a private socket, one window, w3m inside it."""
+
+    def __init__(self, tmux: str, socket: Path, env: dict[str, str]) -> None:
+        self._base = [tmux, "-S", str(socket)]
+        self._env = env
+
+    def __call__(self, *args: str) -> str:
+        return subprocess.run([*self._base, *args], env=self._env, capture_output=True,
+                              text=True, timeout=10, check=True).stdout
+
+    def lines(self) -> list[str]:
+        return self("capture-pane", "-p", "-t", "w").removesuffix("\n").split("\n")
+
+    def cursor(self) -> tuple[int, int]:
+        x, y = self("display-message", "-p", "-t", "w", "#{cursor_x} #{cursor_y}").split()
+        return int(x), int(y)
+
+    def keys(self, *keys: str) -> None:
+        self("send-keys", "-t", "w", *keys)
+
+    def type(self, text: str) -> None:
+        self("send-keys", "-t", "w", "-l", text)
+
+    def wait(self, condition: Callable[[], bool], what: str, timeout: float = 10) -> None:
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            if condition():
+                return
+            time.sleep(0.05)
+        screen = "\n".join(self.lines())
+        raise AssertionError(f"w3m: timed out waiting for {what}; screen:\n{screen}")
+
+    def on_field(self) -> bool:
+        """The cursor is just inside a form field, which w3m draws as ``[...]``."""
+        x, y = self.cursor()
+        line = self.lines()[y]
+        return 0 < x <= len(line) and line[x - 1] == "["
+
+    def tab(self) -> None:
+        before = self.cursor()
+        self.keys("Tab")
+        self.wait(lambda: self.cursor() != before, "the cursor to move to the next link")
+
+    def tab_to_field(self) -> None:
+        for _ in range(40):
+            self.tab()
+            if self.on_field():
+                return
+        raise AssertionError("w3m: no form field found with Tab")
+
+    def fill(self, text: str, shown: str) -> None:
+        """Enter on a field opens w3m's input prompt on the last line; type and confirm."""
+        _, y = self.cursor()
+        self.keys("Enter")
+        self.wait(lambda: self.lines()[-1].strip() != "", "the input prompt")
+        self.type(text)
+        self.keys("Enter")
+        self.wait(lambda: shown in self.lines()[y], f"{shown!r} in the field")
+
+
+@pytest.fixture
+def tmux(tmp_path: Path, w3m_env: dict[str, str]) -> Iterator[Tmux]:
+    path = require_tool(shutil.which("tmux"), "tmux")
+    session = Tmux(path, tmp_path / "tmux.sock", w3m_env)
+    yield session
+    subprocess.run([path, "-S", str(tmp_path / "tmux.sock"), "kill-server"],
+                   env=w3m_env, capture_output=True, timeout=10, check=False)
+
+
+def test_w3m_login_form_submits(live_server: LiveServer, w3m: str, tmux: Tmux) -> None:
+    """A person logs in with w3m's own keys, and then reads the members-only directory.
+
+    ``w3m -dump`` cannot submit a form, and ``w3m -post`` would send a body we built,
+    not one w3m built from the page. So w3m runs in a tmux window, as a person uses it:
+    Tab moves to the next link or field; Enter on a text field opens w3m's prompt, where
+    the test types; Enter on the submit button sends the form with w3m's own encoding,
+    its hidden CSRF token and its cookie. The fields are found by their drawing
+    (``[...]``), not by label text, so the test holds in every language.
+    """
+    def seed() -> tuple[str, str]:
+        factories.make_member(display_name="Zoë Zonnebloem")
+        member = factories.make_member(display_name="Wim W3m", email="wim@example.org")
+        return member.account_code, member.email
+
+    code, email = live_server.run(seed)
+    tmux("new-session", "-d", "-s", "w", "-x", "120", "-y", "50",
+         f"{w3m} -o accept_cookie=1 -o use_cookie=1 -o confirm_qq=0 "
+         f"-o display_charset=UTF-8 {live_server.url}/login")
+    tmux.wait(lambda: any("[" in line for line in tmux.lines()), "the login page")
+
+    tmux.tab_to_field()  # the first field on the page: e-mail address or account code
+    tmux.fill(email, email)
+    tmux.tab_to_field()  # the password, drawn as stars
+    tmux.fill(factories.PASSWORD, "*" * 10)
+    tmux.tab_to_field()  # "stay logged in"
+    tmux.tab()  # the submit button
+    tmux.keys("Enter")
+    # Logged in: the home page greets the member by name and account code.
+    tmux.wait(lambda: code in "\n".join(tmux.lines()), "the home page after login")
+    assert not any("*" * 10 in line for line in tmux.lines())
+
+    # The session cookie works: the members-only directory lists the members.
+    tmux.keys("U")
+    tmux.wait(lambda: live_server.url in tmux.lines()[-1], "the Goto URL prompt")
+    tmux.keys("C-u")
+    tmux.type(f"{live_server.url}/members/")
+    tmux.keys("Enter")
+    tmux.wait(lambda: "Zoë Zonnebloem" in "\n".join(tmux.lines()), "the member directory")
+    assert "Wim W3m" in "\n".join(tmux.lines())
