@@ -16,7 +16,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from flask import Flask
+from flask import Flask, has_app_context
 from flask.testing import FlaskClient
 from flask_babel import force_locale
 
@@ -95,7 +95,8 @@ class Client(FlaskClient):
         headers = dict(kwargs.pop("headers", None) or {})
         headers.setdefault("Accept-Language", "en")
         kwargs["headers"] = headers
-        db.session.rollback()
+        if has_app_context():
+            db.session.rollback()
         with self.application.app_context():
             return super().open(*args, **kwargs)
 
