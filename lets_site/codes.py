@@ -9,6 +9,10 @@ from __future__ import annotations
 import re
 from collections.abc import Callable
 
+from flask_babel import lazy_gettext as _l
+
+from lets_site.domain import DomainError
+
 CODE_RE = re.compile(r"^[A-Z]{1,6}-[A-Z0-9]{1,8}$")
 
 _checks: list[Callable[[str], bool]] = []
@@ -30,3 +34,18 @@ def is_valid(code: str) -> bool:
 def is_taken(code: str) -> bool:
     code = normalise(code)
     return any(check(code) for check in _checks)
+
+
+def check_new(code: str) -> str:
+    """The normalised code if it is well formed and free; a DomainError otherwise."""
+    code = normalise(code)
+    if not is_valid(code):
+        raise DomainError(
+            _l("An account code looks like IE-042: letters, a dash, letters or digits."),
+            field="account_code",
+        )
+    if is_taken(code):
+        raise DomainError(
+            _l("Account code %(code)s is already in use.", code=code), field="account_code"
+        )
+    return code

@@ -123,20 +123,6 @@ def suggest_account_code(prefix: str) -> str:
     return f"{prefix}-{n:03d}"
 
 
-def _check_new_code(code: str) -> str:
-    code = codes.normalise(code)
-    if not codes.is_valid(code):
-        raise DomainError(
-            _l("An account code looks like IE-042: letters, a dash, letters or digits."),
-            field="account_code",
-        )
-    if codes.is_taken(code):
-        raise DomainError(
-            _l("Account code %(code)s is already in use.", code=code), field="account_code"
-        )
-    return code
-
-
 # --- Look-ups ------------------------------------------------------------------------------
 
 
@@ -211,6 +197,17 @@ def _apply_profile(member: Member, data: ProfileData) -> dict[str, Any]:
     return changed
 
 
+def _mail_to(recipient: Member, subject: Any, template: str, **context: Any) -> None:
+    """Queue a message to a member, written in their own language."""
+    if not recipient.email:
+        return
+    with force_locale(recipient.locale or current_app.config["BABEL_DEFAULT_LOCALE"]):
+        send_after_commit(
+            Mail(to=recipient.email, subject=str(subject),
+                 body=render_template(template, **context))
+        )
+
+
 # --- Joining and approval ----------------------------------------------------------------
 
 
@@ -246,21 +243,10 @@ def _admins() -> list[Member]:
 
 
 def _notify_admins_of_candidate(candidate: Member) -> None:
+    url = external_url("members.admin_members", status="candidate")
     for admin in _admins():
-        if not admin.email:
-            continue
-        with force_locale(admin.locale or current_app.config["BABEL_DEFAULT_LOCALE"]):
-            send_after_commit(
-                Mail(
-                    to=admin.email,
-                    subject=str(_l("New candidate: %(name)s", name=candidate.display_name)),
-                    body=render_template(
-                        "members/mail/new_candidate.txt",
-                        candidate=candidate,
-                        url=external_url("members.admin_members", status="candidate"),
-                    ),
-                )
-            )
+        _mail_to(admin, _l("New candidate: %(name)s", name=candidate.display_name),
+                 "members/mail/new_candidate.txt", candidate=candidate, url=url)
 
 
 def approve_candidate(actor: Member, member: Member, account_code: str) -> Member:
@@ -268,24 +254,13 @@ def approve_candidate(actor: Member, member: Member, account_code: str) -> Membe
         raise PermissionDenied(_l("Only admins approve members."))
     if member.status != Status.CANDIDATE:
         raise DomainError(_l("This member is not a candidate."))
-    member.account_code = _check_new_code(account_code)
+    member.account_code = codes.check_new(account_code)
     member.status = Status.ACTIVE
     member.joined_on = date.today()
     db.session.flush()
     audit.record_for_member(actor, "member.approve", member, account_code=member.account_code)
-    if member.email:
-        with force_locale(member.locale or current_app.config["BABEL_DEFAULT_LOCALE"]):
-            send_after_commit(
-                Mail(
-                    to=member.email,
-                    subject=str(_l("Welcome: your account is ready")),
-                    body=render_template(
-                        "members/mail/approved.txt",
-                        member=member,
-                        url=external_url("members.login"),
-                    ),
-                )
-            )
+    _mail_to(member, _l("Welcome: your account is ready"), "members/mail/approved.txt",
+             member=member, url=external_url("members.login"))
     return member
 
 
@@ -300,7 +275,7 @@ def create_member(
         status=Status.ACTIVE, display_name="", full_name="", joined_on=date.today()
     )
     _apply_profile(member, data)
-    member.account_code = _check_new_code(account_code)
+    member.account_code = codes.check_new(account_code)
     member.managed_by_admin = managed_by_admin or not member.email
     member.set_roles([Role.MEMBER])
     db.session.add(member)
@@ -320,7 +295,7 @@ def create_first_admin(email: str, name: str, account_code: str | None, prefix: 
         raise DomainError(_l("A member with this e-mail address exists already."), field="email")
     member = Member(display_name=name, full_name=name, email=address, status=Status.ACTIVE,
                     joined_on=date.today())
-    member.account_code = _check_new_code(account_code or suggest_account_code(prefix))
+    member.account_code = codes.check_new(account_code or suggest_account_code(prefix))
     member.set_roles([Role.MEMBER, Role.ADMIN])
     db.session.add(member)
     db.session.flush()
@@ -380,20 +355,10 @@ def member_for_token(token: str, purpose: str) -> Member:
 
 
 def _send_invitation(member: Member) -> None:
-    assert member.email
-    with force_locale(member.locale or current_app.config["BABEL_DEFAULT_LOCALE"]):
-        send_after_commit(
-            Mail(
-                to=member.email,
-                subject=str(_l("Your invitation: choose a password")),
-                body=render_template(
-                    "members/mail/invitation.txt",
-                    member=member,
-                    url=external_url("members.set_password", token=make_token(member, "invite")),
-                    days=current_app.config["INVITATION_MAX_AGE_DAYS"],
-                ),
-            )
-        )
+    _mail_to(member, _l("Your invitation: choose a password"), "members/mail/invitation.txt",
+             member=member,
+             url=external_url("members.set_password", token=make_token(member, "invite")),
+             days=current_app.config["INVITATION_MAX_AGE_DAYS"])
 
 
 def set_password_with_token(token: str, purpose: str, password: str) -> Member:
@@ -429,19 +394,9 @@ def request_password_reset(email: str, address: str) -> None:
     member = db.session.scalar(select(Member).where(func.lower(Member.email) == key))
     if member is None or member.status not in (Status.ACTIVE, Status.LEAVING):
         return
-    with force_locale(member.locale or config["BABEL_DEFAULT_LOCALE"]):
-        send_after_commit(
-            Mail(
-                to=member.email or key,
-                subject=str(_l("Reset your password")),
-                body=render_template(
-                    "members/mail/reset.txt",
-                    member=member,
-                    url=external_url("members.reset_password", token=make_token(member, "reset")),
-                    minutes=config["RESET_MAX_AGE_MINUTES"],
-                ),
-            )
-        )
+    _mail_to(member, _l("Reset your password"), "members/mail/reset.txt", member=member,
+             url=external_url("members.reset_password", token=make_token(member, "reset")),
+             minutes=config["RESET_MAX_AGE_MINUTES"])
 
 
 # --- Login -----------------------------------------------------------------------------------
@@ -588,21 +543,11 @@ def request_closure(member: Member) -> Member:
     member.close_requested_at = utcnow()
     db.session.flush()
     audit.record_for_member(member, "member.close_request", member)
+    url = external_url("members.profile", code=member.account_code)
     for admin in _admins():
-        if admin.email and admin.id != member.id:
-            with force_locale(admin.locale or current_app.config["BABEL_DEFAULT_LOCALE"]):
-                send_after_commit(
-                    Mail(
-                        to=admin.email,
-                        subject=str(_l("%(name)s asks to close their account",
-                                       name=member.display_name)),
-                        body=render_template(
-                            "members/mail/close_request.txt",
-                            member=member,
-                            url=external_url("members.profile", code=member.account_code),
-                        ),
-                    )
-                )
+        if admin.id != member.id:
+            _mail_to(admin, _l("%(name)s asks to close their account", name=member.display_name),
+                     "members/mail/close_request.txt", member=member, url=url)
     return member
 
 

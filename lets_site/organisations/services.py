@@ -87,15 +87,7 @@ def create_organisation(actor: Member, data: OrganisationData, account_code: str
         raise PermissionDenied(_l("Only admins add member organisations."))
     if not data.name.strip():
         raise DomainError(_l("Fill in the organisation's name."), field="name")
-    code = codes.normalise(account_code)
-    if not codes.is_valid(code):
-        raise DomainError(
-            _l("An account code looks like IE-042: letters, a dash, letters or digits."),
-            field="account_code",
-        )
-    if codes.is_taken(code):
-        raise DomainError(_l("Account code %(code)s is already in use.", code=code),
-                          field="account_code")
+    code = codes.check_new(account_code)
     org = Organisation(
         slug=_unique_slug(data.name),
         name=data.name.strip(),
