@@ -91,9 +91,10 @@ def _current_locale() -> str:
 
 def _register_blueprints(app: Flask) -> None:
     from lets_site.audit.views import bp as audit_bp
+    from lets_site.ledger.views import bp as ledger_bp
     from lets_site.members.views import bp as members_bp
     from lets_site.organisations.views import bp as organisations_bp
     from lets_site.site.views import bp as site_bp
 
-    for bp in (site_bp, members_bp, organisations_bp, audit_bp):
+    for bp in (site_bp, members_bp, organisations_bp, audit_bp, ledger_bp):
         app.register_blueprint(bp)

@@ -1,0 +1,1 @@
+"""The mutual-credit ledger: accounts, transfers, payment requests, statements."""

@@ -1,0 +1,461 @@
+from __future__ import annotations
+
+import csv
+import io
+from collections.abc import Iterator
+from datetime import date
+from typing import Any
+
+import click
+from flask import Blueprint, Response, abort, flash, render_template, request, url_for
+from flask_babel import format_datetime
+from flask_babel import gettext as _
+from flask_login import current_user, login_required
+
+from lets_site.database import utcnow, write_transaction
+from lets_site.domain import DomainError, NotFound, PermissionDenied
+from lets_site.extensions import db
+from lets_site.ledger import services
+from lets_site.ledger.forms import (
+    AdminBookingForm,
+    ConfirmForm,
+    LimitsForm,
+    MassForm,
+    PayForm,
+    PeriodForm,
+    RequestForm,
+    ReverseForm,
+    SettingsForm,
+)
+from lets_site.members.services import register_export_section
+from lets_site.web import htmx
+from lets_site.web.forms import choices, see_other, show_error
+from lets_site.web.security import admin_required
+
+bp = Blueprint("ledger", __name__, cli_group="ledger")
+register_export_section("ledger", services.export_section)
+
+
+@bp.app_context_processor
+def inject() -> dict[str, Any]:
+    """``ledger_balance()`` for the header partial ``ledger/_balance.html``; amounts filter."""
+    return {"ledger_balance": lambda: services.header_balance(current_user),
+            "ledger_settings": services.get_settings}
+
+
+@bp.app_template_filter("units")
+def units_filter(value: int | None) -> str:
+    return services.format_amount(value)
+
+
+@bp.app_template_global()
+def ledger_holder(account: Any) -> str:
+    return services.holder_name(account)
+
+
+@bp.app_template_global()
+def ledger_limits(account: Any) -> tuple[int | None, int | None]:
+    return services.limits_of(account)
+
+
+def _own_accounts_choices(form_field: Any) -> list[Any]:
+    accounts = services.accounts_for(current_user)
+    form_field.choices = choices(
+        (a.code, f"{services.holder_name(a)} ({a.code})") for a in accounts
+    )
+    return accounts
+
+
+def _fresh_key(form: Any) -> None:
+    if not form.key.data:
+        form.key.data = services.new_key()
+
+
+def _refuse(form: Any, error: DomainError) -> None:
+    db.session.rollback()
+    show_error(form, error)
+
+
+# --- Member pages ------------------------------------------------------------------------------
+
+
+@bp.route("/ledger/")
+@login_required
+def index() -> str:
+    accounts = services.accounts_for(current_user)
+    recent = (services.recent_for(current_user, accounts[0].code) if accounts else [])
+    return render_template(
+        "ledger/index.html", accounts=accounts, recent=recent,
+        pending=services.pending_for(current_user), confirm_form=ConfirmForm(),
+    )
+
+
+@bp.route("/ledger/pay", methods=["GET", "POST"])
+@login_required
+def pay() -> Response | str:
+    form = PayForm()
+    accounts = _own_accounts_choices(form.from_account)
+    if not accounts:
+        raise PermissionDenied(_("You have no account to pay from."))
+    if request.method == "GET":
+        form.from_account.data = request.args.get("from") or accounts[0].code
+        form.payee.data = request.args.get("to", "")[:16]
+        form.amount.data = request.args.get("amount", "")[:30]
+        form.description.data = request.args.get("for", "")[:200]
+        form.listing.data = request.args.get("listing", "")[:12]
+    _fresh_key(form)
+    if form.validate_on_submit():
+        try:
+            booked = services.pay(current_user, form.from_account.data or "",
+                                  form.payee.data or "", form.amount.data or "",
+                                  form.description.data or "", form.key.data,
+                                  form.listing.data or None)
+        except DomainError as error:
+            if isinstance(error, PermissionDenied):
+                error.field = "from_account"
+            _refuse(form, error)
+        else:
+            db.session.commit()
+            if booked.replayed:
+                flash(_("This payment was already booked; it is not booked twice."), "info")
+            else:
+                flash(_("Paid %(amount)s to %(name)s.",
+                        amount=services.format_amount(booked.transfer.amount),
+                        name=services.holder_name(booked.transfer.payee)), "success")
+            return see_other(url_for("ledger.transfer", uid=booked.transfer.uid))
+    return render_template("ledger/pay.html", form=form)
+
+
+@bp.route("/ledger/transfers/<uid>")
+@login_required
+def transfer(uid: str) -> str:
+    t = services.get_transfer(current_user, uid)
+    return render_template("ledger/transfer.html", t=t, reversal=services.reversal_of(t),
+                           mine=[a for a in services.accounts_for(current_user)
+                                 if a.id in (t.payer_id, t.payee_id)])
+
+
+@bp.route("/ledger/requests")
+@login_required
+def requests() -> Response:
+    return htmx.render(
+        "ledger/requests.html", "ledger/_pending.html",
+        pending=services.pending_for(current_user), asked=services.asked_by(current_user),
+        confirm_form=ConfirmForm(),
+    )
+
+
+@bp.route("/ledger/requests/new", methods=["GET", "POST"])
+@login_required
+def new_request() -> Response | str:
+    form = RequestForm()
+    accounts = _own_accounts_choices(form.to_account)
+    if not accounts:
+        raise PermissionDenied(_("You have no account to be paid on."))
+    if request.method == "GET":
+        form.to_account.data = request.args.get("to") or accounts[0].code
+        form.payer.data = request.args.get("from", "")[:16]
+        form.amount.data = request.args.get("amount", "")[:30]
+        form.description.data = request.args.get("for", "")[:200]
+        form.listing.data = request.args.get("listing", "")[:12]
+    _fresh_key(form)
+    if form.validate_on_submit():
+        try:
+            req = services.request_payment(current_user, form.to_account.data or "",
+                                           form.payer.data or "", form.amount.data or "",
+                                           form.description.data or "", form.key.data,
+                                           form.listing.data or None)
+        except DomainError as error:
+            if isinstance(error, PermissionDenied):
+                error.field = "to_account"
+            _refuse(form, error)
+        else:
+            db.session.commit()
+            flash(_("Your request for %(amount)s is sent to %(name)s.",
+                    amount=services.format_amount(req.amount),
+                    name=services.holder_name(req.payer)), "success")
+            return see_other(url_for("ledger.requests"))
+    return render_template("ledger/request_form.html", form=form)
+
+
+def _request_action(uid: str, action: Any, done: str) -> Response:
+    form = ConfirmForm()
+    if not form.validate_on_submit():
+        flash(_("The form has expired. Try again."), "error")
+        return see_other(url_for("ledger.requests"))
+    try:
+        result = action(current_user, uid)
+    except NotFound:
+        db.session.rollback()
+        abort(404)
+    except DomainError as error:
+        db.session.rollback()
+        flash(str(error.message), "error")
+        return see_other(url_for("ledger.requests"))
+    db.session.commit()
+    flash(done, "success")
+    if isinstance(result, services.Booked):
+        return see_other(url_for("ledger.transfer", uid=result.transfer.uid))
+    return see_other(url_for("ledger.requests"))
+
+
+@bp.route("/ledger/requests/<uid>/confirm", methods=["POST"])
+@login_required
+def confirm_request(uid: str) -> Response:
+    return _request_action(uid, services.confirm_request, _("The payment is booked."))
+
+
+@bp.route("/ledger/requests/<uid>/decline", methods=["POST"])
+@login_required
+def decline_request(uid: str) -> Response:
+    return _request_action(uid, services.decline_request, _("The request is declined."))
+
+
+@bp.route("/ledger/requests/<uid>/cancel", methods=["POST"])
+@login_required
+def cancel_request(uid: str) -> Response:
+    return _request_action(uid, services.cancel_request, _("The request is withdrawn."))
+
+
+@bp.route("/ledger/group")
+@login_required
+def group() -> str:
+    return render_template("ledger/group.html", dist=services.distribution(current_user))
+
+
+# --- Statements --------------------------------------------------------------------------------
+
+
+def _period() -> tuple[PeriodForm, date | None, date | None, int]:
+    form = PeriodForm(request.args)
+    form.validate()
+    start = form.start.data if not form.start.errors else None
+    end = form.end.data if not form.end.errors else None
+    page = form.page.data if form.page.data and not form.page.errors else 1
+    return form, start, end, page
+
+
+@bp.route("/ledger/accounts/<code>")
+@login_required
+def account(code: str) -> Response:
+    form, start, end, page = _period()
+    st = services.statement(current_user, code, start, end, page)
+    acc = st.account
+    return htmx.render(
+        "ledger/account.html", "ledger/_statement.html", form=form, st=st, account=acc,
+        limits=services.limits_of(acc), history=services.limit_history(acc),
+        can_pay=services.can_act_for(current_user, acc),
+    )
+
+
+@bp.route("/ledger/accounts/<code>/statement.csv")
+@login_required
+def statement_csv(code: str) -> Response:
+    _form, start, end, _page = _period()
+    excel = request.args.get("excel") == "1"
+    acc, opening, rows = services.statement_rows(current_user, code, start, end)
+    decimals = services.get_settings().decimals
+
+    def lines() -> Iterator[str]:
+        buffer = io.StringIO()
+        writer = csv.writer(buffer, delimiter=";" if excel else ",", lineterminator="\r\n")
+
+        def flush() -> str:
+            value = buffer.getvalue()
+            buffer.seek(0)
+            buffer.truncate()
+            return value
+
+        def amount(value: int) -> str:
+            text = services.plain_amount(value, decimals)
+            return text.replace(".", ",") if excel else text
+
+        if excel:
+            yield "\ufeff"
+        writer.writerow(["date", "id", "counterparty", "counterparty_name", "description",
+                         "amount", "balance", "kind"])
+        writer.writerow(["", "", "", "", "opening balance", "", amount(opening), ""])
+        yield flush()
+        for entry in rows:
+            t = entry.transfer
+            writer.writerow([
+                format_datetime(t.created_at, "yyyy-MM-dd HH:mm"), t.uid, entry.other.code,
+                services.holder_name(entry.other), t.description, amount(entry.amount),
+                amount(entry.balance_after), t.kind,
+            ])
+            yield flush()
+
+    response = Response(lines(), mimetype="text/csv")
+    response.charset = "utf-8"
+    suffix = "-excel" if excel else ""
+    response.headers["Content-Disposition"] = (
+        f'attachment; filename="statement-{acc.code}{suffix}.csv"'
+    )
+    response.headers["Cache-Control"] = "private, no-store"
+    return response
+
+
+@bp.route("/ledger/accounts/<code>/print")
+@login_required
+def statement_print(code: str) -> str:
+    form, start, end, _page = _period()
+    acc, opening, rows = services.statement_rows(current_user, code, start, end,
+                                                 limit=services.PRINT_MAX_ROWS)
+    entries = list(rows)
+    return render_template("ledger/print.html", account=acc, opening=opening, entries=entries,
+                           start=start, end=end, form=form,
+                           truncated=len(entries) >= services.PRINT_MAX_ROWS, now=utcnow())
+
+
+# --- Admin -------------------------------------------------------------------------------------
+
+
+@bp.route("/admin/ledger")
+@admin_required
+def admin_index() -> str:
+    return render_template("ledger/admin_index.html", ov=services.overview(current_user),
+                           group=services.group_account())
+
+
+@bp.route("/admin/ledger/settings", methods=["GET", "POST"])
+@admin_required
+def admin_settings() -> Response | str:
+    settings = services.get_settings()
+    form = SettingsForm()
+    if request.method == "GET":
+        form.decimals.data = settings.decimals
+        form.default_min.data = services.plain_amount(settings.default_min, settings.decimals)
+        form.default_max.data = services.plain_amount(settings.default_max, settings.decimals)
+        form.balances_visible.data = settings.balances_visible
+    if form.validate_on_submit():
+        try:
+            services.update_settings(current_user, services.SettingsData(
+                decimals=int(form.decimals.data or 0), default_min=form.default_min.data or "",
+                default_max=form.default_max.data or "",
+                balances_visible=bool(form.balances_visible.data)))
+        except DomainError as error:
+            _refuse(form, error)
+        else:
+            db.session.commit()
+            flash(_("The ledger settings are saved."), "success")
+            return see_other(url_for("ledger.admin_index"))
+    return render_template("ledger/admin_settings.html", form=form)
+
+
+@bp.route("/admin/ledger/book", methods=["GET", "POST"])
+@admin_required
+def admin_book() -> Response | str:
+    form = AdminBookingForm()
+    if request.method == "GET":
+        form.payer.data = request.args.get("from", "")[:16]
+        form.payee.data = request.args.get("to", "")[:16]
+    _fresh_key(form)
+    if form.validate_on_submit():
+        try:
+            booked = services.admin_book(current_user, form.payer.data or "",
+                                         form.payee.data or "", form.amount.data or "",
+                                         form.description.data or "", form.key.data,
+                                         bool(form.allow_over_limit.data))
+        except DomainError as error:
+            _refuse(form, error)
+        else:
+            db.session.commit()
+            if booked.replayed:
+                flash(_("This booking was already made; it is not booked twice."), "info")
+            else:
+                flash(_("The booking is made."), "success")
+            return see_other(url_for("ledger.transfer", uid=booked.transfer.uid))
+    return render_template("ledger/admin_book.html", form=form)
+
+
+@bp.route("/admin/ledger/mass", methods=["GET", "POST"])
+@admin_required
+def admin_mass() -> Response | str:
+    form = MassForm()
+    _fresh_key(form)
+    plan = None
+    if form.validate_on_submit():
+        step = request.form.get("step", "preview")
+        try:
+            if step == "book":
+                booked = services.book_mass(
+                    current_user, form.kind.data or "", form.amount.data or "",
+                    form.description.data or "", form.fingerprint.data or "", form.key.data,
+                    bool(form.allow_over_limit.data))
+            else:
+                plan = services.plan_mass(current_user, form.kind.data or "",
+                                          form.amount.data or "", form.description.data or "")
+        except DomainError as error:
+            _refuse(form, error)
+            plan = None
+        else:
+            if step == "book":
+                db.session.commit()
+                flash(_("%(n)d transfers are booked.", n=len(booked)), "success")
+                return see_other(url_for("ledger.admin_index"))
+            # The preview only created missing accounts; keep nothing else.
+            db.session.commit()
+            form.fingerprint.data = plan.fingerprint if plan else ""
+    return render_template("ledger/admin_mass.html", form=form, plan=plan)
+
+
+@bp.route("/admin/ledger/transfers/<uid>/reverse", methods=["GET", "POST"])
+@admin_required
+def admin_reverse(uid: str) -> Response | str:
+    original = services.get_transfer(current_user, uid)
+    form = ReverseForm()
+    _fresh_key(form)
+    if form.validate_on_submit():
+        try:
+            booked = services.reverse(current_user, uid, form.reason.data or "", form.key.data)
+        except DomainError as error:
+            _refuse(form, error)
+        else:
+            db.session.commit()
+            flash(_("The correction is booked."), "success")
+            return see_other(url_for("ledger.transfer", uid=booked.transfer.uid))
+    return render_template("ledger/admin_reverse.html", form=form, t=original,
+                           reversal=services.reversal_of(original))
+
+
+@bp.route("/admin/ledger/accounts/<code>/limits", methods=["GET", "POST"])
+@admin_required
+def admin_limits(code: str) -> Response | str:
+    acc = services.find_account(code)
+    form = LimitsForm()
+    decimals = services.get_settings().decimals
+    if request.method == "GET":
+        form.min_balance.data = ("" if acc.min_balance is None
+                                 else services.plain_amount(acc.min_balance, decimals))
+        form.max_balance.data = ("" if acc.max_balance is None
+                                 else services.plain_amount(acc.max_balance, decimals))
+    if form.validate_on_submit():
+        try:
+            services.set_limits(current_user, code, form.min_balance.data or "",
+                                form.max_balance.data or "")
+        except DomainError as error:
+            _refuse(form, error)
+        else:
+            db.session.commit()
+            flash(_("The limits are saved."), "success")
+            return see_other(url_for("ledger.account", code=acc.code))
+    return render_template("ledger/admin_limits.html", form=form, account=acc,
+                           limits=services.limits_of(acc), history=services.limit_history(acc))
+
+
+# --- Command line ------------------------------------------------------------------------------
+
+
+@bp.cli.command("check")
+def check_command() -> None:
+    """Verify the ledger: balances sum to zero, match their entries, respect limits."""
+    with write_transaction():  # a consistent snapshot on SQLite
+        problems = services.check()
+        figures = services.counts()
+        db.session.rollback()
+    for problem in problems:
+        click.echo(f"PROBLEM: {problem}", err=True)
+    if problems:
+        raise SystemExit(1)
+    click.echo(f"Ledger OK: {figures['accounts']} accounts, {figures['transfers']} transfers, "
+               "sum of balances 0.")
