@@ -53,6 +53,22 @@ ROUTES: dict[str, dict[str, int]] = {
     "/admin/members/{member_id}": ADMINS_ONLY,
     "/admin/organisations/new": ADMINS_ONLY,
     "/admin/organisations/{org}": ADMINS_ONLY,
+    "/ledger/": MEMBERS_ONLY,
+    "/ledger/pay": MEMBERS_ONLY,
+    "/ledger/requests": MEMBERS_ONLY,
+    "/ledger/requests/new": MEMBERS_ONLY,
+    "/ledger/group": MEMBERS_ONLY,
+    "/ledger/transfers/{token}": {A: LOGIN, M: 404, I: 404, AD: 404, O: 404},
+    "/ledger/accounts/{member}": {A: LOGIN, M: 200, I: 403, AD: 200, O: 403},
+    "/ledger/accounts/{org_code}": {A: LOGIN, M: 403, I: 200, AD: 200, O: 403},
+    "/ledger/accounts/{member}/statement.csv": {A: LOGIN, M: 200, I: 403, AD: 200, O: 403},
+    "/ledger/accounts/{member}/print": {A: LOGIN, M: 200, I: 403, AD: 200, O: 403},
+    "/admin/ledger": ADMINS_ONLY,
+    "/admin/ledger/settings": ADMINS_ONLY,
+    "/admin/ledger/book": ADMINS_ONLY,
+    "/admin/ledger/mass": ADMINS_ONLY,
+    "/admin/ledger/transfers/{token}/reverse": {A: LOGIN, M: 403, I: 403, AD: 404, O: 403},
+    "/admin/ledger/accounts/{member}/limits": ADMINS_ONLY,
 }
 
 # Routes that only accept POST are walked by their feature's tests; GET gives 405.
@@ -63,6 +79,9 @@ POST_ONLY = {
     "/admin/members/<int:member_id>/roles",
     "/admin/members/<int:member_id>/invite",
     "/admin/organisations/<slug>/remove",
+    "/ledger/requests/<uid>/confirm",
+    "/ledger/requests/<uid>/decline",
+    "/ledger/requests/<uid>/cancel",
 }
 
 RULE_TO_TEMPLATE = {
@@ -75,6 +94,12 @@ RULE_TO_TEMPLATE = {
     "/admin/organisations/<slug>": "/admin/organisations/{org}",
     "/password/reset/<token>": "/password/reset/{token}",
     "/invitation/<token>": "/invitation/{token}",
+    "/ledger/transfers/<uid>": "/ledger/transfers/{token}",
+    "/ledger/accounts/<code>": "/ledger/accounts/{member}",
+    "/ledger/accounts/<code>/statement.csv": "/ledger/accounts/{member}/statement.csv",
+    "/ledger/accounts/<code>/print": "/ledger/accounts/{member}/print",
+    "/admin/ledger/transfers/<uid>/reverse": "/admin/ledger/transfers/{token}/reverse",
+    "/admin/ledger/accounts/<code>/limits": "/admin/ledger/accounts/{member}/limits",
 }
 
 
@@ -83,6 +108,7 @@ def _fill(template: str, people: dict[str, Any]) -> str:
         member=people["member"].account_code,
         member_id=people["member"].id,
         org=people["org"].slug,
+        org_code=people["org"].account_code,
         token="not-a-valid-token",
     )
 
@@ -113,5 +139,5 @@ def test_route_status_per_role(client: Any, people: dict[str, Any], login_as: An
 @pytest.mark.parametrize("rule", sorted(POST_ONLY))
 def test_post_only_routes_refuse_get(client: Any, people: dict[str, Any], rule: str) -> None:
     path = (rule.replace("<int:member_id>", str(people["member"].id))
-            .replace("<slug>", people["org"].slug))
+            .replace("<slug>", people["org"].slug).replace("<uid>", "not-a-uid"))
     assert client.get(path).status_code == 405

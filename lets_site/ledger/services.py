@@ -962,14 +962,15 @@ def statement(viewer: Member, code: str, start: date | None = None, end: date | 
     if account.id is None:
         return Statement(account, start, end, Page([], 0, 1, STATEMENT_PAGE_SIZE), 0, 0)
     base = _entries_query(account, start, end)
+    sub = base.subquery()
     sums = db.session.execute(
         select(
             func.count(),
-            func.coalesce(func.sum(case((Transfer.payee_id == account.id, Transfer.amount),
+            func.coalesce(func.sum(case((sub.c.payee_id == account.id, sub.c.amount),
                                         else_=0)), 0),
-            func.coalesce(func.sum(case((Transfer.payer_id == account.id, Transfer.amount),
+            func.coalesce(func.sum(case((sub.c.payer_id == account.id, sub.c.amount),
                                         else_=0)), 0),
-        ).select_from(base.subquery())
+        ).select_from(sub)
     ).one()
     total = int(sums[0])
     rows = db.session.scalars(

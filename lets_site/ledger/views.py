@@ -7,7 +7,16 @@ from datetime import date
 from typing import Any
 
 import click
-from flask import Blueprint, Response, abort, flash, render_template, request, url_for
+from flask import (
+    Blueprint,
+    Response,
+    abort,
+    flash,
+    render_template,
+    request,
+    stream_with_context,
+    url_for,
+)
 from flask_babel import format_datetime
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
@@ -285,7 +294,7 @@ def statement_csv(code: str) -> Response:
             ])
             yield flush()
 
-    response = Response(lines(), mimetype="text/csv")
+    response = Response(stream_with_context(lines()), mimetype="text/csv")
     response.charset = "utf-8"
     suffix = "-excel" if excel else ""
     response.headers["Content-Disposition"] = (
