@@ -21,6 +21,7 @@ from decimal import Decimal
 from itertools import pairwise
 from typing import Any
 
+from flask import current_app, has_request_context
 from flask_babel import format_decimal
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import and_, case, func, or_, select
@@ -55,7 +56,7 @@ MAX_TRANSFER_UNITS = 100_000
 MAX_LIMIT_UNITS = 10_000_000
 GROUP_SUFFIXES = ("GROUP", "GRP", "GROEP", "G0")
 ACTIVE_MEMBER = (Status.ACTIVE, Status.LEAVING)
-_AMOUNT_RE = re.compile(r"^\d{1,12}(?:[.,](\d+))?$")
+_AMOUNT_RE = re.compile(r"^\d{1,12}(?:[.,](\d+))?$", re.ASCII)
 _KEY_RE = re.compile(r"^[A-Za-z0-9_-]{16,64}$")
 
 
@@ -173,9 +174,14 @@ def format_amount(value: int | None, decimals: int | None = None) -> str:
     if value is None:
         return "—"
     decimals = get_settings().decimals if decimals is None else decimals
-    if decimals == 0:
-        return format_decimal(value, format="#,##0")
-    return format_decimal(Decimal(value).scaleb(-decimals), format="#,##0.00")
+    number: int | Decimal = value if decimals == 0 else Decimal(value).scaleb(-decimals)
+    pattern = "#,##0" if decimals == 0 else "#,##0.00"
+    if not has_request_context():  # command line: the group's default language
+        from babel.numbers import format_decimal as babel_format
+
+        return babel_format(number, format=pattern, locale=current_app.config.get(
+            "BABEL_DEFAULT_LOCALE", "nl"))
+    return format_decimal(number, format=pattern)
 
 
 def plain_amount(value: int, decimals: int) -> str:

@@ -1,0 +1,170 @@
+"""Ledger rules without HTTP: amounts, limits, permissions, corrections, the check."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+from sqlalchemy import select, update
+
+from lets_site.domain import DomainError, PermissionDenied
+from lets_site.extensions import db
+from lets_site.ledger import services
+from lets_site.ledger.models import Account, LimitChange, Transfer
+from tests import factories
+
+
+@pytest.fixture(autouse=True)
+def _request(app: Any) -> Any:
+    """Messages are translated lazily, for the locale of a request."""
+    with app.test_request_context("/"):
+        yield
+
+
+@pytest.mark.parametrize(
+    ("text", "decimals", "expected"),
+    [("12", 0, 12), (" 7 ", 0, 7), ("12,50", 2, 1250), ("12.5", 2, 1250), ("3", 2, 300),
+     ("0,01", 2, 1), ("12.0", 0, 12)],
+)
+def test_parse_amount_accepts(app: Any, text: str, decimals: int, expected: int) -> None:
+    assert services.parse_amount(text, decimals) == expected
+
+
+@pytest.mark.parametrize(
+    "text", ["0", "-1", "abc", "1e9", "12.5", "", "1,2,3", "100001", "0x10", "½"]
+)
+def test_parse_amount_refuses(app: Any, text: str) -> None:
+    with pytest.raises(DomainError) as info:
+        services.parse_amount(text, 0)
+    assert info.value.field == "amount"
+
+
+def test_parse_amount_refuses_three_decimals(app: Any) -> None:
+    with pytest.raises(DomainError, match="two decimals"):
+        services.parse_amount("1.234", 2)
+
+
+def test_pay_moves_both_balances_and_keeps_sum_zero(people: dict[str, Any]) -> None:
+    member, other = people["member"], people["other_org_member"]
+    booked = services.pay(member, member.account_code, other.account_code, "40", "Tuin", None)
+    db.session.commit()
+    t = booked.transfer
+    assert (t.payer_balance_after, t.payee_balance_after) == (-40, 40)
+    assert (t.payer_min, t.payee_max) == (-300, 300)
+    assert len(t.uid) == 16
+    assert services.check() == []
+
+
+def test_pay_with_listing_keeps_listing_id(people: dict[str, Any]) -> None:
+    member, other = people["member"], people["other_org_member"]
+    t = services.pay(member, member.account_code, other.account_code, "4", "Les", None,
+                     listing_id="17").transfer
+    assert t.listing_id == 17
+
+
+def test_member_cannot_pay_from_someone_elses_account(people: dict[str, Any]) -> None:
+    member, other = people["member"], people["other_org_member"]
+    with pytest.raises(PermissionDenied):
+        services.pay(member, other.account_code, member.account_code, "5", "x", None)
+
+
+def test_intermediary_of_one_org_cannot_use_another(people: dict[str, Any]) -> None:
+    with pytest.raises(PermissionDenied):
+        services.pay(people["intermediary"], people["other_org"].account_code,
+                     people["member"].account_code, "5", "x", None)
+    booked = services.pay(people["intermediary"], people["org"].account_code,
+                          people["member"].account_code, "5", "x", None)
+    assert booked.transfer.payer.code == people["org"].account_code
+
+
+def test_account_limit_overrides_default_and_is_kept_as_history(
+        people: dict[str, Any]) -> None:
+    admin, member = people["admin"], people["member"]
+    services.set_limits(admin, member.account_code, "-20", "")
+    services.set_limits(admin, member.account_code, "-30", "50")
+    db.session.commit()
+    with pytest.raises(services.LimitExceeded):
+        services.pay(member, member.account_code, admin.account_code, "31", "x", None)
+    changes = db.session.scalars(select(LimitChange).order_by(LimitChange.id)).all()
+    assert [(c.old_min, c.new_min, c.new_max) for c in changes] == [
+        (None, -20, None), (-20, -30, 50)]
+    assert all(c.actor_id == admin.id for c in changes)
+
+
+def test_only_admins_set_limits(people: dict[str, Any]) -> None:
+    with pytest.raises(PermissionDenied):
+        services.set_limits(people["member"], people["member"].account_code, "-1000", "")
+
+
+def test_reverse_books_mirror_and_refuses_twice(people: dict[str, Any]) -> None:
+    member, other, admin = people["member"], people["other_org_member"], people["admin"]
+    t = services.pay(member, member.account_code, other.account_code, "10", "x", None).transfer
+    correction = services.reverse(admin, t.uid, "Dubbel geboekt", None).transfer
+    assert (correction.payer_id, correction.payee_id, correction.amount) == (
+        t.payee_id, t.payer_id, 10)
+    assert correction.reverses_id == t.id and correction.reason == "Dubbel geboekt"
+    with pytest.raises(DomainError, match="already"):
+        services.reverse(admin, t.uid, "Nog eens", None)
+    with pytest.raises(DomainError, match="not reversed"):
+        services.reverse(admin, correction.uid, "Terug", None)
+    with pytest.raises(PermissionDenied):
+        services.reverse(member, t.uid, "Ik wil het terug", None)
+    assert services.check() == []
+
+
+def test_start_credit_only_once_per_member(people: dict[str, Any]) -> None:
+    admin = people["admin"]
+    plan = services.plan_mass(admin, "start_credit", "10", "Welkom")
+    assert len(plan.lines) == 4
+    services.book_mass(admin, "start_credit", "10", "Welkom", plan.fingerprint, None)
+    newcomer = factories.make_member()
+    again = services.plan_mass(admin, "start_credit", "10", "Welkom")
+    assert [line.payee.code for line in again.lines] == [newcomer.account_code]
+    group = services.group_account()
+    assert group is not None and group.balance == -40 and group.code == "LE-GROUP"
+    assert services.check() == []
+
+
+def test_mass_transfer_refuses_stale_preview(people: dict[str, Any]) -> None:
+    admin = people["admin"]
+    plan = services.plan_mass(admin, "contribution", "1", "Bijdrage")
+    factories.make_member()
+    with pytest.raises(DomainError, match="changed since the preview"):
+        services.book_mass(admin, "contribution", "1", "Bijdrage", plan.fingerprint, None)
+
+
+def test_ledger_check_finds_tampering(people: dict[str, Any]) -> None:
+    member, other = people["member"], people["other_org_member"]
+    services.pay(member, member.account_code, other.account_code, "10", "x", None)
+    t = services.pay(member, member.account_code, other.account_code, "5", "y", None).transfer
+    db.session.commit()
+    assert services.check() == []
+    # A row that claims a balance below the limit it was checked against, not overridden.
+    db.session.execute(update(Transfer).where(Transfer.id == t.id).values(payer_min=-12))
+    db.session.commit()
+    problems = services.check()
+    assert any("below its minimum -12 without an override" in p for p in problems)
+    # Money created from nothing on one side.
+    db.session.execute(update(Transfer).where(Transfer.id == t.id).values(payer_min=-300))
+    db.session.execute(update(Account).where(Account.code == other.account_code)
+                       .values(balance=Account.balance + 3))
+    db.session.commit()
+    problems = services.check()
+    assert any("sum of all balances is 3" in p for p in problems)
+    assert any(f"{other.account_code}: balance 18 but its entries sum to 15" in p
+               for p in problems)
+
+
+def test_settings_only_by_admin_and_limits_sane(people: dict[str, Any]) -> None:
+    with pytest.raises(PermissionDenied):
+        services.update_settings(people["member"], services.SettingsData(0, "-1", "1", True))
+    with pytest.raises(DomainError, match="above zero"):
+        services.update_settings(people["admin"], services.SettingsData(0, "10", "20", False))
+
+
+def test_export_section_lists_own_transfers(people: dict[str, Any]) -> None:
+    member, other = people["member"], people["other_org_member"]
+    services.pay(member, member.account_code, other.account_code, "3", "Brood", None)
+    section = services.export_section(member)
+    assert section["balance"] == "-3"
+    assert section["transfers"][0]["description"] == "Brood"
