@@ -440,7 +440,9 @@ def _book(
     reason: str = "",
     batch: str | None = None,
     viewer_sees_payee: bool = False,
+    at: datetime | None = None,
 ) -> Booked:
+    """Book one transfer. ``at`` back-dates it (demo data and imports only)."""
     if payer.id is None or payee.id is None:
         raise AssertionError("accounts must be stored before booking")
     if payer.id == payee.id:
@@ -491,7 +493,8 @@ def _book(
     transfer = Transfer(
         uid=_new_uid(), payer_id=payer.id, payee_id=payee.id, amount=amount,
         description=description.strip()[:200], kind=kind, listing_id=listing_id,
-        idempotency_key=key, created_by_id=actor.id if actor else None, created_at=utcnow(),
+        idempotency_key=key, created_by_id=actor.id if actor else None,
+        created_at=at or utcnow(),
         payer_balance_after=after_payer, payee_balance_after=after_payee,
         payer_min=payer_min, payee_max=payee_max, over_limit=bool(broken),
         reverses_id=reverses.id if reverses else None, reason=reason.strip(), batch=batch,
@@ -979,6 +982,7 @@ def statement(viewer: Member, code: str, start: date | None = None, end: date | 
         ).select_from(sub)
     ).one()
     total = int(sums[0])
+    page = min(page, max(1, -(-total // STATEMENT_PAGE_SIZE)))  # past the end: the last page
     rows = db.session.scalars(
         base.order_by(Transfer.id.desc()).limit(STATEMENT_PAGE_SIZE)
         .offset((page - 1) * STATEMENT_PAGE_SIZE)
