@@ -21,10 +21,10 @@ from decimal import Decimal
 from itertools import pairwise
 from typing import Any
 
-from flask import current_app, has_request_context
+from flask import current_app, has_request_context, request
 from flask_babel import format_decimal
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import and_, case, func, or_, select
+from sqlalchemy import and_, case, func, or_, select, union_all
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import aliased
 
@@ -67,11 +67,20 @@ class LimitExceeded(DomainError):
 # --- Settings -------------------------------------------------------------------------------
 
 
+_SETTINGS_KEY = "lets.ledger_settings"
+
+
 def get_settings() -> LedgerSettings:
+    """The group's ledger settings (unsaved defaults until an admin saves them). Kept for
+    the rest of the request: a page formats many amounts."""
+    if has_request_context() and _SETTINGS_KEY in request.environ:
+        return request.environ[_SETTINGS_KEY]  # type: ignore[no-any-return]
     settings = db.session.get(LedgerSettings, SETTINGS_ID)
     if settings is None:
         settings = LedgerSettings(id=SETTINGS_ID, decimals=0, default_min=-300, default_max=300,
                                   balances_visible=False)
+    if has_request_context():
+        request.environ[_SETTINGS_KEY] = settings
     return settings
 
 
@@ -94,8 +103,11 @@ def update_settings(actor: Member, data: SettingsData) -> LedgerSettings:
         raise DomainError(_l("Choose whole units or two decimals."), field="decimals")
     settings = db.session.get(LedgerSettings, SETTINGS_ID)
     if settings is None:
-        settings = get_settings()
+        settings = LedgerSettings(id=SETTINGS_ID, decimals=0, default_min=-300, default_max=300,
+                                  balances_visible=False)
         db.session.add(settings)
+    if has_request_context():
+        request.environ[_SETTINGS_KEY] = settings
     if data.decimals != settings.decimals and _has_transfers():
         raise DomainError(
             _l("The number of decimals cannot change once transfers are booked."),
@@ -219,10 +231,10 @@ def limits_of(account: Account, settings: LedgerSettings | None = None) -> tuple
 
 def holder_name(account: Account) -> str:
     if account.kind == AccountKind.MEMBER and account.member_id is not None:
-        member = db.session.get(Member, account.member_id)
+        member = account.member or db.session.get(Member, account.member_id)
         return member.display_name if member else account.code
     if account.kind == AccountKind.ORGANISATION and account.organisation_id is not None:
-        org = db.session.get(Organisation, account.organisation_id)
+        org = account.organisation or db.session.get(Organisation, account.organisation_id)
         return org.name if org else account.code
     from lets_site.site.services import get_settings as site_settings
 
@@ -929,12 +941,7 @@ def _entries_query(account: Account, start: date | None, end: date | None) -> An
     stmt = select(Transfer).where(
         or_(Transfer.payer_id == account.id, Transfer.payee_id == account.id)
     )
-    low, high = _bounds(start, end)
-    if low is not None:
-        stmt = stmt.where(Transfer.created_at >= low)
-    if high is not None:
-        stmt = stmt.where(Transfer.created_at < high)
-    return stmt
+    return _period_filter(stmt, start, end)
 
 
 def _entry(account: Account, t: Transfer) -> Entry:
@@ -954,45 +961,80 @@ def _balance_before(account: Account, low: datetime | None) -> int:
     """The balance at ``low``: the balance after the last transfer before it."""
     if low is None or account.id is None:
         return 0
-    last = db.session.scalar(
-        select(Transfer).where(or_(Transfer.payer_id == account.id,
-                                   Transfer.payee_id == account.id),
-                               Transfer.created_at < low)
-        .order_by(Transfer.id.desc()).limit(1)
+    last_id = max(
+        (db.session.scalar(select(Transfer.id).where(column == account.id,
+                                                     Transfer.created_at < low)
+                           .order_by(Transfer.id.desc()).limit(1)) or 0)
+        for column in (Transfer.payer_id, Transfer.payee_id)
     )
+    last = db.session.get(Transfer, last_id) if last_id else None
     return _entry(account, last).balance_after if last is not None else 0
+
+
+def _period_filter(stmt: Any, start: date | None, end: date | None) -> Any:
+    low, high = _bounds(start, end)
+    if low is not None:
+        stmt = stmt.where(Transfer.created_at >= low)
+    if high is not None:
+        stmt = stmt.where(Transfer.created_at < high)
+    return stmt
+
+
+def _page_ids(account: Account, start: date | None, end: date | None, limit: int,
+              offset: int) -> list[int]:
+    """Ids of one page, newest first: two index range scans (paid, received) merged, so
+    the cost grows with the page number, not with the account's history."""
+    sides = []
+    for column in (Transfer.payer_id, Transfer.payee_id):
+        side = _period_filter(select(Transfer.id).where(column == account.id), start, end)
+        sides.append(select(side.order_by(Transfer.id.desc()).limit(offset + limit)
+                            .subquery().c.id))
+    merged = union_all(*sides).subquery()
+    return list(db.session.scalars(
+        select(merged.c.id).order_by(merged.c.id.desc()).limit(limit).offset(offset)
+    ))
 
 
 def statement(viewer: Member, code: str, start: date | None = None, end: date | None = None,
               page: int = 1) -> Statement:
-    """Newest first, paginated, each line with the balance after it."""
+    """Newest first, paginated, each line with the balance after it. With a period, also
+    the opening and closing balance and the totals in and out."""
     account = _viewable(viewer, code)
     page = max(1, page)
     if account.id is None:
         return Statement(account, start, end, Page([], 0, 1, STATEMENT_PAGE_SIZE), 0, 0)
-    base = _entries_query(account, start, end)
-    sub = base.subquery()
-    sums = db.session.execute(
-        select(
-            func.count(),
-            func.coalesce(func.sum(case((sub.c.payee_id == account.id, sub.c.amount),
-                                        else_=0)), 0),
-            func.coalesce(func.sum(case((sub.c.payer_id == account.id, sub.c.amount),
-                                        else_=0)), 0),
-        ).select_from(sub)
-    ).one()
-    total = int(sums[0])
+    total_in = total_out = 0
+    if start is None and end is None:
+        # Index-only counts; the totals in and out are shown for a period only.
+        total = sum(
+            db.session.scalar(select(func.count()).select_from(Transfer).where(column
+                                                                              == account.id))
+            or 0
+            for column in (Transfer.payer_id, Transfer.payee_id)
+        )
+    else:
+        sub = _entries_query(account, start, end).subquery()
+        sums = db.session.execute(
+            select(
+                func.count(),
+                func.coalesce(func.sum(case((sub.c.payee_id == account.id, sub.c.amount),
+                                            else_=0)), 0),
+                func.coalesce(func.sum(case((sub.c.payer_id == account.id, sub.c.amount),
+                                            else_=0)), 0),
+            ).select_from(sub)
+        ).one()
+        total, total_in, total_out = int(sums[0]), int(sums[1]), int(sums[2])
     page = min(page, max(1, -(-total // STATEMENT_PAGE_SIZE)))  # past the end: the last page
+    ids = _page_ids(account, start, end, STATEMENT_PAGE_SIZE, (page - 1) * STATEMENT_PAGE_SIZE)
     rows = db.session.scalars(
-        base.order_by(Transfer.id.desc()).limit(STATEMENT_PAGE_SIZE)
-        .offset((page - 1) * STATEMENT_PAGE_SIZE)
-    ).all()
+        select(Transfer).where(Transfer.id.in_(ids)).order_by(Transfer.id.desc())
+    ).all() if ids else []
     entries = [_entry(account, t) for t in rows]
     low, _high = _bounds(start, end)
     opening = _balance_before(account, low)
-    closing = opening + int(sums[1]) - int(sums[2])
+    closing = opening + total_in - total_out if (start or end) else account.balance
     return Statement(account, start, end, Page(entries, total, page, STATEMENT_PAGE_SIZE),
-                     opening, closing, int(sums[1]), int(sums[2]), entries)
+                     opening, closing, total_in, total_out, entries)
 
 
 def statement_rows(viewer: Member, code: str, start: date | None = None,

@@ -168,3 +168,24 @@ def test_export_section_lists_own_transfers(people: dict[str, Any]) -> None:
     section = services.export_section(member)
     assert section["balance"] == "-3"
     assert section["transfers"][0]["description"] == "Brood"
+
+
+def test_statement_period_has_opening_and_closing_balance(people: dict[str, Any]) -> None:
+    from datetime import UTC, date, datetime, timedelta
+
+    member, other = people["member"], people["other_org_member"]
+    payer = services._stored_account(member.account_code)
+    payee = services._stored_account(other.account_code)
+    for day, amount in ((5, 10), (20, 7), (40, 3)):  # 5 Jan, 20 Jan, 9 Feb 2025
+        at = datetime(2025, 1, 1, 12, tzinfo=UTC) + timedelta(days=day - 1)
+        services._book(member, payer, payee, amount, f"d{day}", kind="payment", at=at)
+    db.session.commit()
+    st = services.statement(member, member.account_code, date(2025, 1, 10), date(2025, 1, 31))
+    assert [e.transfer.description for e in st.entries] == ["d20"]
+    assert (st.opening, st.closing, st.total_in, st.total_out) == (-10, -17, 0, 7)
+    whole = services.statement(member, member.account_code)
+    assert whole.page.total == 3 and whole.closing == -20
+    assert [e.balance_after for e in whole.entries] == [-20, -17, -10]
+    _acc, opening, rows = services.statement_rows(member, member.account_code,
+                                                  date(2025, 1, 10), None)
+    assert opening == -10 and [e.amount for e in rows] == [-7, -3]
