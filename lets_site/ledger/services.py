@@ -26,7 +26,7 @@ from flask_babel import format_decimal
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import and_, case, func, or_, select, union_all
 from sqlalchemy.exc import IntegrityError
-from sqlalchemy.orm import aliased
+from sqlalchemy.orm import aliased, lazyload
 
 from lets_site import codes
 from lets_site.audit import services as audit
@@ -419,9 +419,11 @@ def _clean_key(key: str | None) -> str | None:
 def _lock(accounts: list[Account]) -> None:
     """Row locks on PostgreSQL, in id order; fresh balances everywhere."""
     ids = sorted({a.id for a in accounts})
-    stmt = select(Account).where(Account.id.in_(ids)).order_by(Account.id)
+    # No eager joins here: PostgreSQL refuses FOR UPDATE next to an outer join.
+    stmt = (select(Account).options(lazyload(Account.member), lazyload(Account.organisation))
+            .where(Account.id.in_(ids)).order_by(Account.id))
     if db.session.get_bind().dialect.name != "sqlite":
-        stmt = stmt.with_for_update()
+        stmt = stmt.with_for_update(of=Account)
     db.session.scalars(stmt.execution_options(populate_existing=True)).all()
 
 
