@@ -124,14 +124,16 @@ def pay() -> Response | str:
                 error.field = "from_account"
             _refuse(form, error)
         else:
-            db.session.commit()
+            target = url_for("ledger.transfer", uid=booked.transfer.uid)
             if booked.replayed:
-                flash(_("This payment was already booked; it is not booked twice."), "info")
+                message = _("This payment was already booked; it is not booked twice.")
             else:
-                flash(_("Paid %(amount)s to %(name)s.",
-                        amount=services.format_amount(booked.transfer.amount),
-                        name=services.holder_name(booked.transfer.payee)), "success")
-            return see_other(url_for("ledger.transfer", uid=booked.transfer.uid))
+                message = _("Paid %(amount)s to %(name)s.",
+                            amount=services.format_amount(booked.transfer.amount),
+                            name=services.holder_name(booked.transfer.payee))
+            db.session.commit()
+            flash(message, "info" if booked.replayed else "success")
+            return see_other(target)
     return render_template("ledger/pay.html", form=form)
 
 
