@@ -18,12 +18,16 @@ from lets_site.extensions import db
 from lets_site.ledger import services
 from lets_site.ledger.models import Account, Transfer
 from tests import factories
-from tests.browser import test_foundation
+from tests.browser import test_foundation, test_text_browser
 from tests.browser.conftest import LiveServer
 from tests.browser.test_foundation import MODES, log_in
 
 pytestmark = pytest.mark.browser
-tabs = test_foundation.tabs  # the fixture: browser tabs that collect script and CSP errors
+# Fixtures from the foundation's browser tests: tabs that collect script and CSP errors,
+# and w3m in a tmux window.
+tabs = test_foundation.tabs
+tmux = test_text_browser.tmux
+w3m_env = test_text_browser.w3m_env
 
 
 def _balance(live_server: LiveServer, code: str) -> int:
@@ -119,3 +123,32 @@ def test_double_submit_books_once(live_server: LiveServer, tabs: Any, javascript
     count = live_server.run(lambda: db.session.scalar(select(func.count(Transfer.id))))
     assert count == 1
     assert live_server.run(services.check) == []
+
+
+def test_w3m_pay_form_submits(live_server: LiveServer, w3m: str, tmux: Any) -> None:
+    """A member pays with the text browser w3m, typing into the form with w3m's own keys
+    (see test_text_browser.test_w3m_login_form_submits for how tmux drives w3m)."""
+    from tests.browser.test_text_browser import session_cookie
+
+    def seed() -> tuple[str, str]:
+        return (factories.make_member(display_name="Tekst Betaler").account_code,
+                factories.make_member(display_name="Tekst Ontvanger").account_code)
+
+    payer_code, payee_code = live_server.run(seed)
+    cookie = session_cookie(live_server, payer_code)
+    tmux("new-session", "-d", "-s", "w", "-x", "120", "-y", "50",
+         f"{w3m} -o confirm_qq=0 -o display_charset=UTF-8 -header 'Cookie: {cookie}' "
+         f"{live_server.url}/ledger/pay")
+    tmux.wait(lambda: any("[" in line for line in tmux.lines()), "the pay form")
+    tmux.tab_to_field()  # pay to (account code)
+    tmux.fill(payee_code, payee_code)
+    tmux.tab_to_field()  # amount
+    tmux.fill("4", "4")
+    tmux.tab_to_field()  # what for
+    tmux.fill("Per tekstbrowser", "Per tekstbrowser")
+    tmux.tab()  # the submit button
+    tmux.keys("Enter")
+    tmux.wait(lambda: "Tekst Ontvanger" in "\n".join(tmux.lines())
+              and "/ledger/pay" not in tmux.lines()[-1], "the transfer page")
+    assert _balance(live_server, payee_code) == 4
+    assert _balance(live_server, payer_code) == -4
