@@ -259,6 +259,11 @@ def account(code: str) -> Response:
     )
 
 
+def _cell(text: str) -> str:
+    """Text a spreadsheet would run as a formula (=, +, -, @ first) is kept as text."""
+    return "'" + text if text[:1] in ("=", "+", "-", "@", "\t", "\r") else text
+
+
 @bp.route("/ledger/accounts/<code>/statement.csv")
 @login_required
 def statement_csv(code: str) -> Response:
@@ -291,7 +296,8 @@ def statement_csv(code: str) -> Response:
             t = entry.transfer
             writer.writerow([
                 format_datetime(t.created_at, "yyyy-MM-dd HH:mm"), t.uid, entry.other.code,
-                services.holder_name(entry.other), t.description, amount(entry.amount),
+                _cell(services.holder_name(entry.other)), _cell(t.description),
+                amount(entry.amount),
                 amount(entry.balance_after), t.kind,
             ])
             yield flush()

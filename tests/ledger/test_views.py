@@ -223,16 +223,19 @@ def test_statement_privacy_csv_and_print(client: Any, people: dict[str, Any],
     for n in range(1, 4):
         services.pay(member, member.account_code, other.account_code, str(n), f"Klus {n}",
                      None)
+    services.pay(member, member.account_code, other.account_code, "1",
+                 '=HYPERLINK("http://x")', None)
     db.session.commit()
     login_as("member")
     page = client.get(f"/ledger/accounts/{member.account_code}").get_data(as_text=True)
-    assert "Klus 3" in page and "-6" in page
+    assert "Klus 3" in page and "-7" in page
     assert client.get(f"/ledger/accounts/{other.account_code}").status_code == 403
     csv_plain = client.get(f"/ledger/accounts/{member.account_code}/statement.csv")
     body = csv_plain.get_data(as_text=True)
     assert csv_plain.mimetype == "text/csv"
     assert body.splitlines()[0].startswith("date,id,counterparty")
     assert "Klus 2" in body and ",-3," in body
+    assert "'=HYPERLINK" in body  # kept as text, not run as a formula
     excel = client.get(f"/ledger/accounts/{member.account_code}/statement.csv?excel=1")
     raw = excel.get_data()
     assert raw.startswith("\ufeff".encode())
@@ -399,3 +402,60 @@ def test_check_command_passes_and_fails(runner: Any, people: dict[str, Any]) -> 
     bad = runner.invoke(args=["ledger", "check"])
     assert bad.exit_code == 1
     assert "sum of all balances is 1" in bad.output
+
+
+def test_transfer_page_only_for_parties_and_admins(client: Any, people: dict[str, Any],
+                                                   login_as: Any, auth: Any) -> None:
+    t = services.pay(people["member"], people["member"].account_code,
+                     people["other_org_member"].account_code, "2", "Privé", None).transfer
+    db.session.commit()
+    login_as("intermediary")
+    assert client.get(f"/ledger/transfers/{t.uid}").status_code == 403
+    auth.logout()
+    auth.login(people["other_org_member"].account_code)
+    page = client.get(f"/ledger/transfers/{t.uid}").get_data(as_text=True)
+    assert "Privé" in page
+    # The payee sees their own balance after the transfer, not the payer's.
+    assert f"Balance of {people['other_org_member'].account_code} after" in page
+    assert f"Balance of {people['member'].account_code} after" not in page
+
+
+def test_intermediary_confirms_request_to_organisation(client: Any, people: dict[str, Any],
+                                                      login_as: Any) -> None:
+    org = people["org"]
+    req = services.request_payment(people["member"], people["member"].account_code,
+                                   org.account_code, "8", "Wandeling", None)
+    db.session.commit()
+    login_as("intermediary")
+    assert "Wandeling" in client.get("/ledger/").get_data(as_text=True)
+    response = client.post_form(f"/ledger/requests/{req.uid}/confirm")
+    assert response.status_code == 303
+    assert _balance(org.account_code) == -8
+    assert _balance(people["member"].account_code) == 8
+
+
+def test_confirming_request_over_limit_is_refused_with_message(
+        client: Any, people: dict[str, Any], login_as: Any) -> None:
+    member, other = people["member"], people["other_org_member"]
+    req = services.request_payment(other, other.account_code, member.account_code, "301",
+                                   "Te veel", None)
+    db.session.commit()
+    login_as("member")
+    response = client.post_form(f"/ledger/requests/{req.uid}/confirm", follow_redirects=True)
+    text = response.get_data(as_text=True)
+    assert response.status_code == 200
+    assert "below its minimum of -300" in text and "at most 300" in text
+    assert _transfers() == 0
+    db.session.expire_all()
+    assert db.session.get(PaymentRequest, req.id).status == "pending"
+
+
+def test_admin_sees_every_balance_on_group_page(client: Any, people: dict[str, Any],
+                                                login_as: Any) -> None:
+    services.pay(people["member"], people["member"].account_code,
+                 people["other_org_member"].account_code, "17", "x", None)
+    db.session.commit()
+    login_as("admin")
+    text = client.get("/ledger/group").get_data(as_text=True)
+    assert people["other_org_member"].display_name in text
+    assert "Individual balances are private" not in text
