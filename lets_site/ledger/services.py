@@ -1176,6 +1176,21 @@ class Distribution:
     trades_last_month: int
     volume_last_month: int
     holders: list[Holder] | None  # only when the group makes balances visible
+    group_balance: int = 0
+
+
+def _bucket_edges(low: int, high: int, unit: int) -> list[int]:
+    """Four to eight buckets between the default limits, on round numbers of whole units,
+    with the limits themselves as edges when a round step allows it."""
+    span = max(high - low, 10 * unit)
+    steps = [m * 10**k * unit // 2 for k in range(12) for m in (2, 4, 5, 10)]  # 1, 2, 2.5, 5
+    fitting = [s for s in steps if span / 8 <= s <= span / 4]
+    aligned = [s for s in fitting if low % s == 0 and high % s == 0]
+    step = (aligned or fitting or [next(s for s in steps if s >= span / 8)])[0]
+    edges = [(low // step) * step]
+    while edges[-1] < high:
+        edges.append(edges[-1] + step)
+    return edges
 
 
 def distribution(viewer: Member) -> Distribution:
@@ -1186,20 +1201,21 @@ def distribution(viewer: Member) -> Distribution:
     holders = [h for h in _holders() if h.account.kind != AccountKind.GROUP and h.open]
     balances = [h.account.balance for h in holders]
     d = settings.decimals
-    step = max(1, (settings.default_max - settings.default_min) // 6) if (
-        settings.default_max > settings.default_min) else 10**d * 50
-    edges = [settings.default_min + i * step for i in range(7)]
-    buckets: list[tuple[str, int]] = []
-    buckets.append((f"< {format_amount(edges[0], d)}", sum(1 for b in balances if b < edges[0])))
+    edges = _bucket_edges(settings.default_min, settings.default_max, 10**d)
+    buckets: list[tuple[str, int]] = [
+        (f"< {format_amount(edges[0], d)}", sum(1 for b in balances if b < edges[0]))
+    ]
     for lo, hi in pairwise(edges):
         buckets.append((f"{format_amount(lo, d)} … {format_amount(hi, d)}",
                         sum(1 for b in balances if lo <= b < hi)))
     buckets.append((f"≥ {format_amount(edges[-1], d)}",
                     sum(1 for b in balances if b >= edges[-1])))
     month = _months(1)[0]
+    group = group_account()
     return Distribution(len(balances), sum(b for b in balances if b > 0),
                         sum(b for b in balances if b < 0), buckets, month.trades, month.volume,
-                        holders if (settings.balances_visible or viewer.is_admin) else None)
+                        holders if (settings.balances_visible or viewer.is_admin) else None,
+                        group.balance if group is not None else 0)
 
 
 def header_balance(member: Member) -> Account | None:

@@ -189,3 +189,14 @@ def test_statement_period_has_opening_and_closing_balance(people: dict[str, Any]
     _acc, opening, rows = services.statement_rows(member, member.account_code,
                                                   date(2025, 1, 10), None)
     assert opening == -10 and [e.amount for e in rows] == [-7, -3]
+
+
+@pytest.mark.parametrize(
+    ("low", "high", "unit", "edges"),
+    [(-300, 300, 1, [-300, -200, -100, 0, 100, 200, 300]),
+     (-5000, 5000, 100, [-5000, -2500, 0, 2500, 5000]),
+     (-100, 200, 1, [-100, -50, 0, 50, 100, 150, 200])],
+)
+def test_distribution_buckets_are_round(app: Any, low: int, high: int, unit: int,
+                                        edges: list[int]) -> None:
+    assert services._bucket_edges(low, high, unit) == edges
