@@ -92,8 +92,9 @@ def _current_locale() -> str:
 def _register_blueprints(app: Flask) -> None:
     from lets_site.audit.views import bp as audit_bp
     from lets_site.members.views import bp as members_bp
+    from lets_site.offers.views import bp as offers_bp
     from lets_site.organisations.views import bp as organisations_bp
     from lets_site.site.views import bp as site_bp
 
-    for bp in (site_bp, members_bp, organisations_bp, audit_bp):
+    for bp in (site_bp, members_bp, organisations_bp, audit_bp, offers_bp):
         app.register_blueprint(bp)

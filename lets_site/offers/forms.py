@@ -1,0 +1,164 @@
+from __future__ import annotations
+
+from datetime import UTC, datetime, time
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from flask_babel import lazy_gettext as _l
+from flask_wtf import FlaskForm
+from flask_wtf.file import FileField
+from wtforms import (
+    BooleanField,
+    DateField,
+    DecimalField,
+    HiddenField,
+    IntegerField,
+    SearchField,
+    SelectField,
+    StringField,
+    SubmitField,
+    TextAreaField,
+)
+from wtforms.validators import DataRequired, Length, NumberRange, Optional
+
+from lets_site.offers.models import Category, Kind, ListingVisibility, PriceBasis
+from lets_site.offers.services import DESCRIPTION_MAX, MESSAGE_MAX, TITLE_MAX, Filters, ListingData
+from lets_site.web.forms import choices
+
+KIND_LABELS = {Kind.OFFER.value: _l("Offer"), Kind.WANT.value: _l("Want")}
+BASIS_LABELS = {
+    PriceBasis.HOUR.value: _l("per hour"),
+    PriceBasis.ITEM.value: _l("per item"),
+    PriceBasis.AGREE.value: _l("to agree"),
+}
+VISIBILITY_LABELS = {
+    ListingVisibility.MEMBERS.value: _l("Members of the group"),
+    ListingVisibility.PUBLIC.value: _l("Everyone, also visitors"),
+}
+
+
+def category_choices(categories: list[Category], locale: str, empty: Any) -> list[Any]:
+    pairs: list[tuple[str, object]] = [("", empty)]
+    for c in categories:
+        label = c.name(locale) if c.parent_id is None else f"— {c.name(locale)}"
+        pairs.append((str(c.id), label))
+    return choices(pairs)
+
+
+class ListingForm(FlaskForm):
+    kind = SelectField(_l("Offer or want"), choices=choices(KIND_LABELS.items()),
+                       default=Kind.OFFER.value)
+    title = StringField(_l("Title"), validators=[DataRequired(_l("Fill in a title.")),
+                                                 Length(max=TITLE_MAX)])
+    description = TextAreaField(
+        _l("Description"), validators=[Optional(), Length(max=DESCRIPTION_MAX)],
+        description=_l("What, where, when. You can use Markdown."),
+    )
+    category_id = SelectField(_l("Category"), choices=[], validators=[Optional()])
+    price = DecimalField(_l("Price"), places=2, validators=[Optional()],
+                         description=_l("In the group's unit. Leave empty for 'to agree'."),
+                         render_kw={"inputmode": "decimal"})
+    price_basis = SelectField(_l("Price counted"), choices=choices(BASIS_LABELS.items()),
+                              default=PriceBasis.HOUR.value)
+    valid_until = DateField(_l("Valid until"), validators=[Optional()],
+                            description=_l("Leave empty for one year from today."))
+    visibility = SelectField(_l("Who can see it"), choices=choices(VISIBILITY_LABELS.items()),
+                             default=ListingVisibility.MEMBERS.value)
+    photo = FileField(_l("Photo (optional)"),
+                      description=_l("JPEG, PNG, WebP or GIF, at most 10 MB. We make it "
+                                     "smaller and remove hidden data such as location."),
+                      render_kw={"accept": "image/jpeg,image/png,image/webp,image/gif"})
+    remove_photo = BooleanField(_l("Remove the photo"))
+    publish = SubmitField(_l("Publish"))
+    save_draft = SubmitField(_l("Save as draft"))
+
+    def listing_data(self, timezone: str) -> ListingData:
+        basis = self.price_basis.data or PriceBasis.AGREE.value
+        price = self.price.data
+        if price is None and basis != PriceBasis.AGREE.value and not self.price.raw_data:
+            basis = PriceBasis.AGREE.value
+        valid_until = None
+        if self.valid_until.data:
+            local = datetime.combine(self.valid_until.data, time(23, 59),
+                                     tzinfo=ZoneInfo(timezone))
+            valid_until = local.astimezone(UTC)
+        upload = self.photo.data
+        stream = upload.stream if upload and getattr(upload, "filename", "") else None
+        return ListingData(
+            kind=self.kind.data or "",
+            title=self.title.data or "",
+            description=self.description.data or "",
+            category_id=int(self.category_id.data) if (self.category_id.data or "").isdigit()
+            else None,
+            price=price,
+            price_basis=basis,
+            valid_until=valid_until,
+            visibility=self.visibility.data or "",
+            photo=stream,
+            remove_photo=bool(self.remove_photo.data),
+        )
+
+
+class RespondForm(FlaskForm):
+    message = TextAreaField(
+        _l("Your message"),
+        validators=[DataRequired(_l("Write a message.")), Length(max=MESSAGE_MAX)],
+        description=_l("The owner gets it by e-mail with your name, e-mail address and phone "
+                       "number, and can answer you directly."),
+    )
+
+
+class ActingForm(FlaskForm):
+    organisation = SelectField(_l("I act for"), choices=[], validators=[Optional()])
+    next = HiddenField()
+
+
+class EmptyForm(FlaskForm):
+    """Only the CSRF token: for buttons that post."""
+
+
+class FilterForm(FlaskForm):
+    class Meta:
+        csrf = False
+
+    q = SearchField(_l("Search"), validators=[Optional(), Length(max=200)])
+    type = SelectField(_l("Type"), choices=choices([("", _l("offers and wants")),
+                                                    ("offer", _l("offers")),
+                                                    ("want", _l("wants"))]),
+                       validators=[Optional()])
+    category = SelectField(_l("Category"), choices=[], validators=[Optional()])
+    owner = SelectField(_l("From"), choices=choices([("", _l("everyone")),
+                                                     ("members", _l("members")),
+                                                     ("organisations", _l("organisations"))]),
+                        validators=[Optional()])
+    postcode = StringField(_l("Postcode"), validators=[Optional(), Length(max=8)],
+                           render_kw={"size": 5, "inputmode": "numeric"})
+    sort = SelectField(_l("Sort"), choices=choices([("newest", _l("newest first")),
+                                                    ("ending", _l("ending soon"))]),
+                       validators=[Optional()])
+    page = IntegerField(validators=[Optional(), NumberRange(min=1, max=10000)], default=1)
+
+    def filters(self) -> Filters:
+        def ok(f: Any) -> str:
+            return "" if f.errors else (f.data or "")
+
+        return Filters(
+            kind=ok(self.type),
+            category=ok(self.category),
+            owner=ok(self.owner),
+            postcode=ok(self.postcode).strip(),
+            q=ok(self.q).strip(),
+            sort=ok(self.sort) or "newest",
+            page=self.page.data if (self.page.data and not self.page.errors) else 1,
+        )
+
+
+class CategoryForm(FlaskForm):
+    name_nl = StringField(_l("Name in Dutch"), validators=[DataRequired(_l("Fill in the Dutch "
+                                                                           "name.")),
+                                                           Length(max=80)])
+    name_fr = StringField(_l("Name in French"), validators=[Optional(), Length(max=80)])
+    name_en = StringField(_l("Name in English"), validators=[Optional(), Length(max=80)])
+    parent_id = SelectField(_l("Main category"), choices=[], validators=[Optional()])
+    position = IntegerField(_l("Position in the list"), default=0,
+                            validators=[Optional(), NumberRange(min=0, max=1000)])

@@ -1,0 +1,110 @@
+"""Full-text search over listings: SQLite FTS5 or PostgreSQL text search.
+
+Both search the ``listing.search_text`` column, which the services fill with the title,
+description and category names in lower case without accents (``normalise_text``), so
+"cafe" finds "Café" on both databases.
+
+The search objects are made by raw DDL, not by models: the same statements run from the
+migration (``0003_offers``) and from ``db.create_all()`` (an ``after_create`` event on the
+listing table), so both give the same schema. ``migrations/env.py`` leaves names starting
+with ``listing_fts`` / ``ix_listing_fts`` out of autogenerate.
+
+SQLite: an external-content FTS5 table ``listing_fts`` kept in step by three triggers.
+Note for later migrations: a batch ("move and copy") migration of ``listing`` on SQLite
+recreates the table and drops its triggers; run :func:`install` again afterwards.
+
+PostgreSQL: a GIN index ``ix_listing_fts`` on ``to_tsvector('simple', search_text)``.
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+from sqlalchemy import Select, column, event, func, literal_column, table, text
+from sqlalchemy.engine import Connection
+
+from lets_site.offers.models import Listing, normalise_text
+
+MAX_TERMS = 8
+
+SQLITE_INSTALL = (
+    "CREATE VIRTUAL TABLE IF NOT EXISTS listing_fts USING fts5("
+    "search_text, content='listing', content_rowid='id', "
+    "tokenize='unicode61 remove_diacritics 2')",
+    "CREATE TRIGGER IF NOT EXISTS listing_fts_ai AFTER INSERT ON listing BEGIN "
+    "INSERT INTO listing_fts(rowid, search_text) VALUES (new.id, new.search_text); END",
+    "CREATE TRIGGER IF NOT EXISTS listing_fts_ad AFTER DELETE ON listing BEGIN "
+    "INSERT INTO listing_fts(listing_fts, rowid, search_text) "
+    "VALUES ('delete', old.id, old.search_text); END",
+    "CREATE TRIGGER IF NOT EXISTS listing_fts_au AFTER UPDATE OF search_text ON listing "
+    "BEGIN INSERT INTO listing_fts(listing_fts, rowid, search_text) "
+    "VALUES ('delete', old.id, old.search_text); "
+    "INSERT INTO listing_fts(rowid, search_text) VALUES (new.id, new.search_text); END",
+    # Index rows that existed before the table (a no-op on an empty table).
+    "INSERT INTO listing_fts(listing_fts) VALUES ('rebuild')",
+)
+SQLITE_UNINSTALL = (
+    "DROP TRIGGER IF EXISTS listing_fts_ai",
+    "DROP TRIGGER IF EXISTS listing_fts_ad",
+    "DROP TRIGGER IF EXISTS listing_fts_au",
+    "DROP TABLE IF EXISTS listing_fts",
+)
+PG_INSTALL = (
+    "CREATE INDEX IF NOT EXISTS ix_listing_fts ON listing "
+    "USING gin (to_tsvector('simple', search_text))",
+)
+PG_UNINSTALL = ("DROP INDEX IF EXISTS ix_listing_fts",)
+
+
+def install(connection: Connection) -> None:
+    statements = SQLITE_INSTALL if connection.dialect.name == "sqlite" else PG_INSTALL
+    for statement in statements:
+        connection.exec_driver_sql(statement)
+
+
+def uninstall(connection: Connection) -> None:
+    statements = SQLITE_UNINSTALL if connection.dialect.name == "sqlite" else PG_UNINSTALL
+    for statement in statements:
+        connection.exec_driver_sql(statement)
+
+
+@event.listens_for(Listing.__table__, "after_create")
+def _after_create(target: Any, connection: Connection, **kw: Any) -> None:
+    install(connection)
+
+
+@event.listens_for(Listing.__table__, "before_drop")
+def _before_drop(target: Any, connection: Connection, **kw: Any) -> None:
+    uninstall(connection)
+
+
+def terms(query: str) -> list[str]:
+    """The words of a search, normalised; punctuation and operators are dropped."""
+    return re.findall(r"\w+", normalise_text(query))[:MAX_TERMS]
+
+
+def apply(stmt: Select[Any], query: str, dialect: str) -> Select[Any]:
+    """Restrict ``stmt`` (a select of Listing) to matches of every word (as a prefix),
+    best match first."""
+    words = terms(query)
+    if not words:
+        return stmt
+    if dialect == "sqlite":
+        match = " ".join(f'"{w}"*' for w in words)
+        fts = table("listing_fts", column("rowid"), column("rank"))
+        return (
+            stmt.join(fts, fts.c.rowid == Listing.id)
+            .where(text("listing_fts MATCH :fts_query").bindparams(fts_query=match))
+            .order_by(fts.c.rank)
+        )
+    tsquery = func.to_tsquery(literal_column("'simple'"), " & ".join(f"{w}:*" for w in words))
+    vector = func.to_tsvector(literal_column("'simple'"), Listing.search_text)
+    return stmt.where(vector.op("@@")(tsquery)).order_by(func.ts_rank(vector, tsquery).desc())
+
+
+def like_scan(stmt: Select[Any], query: str) -> Select[Any]:
+    """The naive alternative, for the benchmark: LIKE over the same column."""
+    for word in terms(query):
+        stmt = stmt.where(Listing.search_text.like(f"%{word}%"))
+    return stmt
