@@ -183,6 +183,10 @@ def _seed(rng: random.Random) -> list[tuple[str, str, str, str]]:
         db.session.add(org)
     db.session.flush()
 
+    from lets_site.offers import demo as offers_demo
+
+    offers_demo.seed(rng, members, db.session.query(Organisation).order_by(Organisation.id).all())
+
     return [
         ("admin", members[0].account_code or "", members[0].email or "", DEMO_PASSWORD),
         ("admin", members[1].account_code or "", members[1].email or "", DEMO_PASSWORD),

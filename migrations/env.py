@@ -45,15 +45,6 @@ def get_metadata():
     return target_db.metadata
 
 
-# Full-text search objects made by raw DDL in the migrations and in
-# lets_site/offers/search.py, not by models: autogenerate must not see them as differences.
-UNMANAGED_PREFIXES = ("listing_fts", "ix_listing_fts")
-
-
-def include_name(name, type_, parent_names):
-    return not (name or "").startswith(UNMANAGED_PREFIXES)
-
-
 def run_migrations_offline():
     """Run migrations in 'offline' mode.
 
@@ -68,8 +59,7 @@ def run_migrations_offline():
     """
     url = config.get_main_option("sqlalchemy.url")
     context.configure(
-        url=url, target_metadata=get_metadata(), literal_binds=True,
-        include_name=include_name,
+        url=url, target_metadata=get_metadata(), literal_binds=True
     )
 
     with context.begin_transaction():
@@ -104,7 +94,6 @@ def run_migrations_online():
         context.configure(
             connection=connection,
             target_metadata=get_metadata(),
-            include_name=include_name,
             **conf_args
         )
 

@@ -31,6 +31,7 @@ from lets_site.extensions import db
 from lets_site.members.models import Member
 from lets_site.organisations.models import Organisation
 
+
 class Kind(enum.StrEnum):
     OFFER = "offer"
     WANT = "want"
@@ -87,7 +88,7 @@ class Category(db.Model):
 
     def full_name(self, locale: str = "nl") -> str:
         if self.parent is not None:
-            return f"{self.parent.name(locale)} › {self.name(locale)}"
+            return f"{self.parent.name(locale)} / {self.name(locale)}"
         return self.name(locale)
 
     def all_names(self) -> str:

@@ -6,8 +6,9 @@ description and category names in lower case without accents (``normalise_text``
 
 The search objects are made by raw DDL, not by models: the same statements run from the
 migration (``0003_offers``) and from ``db.create_all()`` (an ``after_create`` event on the
-listing table), so both give the same schema. ``migrations/env.py`` leaves names starting
-with ``listing_fts`` / ``ix_listing_fts`` out of autogenerate.
+listing table), so both give the same schema. Autogenerate leaves names starting with
+``listing_fts`` / ``ix_listing_fts`` out (``register_unmanaged``, used by the
+``include_object`` hook in ``lets_site/database.py``).
 
 SQLite: an external-content FTS5 table ``listing_fts`` kept in step by three triggers.
 Note for later migrations: a batch ("move and copy") migration of ``listing`` on SQLite
@@ -24,9 +25,12 @@ from typing import Any
 from sqlalchemy import Select, column, event, func, literal_column, table, text
 from sqlalchemy.engine import Connection
 
+from lets_site.database import register_unmanaged
 from lets_site.offers.models import Listing, normalise_text
 
 MAX_TERMS = 8
+
+register_unmanaged("listing_fts", "ix_listing_fts")
 
 SQLITE_INSTALL = (
     "CREATE VIRTUAL TABLE IF NOT EXISTS listing_fts USING fts5("
