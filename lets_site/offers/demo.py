@@ -62,7 +62,7 @@ ORGANISATION_LISTINGS = [
     (0, "offer", "Administratie en papierwerk", "Brieven sorteren, formulieren invullen, "
      "alles netjes in mappen.", "administratie", 100, "hour"),
     (0, "offer", "Kledingherstel", "Zomen, knopen, ritsen vervangen en kleine herstellingen.",
-     "kleding", 1, "item"),
+     "kleding", 100, "item"),
     (1, "want", "Vervoer met de auto", "Wie rijdt onze bewoners af en toe naar de dokter of "
      "de winkel?", "autovervoer", None, "agree"),
     (1, "want", "Les in Facebook en de computer",

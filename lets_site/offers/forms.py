@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+from collections.abc import Mapping
 from datetime import UTC, datetime, time
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -13,7 +14,6 @@ from wtforms import (
     DecimalField,
     HiddenField,
     IntegerField,
-    SearchField,
     SelectField,
     StringField,
     SubmitField,
@@ -117,40 +117,33 @@ class EmptyForm(FlaskForm):
     """Only the CSRF token: for buttons that post."""
 
 
-class FilterForm(FlaskForm):
-    class Meta:
-        csrf = False
+TYPE_OPTIONS = [("", _l("offers and wants")), ("offer", _l("offers")), ("want", _l("wants"))]
+OWNER_OPTIONS = [("", _l("everyone")), ("members", _l("members")),
+                 ("organisations", _l("organisations"))]
+SORT_OPTIONS = [("newest", _l("newest first")), ("ending", _l("ending soon"))]
 
-    q = SearchField(_l("Search"), validators=[Optional(), Length(max=200)])
-    type = SelectField(_l("Type"), choices=choices([("", _l("offers and wants")),
-                                                    ("offer", _l("offers")),
-                                                    ("want", _l("wants"))]),
-                       validators=[Optional()])
-    category = SelectField(_l("Category"), choices=[], validators=[Optional()])
-    owner = SelectField(_l("From"), choices=choices([("", _l("everyone")),
-                                                     ("members", _l("members")),
-                                                     ("organisations", _l("organisations"))]),
-                        validators=[Optional()])
-    postcode = StringField(_l("Postcode"), validators=[Optional(), Length(max=8)],
-                           render_kw={"size": 5, "inputmode": "numeric"})
-    sort = SelectField(_l("Sort"), choices=choices([("newest", _l("newest first")),
-                                                    ("ending", _l("ending soon"))]),
-                       validators=[Optional()])
-    page = IntegerField(validators=[Optional(), NumberRange(min=1, max=10000)], default=1)
 
-    def filters(self) -> Filters:
-        def ok(f: Any) -> str:
-            return "" if f.errors else (f.data or "")
+def parse_filters(args: Mapping[str, str], category_slugs: set[str]) -> Filters:
+    """The browse filters from a GET query string. Unknown values are ignored, not errors:
+    a shared or hand-edited link still shows a page. (Plain parsing, not a WTForms form:
+    this is the busiest page and form objects cost more than the whole query.)"""
 
-        return Filters(
-            kind=ok(self.type),
-            category=ok(self.category),
-            owner=ok(self.owner),
-            postcode=ok(self.postcode).strip(),
-            q=ok(self.q).strip(),
-            sort=ok(self.sort) or "newest",
-            page=self.page.data if (self.page.data and not self.page.errors) else 1,
-        )
+    def pick(name: str, allowed: set[str]) -> str:
+        value = (args.get(name) or "").strip()
+        return value if value in allowed else ""
+
+    page_text = (args.get("page") or "1").strip()
+    page = int(page_text) if page_text.isdigit() else 1
+    postcode = "".join(ch for ch in (args.get("postcode") or "") if ch.isalnum())[:8]
+    return Filters(
+        kind=pick("type", {"offer", "want"}),
+        category=pick("category", category_slugs),
+        owner=pick("owner", {"members", "organisations"}),
+        postcode=postcode,
+        q=(args.get("q") or "").strip()[:200],
+        sort=pick("sort", {"newest", "ending"}) or "newest",
+        page=min(max(page, 1), 10_000),
+    )
 
 
 class CategoryForm(FlaskForm):

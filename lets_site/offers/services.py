@@ -12,7 +12,7 @@ from flask import current_app, render_template
 from flask_babel import force_locale
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import Select, exists, func, or_, select, update
-from sqlalchemy.orm import aliased
+from sqlalchemy.orm import aliased, defaultload, defer
 
 from lets_site.audit import services as audit
 from lets_site.database import utcnow
@@ -346,6 +346,18 @@ def _visible_to(viewer: Member | None) -> Any:
     return Listing.visibility == ListingVisibility.PUBLIC
 
 
+# A list shows title, category, price, owner and postcode: one query with the many-to-one
+# joins, without the long text columns or the owners' roles and intermediaries (they load
+# lazily if something does ask for them).
+LIST_LOAD_OPTIONS = (
+    defer(Listing.description),
+    defer(Listing.search_text),
+    defaultload(Listing.owner_member).lazyload(Member.role_rows),
+    defaultload(Listing.contact).lazyload(Member.role_rows),
+    defaultload(Listing.owner_org).lazyload(Organisation.intermediaries),
+)
+
+
 def browse(viewer: Member | None, filters: Filters) -> ListingPage:
     """Live listings the viewer may see, filtered, searched and sorted, one page."""
     now = utcnow()
@@ -376,9 +388,8 @@ def browse(viewer: Member | None, filters: Filters) -> ListingPage:
     else:
         stmt = stmt.order_by(Listing.created_at.desc(), Listing.id.desc())
     page = max(1, min(filters.page, 10_000))
-    rows = list(
-        db.session.scalars(stmt.limit(PAGE_SIZE + 1).offset((page - 1) * PAGE_SIZE)).unique()
-    )
+    stmt = stmt.options(*LIST_LOAD_OPTIONS).limit(PAGE_SIZE + 1).offset((page - 1) * PAGE_SIZE)
+    rows = list(db.session.scalars(stmt).unique())
     return ListingPage(items=rows[:PAGE_SIZE], page=page, has_next=len(rows) > PAGE_SIZE,
                        filters=filters)
 
@@ -396,7 +407,9 @@ def listings_for_owner(owner: Member | Organisation, viewer: Member | None) -> l
         )
     if not editor:
         stmt = stmt.where(Listing.live_clause(utcnow()), _visible_to(viewer))
-    return list(db.session.scalars(stmt.order_by(Listing.created_at.desc(), Listing.id.desc())))
+    stmt = stmt.options(*LIST_LOAD_OPTIONS).order_by(Listing.created_at.desc(),
+                                                     Listing.id.desc())
+    return list(db.session.scalars(stmt))
 
 
 def my_listings(member: Member) -> list[tuple[Member | Organisation, list[Listing]]]:

@@ -17,13 +17,17 @@ from lets_site.domain import DomainError, NotFound, PermissionDenied
 from lets_site.extensions import db, login_manager
 from lets_site.offers import photos, services
 from lets_site.offers.forms import (
+    KIND_LABELS,
+    OWNER_OPTIONS,
+    SORT_OPTIONS,
+    TYPE_OPTIONS,
     ActingForm,
     CategoryForm,
     EmptyForm,
-    FilterForm,
     ListingForm,
     RespondForm,
     category_choices,
+    parse_filters,
 )
 from lets_site.offers.models import Listing, PriceBasis
 from lets_site.site.services import get_settings
@@ -59,7 +63,8 @@ def _acting_for() -> object | None:
 
 @bp.app_context_processor
 def _inject() -> dict[str, object]:
-    return {"listing_photo_url": _photo_url, "org_listings": _org_listings}
+    return {"listing_photo_url": _photo_url, "org_listings": _org_listings,
+            "kind_labels": KIND_LABELS}
 
 
 def _org_listings(org: object) -> list[Listing]:
@@ -76,17 +81,13 @@ def _photo_url(listing: Listing, thumb: bool = False) -> str:
 
 @bp.route("/offers/")
 def index() -> Response:
-    form = FilterForm(formdata=request.args)
-    cats = services.categories()
-    form.category.choices = choices(
-        [("", _("all categories")),
-         *[(c.slug, c.name(_locale()) if c.parent_id is None else f"— {c.name(_locale())}")
-           for c in cats]]
-    )
-    form.validate()
-    page = services.browse(_viewer(), form.filters())
+    categories = services.categories()
+    filters = parse_filters(request.args, {c.slug for c in categories})
+    page = services.browse(_viewer(), filters)
     partial = "offers/_items.html" if htmx.target() == "more" else "offers/_list.html"
-    return htmx.render("offers/index.html", partial, form=form, page=page)
+    return htmx.render("offers/index.html", partial, filters=filters, page=page,
+                       categories=categories, type_options=TYPE_OPTIONS,
+                       owner_options=OWNER_OPTIONS, sort_options=SORT_OPTIONS)
 
 
 @bp.route("/offers/mine")
