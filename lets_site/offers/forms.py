@@ -120,7 +120,8 @@ class EmptyForm(FlaskForm):
 TYPE_OPTIONS = [("", _l("offers and wants")), ("offer", _l("offers")), ("want", _l("wants"))]
 OWNER_OPTIONS = [("", _l("everyone")), ("members", _l("members")),
                  ("organisations", _l("organisations"))]
-SORT_OPTIONS = [("newest", _l("newest first")), ("ending", _l("ending soon"))]
+SORT_OPTIONS = [("", _l("best match")), ("newest", _l("newest first")),
+                ("ending", _l("ending soon"))]
 
 
 def parse_filters(args: Mapping[str, str], category_slugs: set[str]) -> Filters:
@@ -141,7 +142,7 @@ def parse_filters(args: Mapping[str, str], category_slugs: set[str]) -> Filters:
         owner=pick("owner", {"members", "organisations"}),
         postcode=postcode,
         q=(args.get("q") or "").strip()[:200],
-        sort=pick("sort", {"newest", "ending"}) or "newest",
+        sort=pick("sort", {"newest", "ending"}),
         page=min(max(page, 1), 10_000),
     )
 

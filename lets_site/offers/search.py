@@ -88,23 +88,28 @@ def terms(query: str) -> list[str]:
     return re.findall(r"\w+", normalise_text(query))[:MAX_TERMS]
 
 
-def apply(stmt: Select[Any], query: str, dialect: str) -> Select[Any]:
+def apply(stmt: Select[Any], query: str, dialect: str, ranked: bool = True) -> Select[Any]:
     """Restrict ``stmt`` (a select of Listing) to matches of every word (as a prefix),
-    best match first."""
+    best match first when ``ranked``.
+
+    On SQLite the order is FTS5's ``rank`` alone: with nothing after it, SQLite lets FTS5
+    sort the matches itself, several times faster than a sort on (rank, date) at 100,000
+    listings. Equal ranks may then come in any order."""
     words = terms(query)
     if not words:
         return stmt
     if dialect == "sqlite":
         match = " ".join(f'"{w}"*' for w in words)
         fts = table("listing_fts", column("rowid"), column("rank"))
-        return (
-            stmt.join(fts, fts.c.rowid == Listing.id)
-            .where(text("listing_fts MATCH :fts_query").bindparams(fts_query=match))
-            .order_by(fts.c.rank)
-        )
+        stmt = stmt.join(fts, fts.c.rowid == Listing.id).where(
+            text("listing_fts MATCH :fts_query").bindparams(fts_query=match))
+        return stmt.order_by(fts.c.rank) if ranked else stmt
     tsquery = func.to_tsquery(literal_column("'simple'"), " & ".join(f"{w}:*" for w in words))
     vector = func.to_tsvector(literal_column("'simple'"), Listing.search_text)
-    return stmt.where(vector.op("@@")(tsquery)).order_by(func.ts_rank(vector, tsquery).desc())
+    stmt = stmt.where(vector.op("@@")(tsquery))
+    if ranked:
+        stmt = stmt.order_by(func.ts_rank(vector, tsquery).desc(), Listing.id.desc())
+    return stmt
 
 
 def like_scan(stmt: Select[Any], query: str) -> Select[Any]:

@@ -20,6 +20,7 @@ from lets_site.domain import DomainError, NotFound, PermissionDenied
 from lets_site.extensions import db
 from lets_site.mail import Mail, external_url, send_after_commit
 from lets_site.members.models import Member
+from lets_site.members.services import register_export_section
 from lets_site.offers import photos, search
 from lets_site.offers.models import (
     Category,
@@ -64,7 +65,7 @@ class Filters:
     owner: str = ""  # "", "members" or "organisations"
     postcode: str = ""
     q: str = ""
-    sort: str = "newest"  # or "ending"
+    sort: str = ""  # "" = best match when searching, else newest; "newest"; "ending"
     page: int = 1
 
 
@@ -381,11 +382,14 @@ def browse(viewer: Member | None, filters: Filters) -> ListingPage:
             exists().where(contact.id == Listing.contact_member_id,
                            contact.postcode.like(f"{postcode}%"))
         )
-    if filters.q and search.terms(filters.q):
-        stmt = search.apply(stmt, filters.q, db.engine.dialect.name)
+    searching = bool(filters.q and search.terms(filters.q))
+    if searching:
+        # Best match first unless another order is asked for explicitly.
+        stmt = search.apply(stmt, filters.q, db.engine.dialect.name,
+                            ranked=filters.sort not in ("newest", "ending"))
     if filters.sort == "ending":
         stmt = stmt.order_by(Listing.valid_until.asc(), Listing.id.asc())
-    else:
+    elif filters.sort == "newest" or not searching:
         stmt = stmt.order_by(Listing.created_at.desc(), Listing.id.desc())
     page = max(1, min(filters.page, 10_000))
     stmt = stmt.options(*LIST_LOAD_OPTIONS).limit(PAGE_SIZE + 1).offset((page - 1) * PAGE_SIZE)
@@ -577,3 +581,34 @@ def get_category(category_id: int) -> Category:
     if category is None:
         raise NotFound(_l("No such category."))
     return category
+
+
+# --- A member's data download ---------------------------------------------------------------
+
+
+def _export(member: Member) -> list[dict[str, Any]]:
+    """The member's own listings (organisations' listings belong to the organisation)."""
+    listings = db.session.scalars(
+        select(Listing).where(Listing.owner_member_id == member.id).order_by(Listing.id)
+    )
+    return [
+        {
+            "id": listing.urn,
+            "kind": listing.kind,
+            "title": listing.title,
+            "description": listing.description,
+            "category": listing.category.name_en if listing.category else None,
+            "price": None if listing.price_amount is None else listing.price_amount / 100,
+            "price_basis": listing.price_basis,
+            "state": listing.shown_state,
+            "visibility": listing.visibility,
+            "valid_until": listing.valid_until.isoformat(),
+            "created_at": listing.created_at.isoformat(),
+            "updated_at": listing.updated_at.isoformat(),
+            "has_photo": bool(listing.photo_key),
+        }
+        for listing in listings
+    ]
+
+
+register_export_section("listings", _export)

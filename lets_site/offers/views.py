@@ -334,3 +334,17 @@ def listing_price(listing: Listing, unit: str) -> str:
     if listing.price_basis == PriceBasis.HOUR:
         return _("%(amount)s %(unit)s per hour", amount=text, unit=unit)
     return _("%(amount)s %(unit)s per item", amount=text, unit=unit)
+
+
+@bp.cli.command("expire")
+def expire_command() -> None:
+    """Store the state "expired" for published listings past their date (optional: the
+    site already treats them as expired)."""
+    import click
+
+    from lets_site.database import write_transaction
+
+    with write_transaction():
+        count = services.expire_overdue()
+        db.session.commit()
+    click.echo(f"{count} listings marked expired.")
