@@ -103,15 +103,19 @@ def _flatten(image: Image.Image) -> Image.Image:
     image = ImageOps.exif_transpose(image) or image
     if image.mode in ("RGBA", "LA", "P", "PA"):
         image = image.convert("RGBA")
-        background = Image.new("RGB", image.size, (255, 255, 255))
-        background.paste(image, mask=image.getchannel("A"))
-        return background
-    return image.convert("RGB")
+        flat = Image.new("RGB", image.size, (255, 255, 255))
+        flat.paste(image, mask=image.getchannel("A"))
+    else:
+        flat = image.convert("RGB")
+    # Pillow carries comments, EXIF and ICC data along in ``info`` and writes them again.
+    flat.info = {}
+    return flat
 
 
 def _encode(image: Image.Image, side: int, budget: int) -> tuple[bytes, int, int]:
     """A JPEG no wider or higher than ``side`` and no larger than ``budget`` bytes."""
     current = image.copy()
+    current.info = {}
     current.thumbnail((side, side), Image.Resampling.LANCZOS)
     while True:
         for quality in (82, 72, 62, 52, 42, 32):
