@@ -100,9 +100,9 @@ def mine() -> str:
     )
     current = _acting_for()
     acting.organisation.data = str(current.id) if current else ""  # type: ignore[attr-defined]
+    acting.next.data = url_for("offers.mine")
     return render_template("offers/mine.html", groups=services.my_listings(current_user),
-                           acting=acting, has_orgs=bool(orgs), current=current,
-                           action_form=EmptyForm())
+                           acting=acting, has_orgs=bool(orgs), current=current)
 
 
 @bp.route("/offers/acting-for", methods=["POST"])
@@ -151,7 +151,7 @@ def detail(listing_id: int) -> Response | str:
                 flash(_("Your message is sent. The owner will contact you."), "success")
                 return see_other(url_for("offers.detail", listing_id=listing.id))
     return render_template("offers/detail.html", listing=listing, form=form,
-                           action_form=EmptyForm(), locale=_locale())
+                           locale=_locale())
 
 
 # --- Creating and editing ---------------------------------------------------------------------
