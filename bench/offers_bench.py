@@ -39,6 +39,8 @@ sys.path.insert(0, str(ROOT))
 CONNECTIONS = 16
 FLOOR_PATH = "/__bench/floor"
 LAYOUT_PATH = "/join/thanks"
+# None: a SQLite file in a temporary instance folder. --database-url: an (emptied!) database.
+DATABASE_URL: str | None = None
 # Words from the listing texts: each in about 3% of the listings.
 COMMON_SEARCHES = ["soep", "fietsherstelling", "cafe", "gitaarles beginners", "ladder uitlenen",
                    "vervoer auto"]
@@ -86,10 +88,14 @@ def build(instance: Path, size: int) -> None:
     from lets_site.offers.models import Category, Listing
     from lets_site.offers.services import search_text_for
 
-    app = create_app({"SECURE_COOKIES": False, "DATABASE_URL": None})
+    app = create_app({"SECURE_COOKIES": False, "DATABASE_URL": DATABASE_URL})
     rng = random.Random(size)
     vocabulary = _words(rng, 2000)
     with app.app_context():
+        if DATABASE_URL:  # start from an empty database
+            db.drop_all()
+            with db.engine.begin() as connection:
+                connection.exec_driver_sql("DROP TABLE IF EXISTS alembic_version")
         build_demo()
         with write_transaction():
             members = [m.id for m in db.session.query(Member).filter(
@@ -140,7 +146,7 @@ def time_search(instance: Path, size: int, repeats: int) -> dict[str, Any]:
     from lets_site.offers import search, services
     from lets_site.offers.services import Filters
 
-    app = create_app({"SECURE_COOKIES": False, "DATABASE_URL": None})
+    app = create_app({"SECURE_COOKIES": False, "DATABASE_URL": DATABASE_URL})
 
     words = searches(size)
 
@@ -196,6 +202,8 @@ def free_port() -> int:
 def start_server(instance: Path, port: int) -> subprocess.Popen[bytes]:
     env = dict(os.environ, LETS_INSTANCE=str(instance), PYTHONPATH=str(ROOT))
     env.pop("LETS_DATABASE_URL", None)
+    if DATABASE_URL:
+        env["LETS_DATABASE_URL"] = DATABASE_URL
     gunicorn = Path(sys.executable).with_name("gunicorn")
     process = subprocess.Popen(
         [str(gunicorn), "-w", "2", "-k", "gthread", "--threads", "8", "-b",
@@ -369,9 +377,14 @@ def main() -> None:
     parser.add_argument("--sizes", type=int, nargs="+", default=[10_000, 100_000])
     parser.add_argument("--duration", type=float, default=5.0,
                         help="seconds per load measurement")
+    parser.add_argument("--database-url", default=None,
+                        help="run against this PostgreSQL database instead of SQLite; "
+                        "EVERYTHING IN IT IS DROPPED")
     parser.add_argument("--repeats", type=int, default=5,
                         help="rounds over the search words")
     args = parser.parse_args()
+    global DATABASE_URL
+    DATABASE_URL = args.database_url
     results = []
     for size in args.sizes:
         print(f"building and measuring {size:,} listings ...", flush=True)

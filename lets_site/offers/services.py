@@ -212,11 +212,13 @@ def _apply(listing: Listing, data: ListingData) -> None:
     if data.visibility not in {v.value for v in ListingVisibility}:
         raise DomainError(_l("Choose who can see this listing."), field="visibility")
     amount = _price_to_amount(data.price, data.price_basis)
-    valid_until = (
-        _check_valid_until(data.valid_until)
-        if data.valid_until is not None or listing.valid_until is None
-        else listing.valid_until
-    )
+    if listing.valid_until is not None and (
+        data.valid_until is None or abs(data.valid_until - listing.valid_until) < timedelta(days=1)
+    ):
+        # The date was left as it was (an expired listing is renewed, not re-dated here).
+        valid_until = listing.valid_until
+    else:
+        valid_until = _check_valid_until(data.valid_until)
 
     listing.kind = data.kind
     listing.title = title

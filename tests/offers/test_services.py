@@ -374,3 +374,16 @@ def test_listing_model_rejects_two_owners(people: dict[str, Any]) -> None:
     with pytest.raises(Exception, match=r"(?i)check"):
         db.session.flush()
     db.session.rollback()
+
+
+def test_edit_expired_listing_keeps_its_date(people: dict[str, Any]) -> None:
+    """Editing the text of an expired listing, with its old date still in the form, works;
+    renewing is a separate step."""
+    past = utcnow() - timedelta(days=3)
+    listing = make_listing(people["member"], valid_until=past)
+    services.update_listing(people["member"], listing, data(title="Nieuw", valid_until=past))
+    db.session.commit()
+    assert listing.title == "Nieuw" and listing.is_expired
+    with pytest.raises(DomainError):
+        services.update_listing(people["member"], listing,
+                                data(valid_until=utcnow() - timedelta(days=10)))
