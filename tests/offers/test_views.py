@@ -422,3 +422,23 @@ def test_sort_options_on_search(client: Any, people: dict[str, Any]) -> None:
     ending = client.get("/offers/?q=soep&sort=ending").get_data(as_text=True)
     assert ending.index("Brood") < ending.index("Soep soep")
     assert '<option value="ending" selected>' in ending
+
+
+def test_htmx_page_of_twenty_fits_the_budget(client: Any, login_as: Any,
+                                             people: dict[str, Any]) -> None:
+    """DESIGN.md section 4: a later htmx partial with 20 items is at most 4 KB compressed."""
+    import gzip
+
+    cooking = make_category("Koken en eten", fr="Cuisine et repas", en="Cooking and food")
+    for n in range(45):
+        owner = people["org"] if n % 3 == 0 else people["member"]
+        make_listing(owner, f"Zelfgemaakte groentesoep en verse pompoentaart nummer {n}",
+                     category=cooking, price_basis="item", price_amount=150)
+    login_as("other_org_member")
+    for headers, url in (({"HX-Target": "more"}, "/offers/?page=2"),
+                         ({"HX-Target": "listings"}, "/offers/?q=groentesoep")):
+        response = client.get(url, headers={**HX, **headers})
+        body = response.get_data()
+        assert body.count(b'class="listing"') == 20 and b"<html" not in body
+        size = len(gzip.compress(body, compresslevel=6, mtime=0))
+        assert size <= 4 * 1024, (url, size)
