@@ -400,9 +400,11 @@ def browse(viewer: Member | None, filters: Filters) -> ListingPage:
                        filters=filters)
 
 
-def listings_for_owner(owner: Member | Organisation, viewer: Member | None) -> list[Listing]:
-    """One member's or organisation's listings: all of them for its editors, the live
-    visible ones for others (used on the organisation page and 'my listings')."""
+def listings_for_owner(owner: Member | Organisation, viewer: Member | None, *,
+                       all_states: bool = False) -> list[Listing]:
+    """One member's or organisation's live listings this viewer may see; with
+    ``all_states``, drafts, withdrawn and expired ones too, but only for its editors
+    ('my listings'). The organisation page shows the live ones."""
     if isinstance(owner, Organisation):
         stmt = select(Listing).where(Listing.owner_org_id == owner.id)
         editor = owner.can_act_for(viewer)
@@ -411,7 +413,7 @@ def listings_for_owner(owner: Member | Organisation, viewer: Member | None) -> l
         editor = viewer is not None and getattr(viewer, "is_authenticated", False) and (
             viewer.id == owner.id or viewer.is_admin
         )
-    if not editor:
+    if not (all_states and editor):
         stmt = stmt.where(Listing.live_clause(utcnow()), _visible_to(viewer))
     stmt = stmt.options(*LIST_LOAD_OPTIONS).order_by(Listing.created_at.desc(),
                                                      Listing.id.desc())
@@ -421,10 +423,10 @@ def listings_for_owner(owner: Member | Organisation, viewer: Member | None) -> l
 def my_listings(member: Member) -> list[tuple[Member | Organisation, list[Listing]]]:
     """The member's own listings, then those of each organisation they act for."""
     groups: list[tuple[Member | Organisation, list[Listing]]] = [
-        (member, listings_for_owner(member, member))
+        (member, listings_for_owner(member, member, all_states=True))
     ]
     for org in acting_choices(member):
-        groups.append((org, listings_for_owner(org, member)))
+        groups.append((org, listings_for_owner(org, member, all_states=True)))
     return groups
 
 
