@@ -120,6 +120,7 @@ def test_intermediary_creates_edits_withdraws(live_server: LiveServer, tabs: Any
     expect(page.locator("#org-listings li.listing")).to_have_count(0)
     page.goto(listing_url)
     page.click('form[action$="/publish"] button[type=submit]')
+    expect(page.locator('form[action$="/withdraw"]')).to_have_count(1)  # done, then leave
     page.goto("/organisations/hedera")
     expect(page.locator("#org-listings li.listing")).to_have_count(1)
 
