@@ -7,14 +7,18 @@ description and category names in lower case without accents (``normalise_text``
 The search objects are made by raw DDL, not by models: the same statements run from the
 migration (``0003_offers``) and from ``db.create_all()`` (an ``after_create`` event on the
 listing table), so both give the same schema. Autogenerate leaves names starting with
-``listing_fts`` / ``ix_listing_fts`` out (``register_unmanaged``, used by the
+``listing_fts`` / ``ix_listing_fts`` (tables, triggers, the PostgreSQL column and index) out (``register_unmanaged``, used by the
 ``include_object`` hook in ``lets_site/database.py``).
 
 SQLite: an external-content FTS5 table ``listing_fts`` kept in step by three triggers.
 Note for later migrations: a batch ("move and copy") migration of ``listing`` on SQLite
 recreates the table and drops its triggers; run :func:`install` again afterwards.
 
-PostgreSQL: a GIN index ``ix_listing_fts`` on ``to_tsvector('simple', search_text)``.
+PostgreSQL: a stored generated column ``listing_fts_vector`` =
+``to_tsvector('simple', search_text)`` (not in the model: the ORM never writes it) with a
+GIN index ``ix_listing_fts``; ranking reads the stored vector instead of parsing every
+matching text again (at 100,000 listings that made common-word searches several times
+faster than an index on the expression).
 """
 
 from __future__ import annotations
@@ -55,10 +59,14 @@ SQLITE_UNINSTALL = (
     "DROP TABLE IF EXISTS listing_fts",
 )
 PG_INSTALL = (
-    "CREATE INDEX IF NOT EXISTS ix_listing_fts ON listing "
-    "USING gin (to_tsvector('simple', search_text))",
+    "ALTER TABLE listing ADD COLUMN IF NOT EXISTS listing_fts_vector tsvector "
+    "GENERATED ALWAYS AS (to_tsvector('simple', search_text)) STORED",
+    "CREATE INDEX IF NOT EXISTS ix_listing_fts ON listing USING gin (listing_fts_vector)",
 )
-PG_UNINSTALL = ("DROP INDEX IF EXISTS ix_listing_fts",)
+PG_UNINSTALL = (
+    "DROP INDEX IF EXISTS ix_listing_fts",
+    "ALTER TABLE listing DROP COLUMN IF EXISTS listing_fts_vector",
+)
 
 
 def install(connection: Connection) -> None:
@@ -105,7 +113,7 @@ def apply(stmt: Select[Any], query: str, dialect: str, ranked: bool = True) -> S
             text("listing_fts MATCH :fts_query").bindparams(fts_query=match))
         return stmt.order_by(fts.c.rank) if ranked else stmt
     tsquery = func.to_tsquery(literal_column("'simple'"), " & ".join(f"{w}:*" for w in words))
-    vector = func.to_tsvector(literal_column("'simple'"), Listing.search_text)
+    vector = literal_column("listing.listing_fts_vector")
     stmt = stmt.where(vector.op("@@")(tsquery))
     if ranked:
         stmt = stmt.order_by(func.ts_rank(vector, tsquery).desc(), Listing.id.desc())

@@ -34,10 +34,14 @@ SQLITE_UNINSTALL = (
     "DROP TABLE IF EXISTS listing_fts",
 )
 PG_INSTALL = (
-    "CREATE INDEX IF NOT EXISTS ix_listing_fts ON listing "
-    "USING gin (to_tsvector('simple', search_text))",
+    "ALTER TABLE listing ADD COLUMN IF NOT EXISTS listing_fts_vector tsvector "
+    "GENERATED ALWAYS AS (to_tsvector('simple', search_text)) STORED",
+    "CREATE INDEX IF NOT EXISTS ix_listing_fts ON listing USING gin (listing_fts_vector)",
 )
-PG_UNINSTALL = ("DROP INDEX IF EXISTS ix_listing_fts",)
+PG_UNINSTALL = (
+    "DROP INDEX IF EXISTS ix_listing_fts",
+    "ALTER TABLE listing DROP COLUMN IF EXISTS listing_fts_vector",
+)
 
 
 def _run(sqlite, other):
