@@ -7,8 +7,9 @@ description and category names in lower case without accents (``normalise_text``
 The search objects are made by raw DDL, not by models: the same statements run from the
 migration (``0003_offers``) and from ``db.create_all()`` (an ``after_create`` event on the
 listing table), so both give the same schema. Autogenerate leaves names starting with
-``listing_fts`` / ``ix_listing_fts`` (tables, triggers, the PostgreSQL column and index) out (``register_unmanaged``, used by the
-``include_object`` hook in ``lets_site/database.py``).
+``listing_fts`` / ``ix_listing_fts`` out (tables, triggers, the PostgreSQL column and
+index; ``register_unmanaged``, used by the ``include_object`` hook in
+``lets_site/database.py``).
 
 SQLite: an external-content FTS5 table ``listing_fts`` kept in step by three triggers.
 Note for later migrations: a batch ("move and copy") migration of ``listing`` on SQLite
