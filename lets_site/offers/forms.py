@@ -37,6 +37,15 @@ VISIBILITY_LABELS = {
 }
 
 
+class PriceField(DecimalField):
+    """A decimal that also takes a comma, as people write it here: "1,5"."""
+
+    def process_formdata(self, valuelist: list[Any]) -> None:
+        if valuelist and isinstance(valuelist[0], str):
+            valuelist = [valuelist[0].strip().replace(",", ".")]
+        super().process_formdata(valuelist)
+
+
 def category_choices(categories: list[Category], locale: str, empty: Any) -> list[Any]:
     pairs: list[tuple[str, object]] = [("", empty)]
     for c in categories:
@@ -55,7 +64,7 @@ class ListingForm(FlaskForm):
         description=_l("What, where, when. You can use Markdown."),
     )
     category_id = SelectField(_l("Category"), choices=[], validators=[Optional()])
-    price = DecimalField(_l("Price"), places=2, validators=[Optional()],
+    price = PriceField(_l("Price"), places=2, validators=[Optional()],
                          description=_l("In the group's unit. Leave empty for 'to agree'."),
                          render_kw={"inputmode": "decimal"})
     price_basis = SelectField(_l("Price counted"), choices=choices(BASIS_LABELS.items()),

@@ -80,11 +80,18 @@ class ListingPage:
 # --- Look-ups -------------------------------------------------------------------------------
 
 
+MAX_ID = 2**31 - 1  # an id in a URL beyond the column's range is simply not found
+
+
+def _load(listing_id: int) -> Listing | None:
+    return db.session.get(Listing, listing_id) if 0 < listing_id <= MAX_ID else None
+
+
 def get_listing(listing_id: int, viewer: Member | None) -> Listing:
     """A listing this viewer may see; drafts and withdrawn listings only for their editors.
     Members-only listings raise PermissionDenied for visitors (the view sends them to log
     in)."""
-    listing = db.session.get(Listing, listing_id)
+    listing = _load(listing_id)
     if listing is None:
         raise NotFound(_l("There is no such offer or want."))
     if listing.state in (State.DRAFT, State.WITHDRAWN) and not listing.can_edit(viewer):
@@ -95,7 +102,7 @@ def get_listing(listing_id: int, viewer: Member | None) -> Listing:
 
 
 def get_for_edit(listing_id: int, actor: Member) -> Listing:
-    listing = db.session.get(Listing, listing_id)
+    listing = _load(listing_id)
     if listing is None:
         raise NotFound(_l("There is no such offer or want."))
     _check_can_edit(actor, listing)
@@ -581,7 +588,7 @@ def _refresh_search_text(category: Category) -> None:
 
 
 def get_category(category_id: int) -> Category:
-    category = db.session.get(Category, category_id)
+    category = db.session.get(Category, category_id) if 0 < category_id <= MAX_ID else None
     if category is None:
         raise NotFound(_l("No such category."))
     return category

@@ -442,3 +442,17 @@ def test_htmx_page_of_twenty_fits_the_budget(client: Any, login_as: Any,
         assert body.count(b'class="listing"') == 20 and b"<html" not in body
         size = len(gzip.compress(body, compresslevel=6, mtime=0))
         assert size <= 4 * 1024, (url, size)
+
+
+def test_price_with_a_comma(client: Any, login_as: Any) -> None:
+    login_as("member")
+    assert client.post_form("/offers/new", form_data(price="1,5")).status_code == 303
+    listing = db.session.scalar(select(Listing))
+    assert listing is not None and listing.price_amount == 150
+
+
+def test_out_of_range_ids_are_404(client: Any, login_as: Any) -> None:
+    login_as("admin")
+    for url in ("/offers/99999999999999999999", "/offers/99999999999999999999/edit",
+                "/admin/offers/categories/99999999999999999999"):
+        assert client.get(url).status_code == 404, url
