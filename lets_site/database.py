@@ -54,6 +54,22 @@ class UTCDateTime(TypeDecorator[datetime]):
         return value.astimezone(UTC)
 
 
+# Schema objects that features make with raw DDL (full-text search tables, triggers and
+# indexes), not with models: Alembic's autogenerate must not report them as differences.
+_unmanaged_prefixes: set[str] = set()
+
+
+def register_unmanaged(*prefixes: str) -> None:
+    _unmanaged_prefixes.update(prefixes)
+
+
+def include_object(obj: Any, name: str | None, type_: str, reflected: bool,
+                   compare_to: Any) -> bool:
+    """Alembic ``include_object`` hook (given to Flask-Migrate in wiring.py)."""
+    return not (reflected and compare_to is None and bool(name)
+                and str(name).startswith(tuple(_unmanaged_prefixes)))
+
+
 @contextmanager
 def write_transaction() -> Iterator[None]:
     """Mark the transactions begun inside this block as writes (``BEGIN IMMEDIATE`` on

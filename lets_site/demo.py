@@ -183,6 +183,10 @@ def _seed(rng: random.Random) -> list[tuple[str, str, str, str]]:
         db.session.add(org)
     db.session.flush()
 
+    from lets_site.offers import demo as offers_demo
+
+    offers_demo.seed(rng, members, db.session.query(Organisation).order_by(Organisation.id).all())
+
     from lets_site.ledger import demo as ledger_demo
 
     ledger_demo.seed(rng, members, db.session.query(Organisation).order_by(Organisation.id).all())

@@ -10,6 +10,7 @@ from flask_babel import lazy_gettext as _l
 from werkzeug.middleware.proxy_fix import ProxyFix
 
 from lets_site import cli
+from lets_site.database import include_object
 from lets_site.extensions import babel, compress, csrf, db, htmx, login_manager, migrate
 from lets_site.web import assets, errors, security
 from lets_site.web.text import render_markdown
@@ -25,7 +26,8 @@ def init_app(app: Flask, migrations: Path) -> None:
         )
 
     db.init_app(app)
-    migrate.init_app(app, db, directory=str(migrations), render_as_batch=True)
+    migrate.init_app(app, db, directory=str(migrations), render_as_batch=True,
+                     include_object=include_object)
     csrf.init_app(app)
     htmx.init_app(app)
     compress.init_app(app)
@@ -93,8 +95,9 @@ def _register_blueprints(app: Flask) -> None:
     from lets_site.audit.views import bp as audit_bp
     from lets_site.ledger.views import bp as ledger_bp
     from lets_site.members.views import bp as members_bp
+    from lets_site.offers.views import bp as offers_bp
     from lets_site.organisations.views import bp as organisations_bp
     from lets_site.site.views import bp as site_bp
 
-    for bp in (site_bp, members_bp, organisations_bp, audit_bp, ledger_bp):
+    for bp in (site_bp, members_bp, organisations_bp, audit_bp, ledger_bp, offers_bp):
         app.register_blueprint(bp)

@@ -7,6 +7,7 @@ Statuses: 200 shown; 302 sent to the login page; 403 refused; 404 hidden.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 import pytest
@@ -69,6 +70,16 @@ ROUTES: dict[str, dict[str, int]] = {
     "/admin/ledger/mass": ADMINS_ONLY,
     "/admin/ledger/transfers/{token}/reverse": {A: LOGIN, M: 403, I: 403, AD: 404, O: 403},
     "/admin/ledger/accounts/{member}/limits": ADMINS_ONLY,
+    "/offers/": everyone(200),
+    "/offers/mine": MEMBERS_ONLY,
+    "/offers/new": MEMBERS_ONLY,
+    "/offers/{listing}": everyone(200),
+    "/offers/{listing}/edit": {A: LOGIN, M: 200, I: 403, AD: 200, O: 403},
+    "/offers/{org_listing}/edit": {A: LOGIN, M: 403, I: 200, AD: 200, O: 403},
+    "/offers/{members_listing}": {A: LOGIN, M: 200, I: 200, AD: 200, O: 200},
+    "/offers/photos/{photo}": everyone(200),
+    "/admin/offers/categories": ADMINS_ONLY,
+    "/admin/offers/categories/{category_id}": ADMINS_ONLY,
 }
 
 # Routes that only accept POST are walked by their feature's tests; GET gives 405.
@@ -82,6 +93,10 @@ POST_ONLY = {
     "/ledger/requests/<uid>/confirm",
     "/ledger/requests/<uid>/decline",
     "/ledger/requests/<uid>/cancel",
+    "/offers/acting-for",
+    "/offers/<int:listing_id>/publish",
+    "/offers/<int:listing_id>/withdraw",
+    "/offers/<int:listing_id>/renew",
 }
 
 RULE_TO_TEMPLATE = {
@@ -100,11 +115,32 @@ RULE_TO_TEMPLATE = {
     "/ledger/accounts/<code>/print": "/ledger/accounts/{member}/print",
     "/admin/ledger/transfers/<uid>/reverse": "/admin/ledger/transfers/{token}/reverse",
     "/admin/ledger/accounts/<code>/limits": "/admin/ledger/accounts/{member}/limits",
+    "/offers/<int:listing_id>": "/offers/{listing}",
+    "/offers/<int:listing_id>/edit": "/offers/{listing}/edit",
+    "/offers/photos/<name>": "/offers/photos/{photo}",
+    "/admin/offers/categories/<int:category_id>": "/admin/offers/categories/{category_id}",
 }
+
+# Features that need objects in their paths add a function here: people -> {name: value}.
+EXTRA_VALUES: list[Callable[[dict[str, Any]], dict[str, Any]]] = []
+
+
+def _offers_values(people: dict[str, Any]) -> dict[str, Any]:
+    from tests.offers.test_views import route_objects
+
+    return route_objects(people)
+
+
+EXTRA_VALUES.append(_offers_values)
 
 
 def _fill(template: str, people: dict[str, Any]) -> str:
+    extra: dict[str, Any] = {}
+    if "{" in template:
+        for values in EXTRA_VALUES:
+            extra.update(values(people))
     return template.format(
+        **extra,
         member=people["member"].account_code,
         member_id=people["member"].id,
         org=people["org"].slug,
@@ -139,5 +175,6 @@ def test_route_status_per_role(client: Any, people: dict[str, Any], login_as: An
 @pytest.mark.parametrize("rule", sorted(POST_ONLY))
 def test_post_only_routes_refuse_get(client: Any, people: dict[str, Any], rule: str) -> None:
     path = (rule.replace("<int:member_id>", str(people["member"].id))
-            .replace("<slug>", people["org"].slug).replace("<uid>", "not-a-uid"))
+            .replace("<slug>", people["org"].slug).replace("<uid>", "not-a-uid")
+            .replace("<int:listing_id>", "1"))
     assert client.get(path).status_code == 405

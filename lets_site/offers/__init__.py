@@ -1,0 +1,1 @@
+"""Offers and wants (vraag en aanbod)."""

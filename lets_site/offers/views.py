@@ -1,0 +1,350 @@
+from __future__ import annotations
+
+from flask import (
+    Blueprint,
+    Response,
+    abort,
+    flash,
+    render_template,
+    request,
+    session,
+    url_for,
+)
+from flask_babel import gettext as _
+from flask_login import current_user, login_required
+
+from lets_site.domain import DomainError, NotFound, PermissionDenied
+from lets_site.extensions import db, login_manager
+from lets_site.offers import photos, services
+from lets_site.offers.forms import (
+    KIND_LABELS,
+    OWNER_OPTIONS,
+    SORT_OPTIONS,
+    TYPE_OPTIONS,
+    ActingForm,
+    CategoryForm,
+    EmptyForm,
+    ListingForm,
+    RespondForm,
+    category_choices,
+    parse_filters,
+)
+from lets_site.offers.models import Listing, PriceBasis
+from lets_site.site.services import get_settings
+from lets_site.web import htmx
+from lets_site.web.forms import choices, safe_next, see_other, show_error
+from lets_site.web.security import admin_required
+
+bp = Blueprint("offers", __name__)
+
+ACTING_KEY = "acting_for"
+IMMUTABLE = "public, max-age=31536000, immutable"
+
+
+def _locale() -> str:
+    from flask_babel import get_locale
+
+    locale = get_locale()
+    return str(locale.language) if locale else "nl"
+
+
+def _viewer() -> object | None:
+    return current_user if current_user.is_authenticated else None
+
+
+def _acting_for() -> object | None:
+    if not current_user.is_authenticated:
+        return None
+    org = services.resolve_acting_for(current_user, session.get(ACTING_KEY))
+    if org is None:
+        session.pop(ACTING_KEY, None)
+    return org
+
+
+@bp.app_context_processor
+def _inject() -> dict[str, object]:
+    return {"listing_photo_url": _photo_url, "org_listings": _org_listings,
+            "kind_labels": KIND_LABELS}
+
+
+def _org_listings(org: object) -> list[Listing]:
+    """For the organisation page (templates/organisations/detail.html)."""
+    return services.listings_for_owner(org, _viewer())  # type: ignore[arg-type]
+
+
+def _photo_url(listing: Listing, thumb: bool = False) -> str:
+    return url_for("offers.photo", name=photos.file_name(listing.photo_key or "", thumb))
+
+
+# --- Browsing -------------------------------------------------------------------------------
+
+
+@bp.route("/offers/")
+def index() -> Response:
+    categories = services.categories()
+    filters = parse_filters(request.args, {c.slug for c in categories})
+    page = services.browse(_viewer(), filters)
+    partial = "offers/_items.html" if htmx.target() == "more" else "offers/_list.html"
+    return htmx.render("offers/index.html", partial, filters=filters, page=page,
+                       categories=categories, type_options=TYPE_OPTIONS,
+                       owner_options=OWNER_OPTIONS, sort_options=SORT_OPTIONS)
+
+
+@bp.route("/offers/mine")
+@login_required
+def mine() -> str:
+    orgs = services.acting_choices(current_user)
+    acting = ActingForm()
+    acting.organisation.choices = choices(
+        [("", _("myself")), *[(str(o.id), o.name) for o in orgs]]
+    )
+    current = _acting_for()
+    acting.organisation.data = str(current.id) if current else ""  # type: ignore[attr-defined]
+    acting.next.data = url_for("offers.mine")
+    return render_template("offers/mine.html", groups=services.my_listings(current_user),
+                           acting=acting, has_orgs=bool(orgs), current=current)
+
+
+@bp.route("/offers/acting-for", methods=["POST"])
+@login_required
+def acting_for() -> Response:
+    form = ActingForm()
+    form.organisation.choices = choices(
+        [("", ""), *[(str(o.id), o.name) for o in services.acting_choices(current_user)]]
+    )
+    target = safe_next(form.next.data, url_for("offers.mine"))
+    if not form.validate_on_submit():
+        flash(_("You are not an intermediary of this organisation."), "error")
+        return see_other(target)
+    value = form.organisation.data or ""
+    org = services.set_acting_for(current_user, int(value) if value.isdigit() else None)
+    if org is None:
+        session.pop(ACTING_KEY, None)
+        flash(_("You now act for yourself."), "success")
+    else:
+        session[ACTING_KEY] = org.id
+        flash(_("You now act for %(name)s.", name=org.name), "success")
+    return see_other(target)
+
+
+@bp.route("/offers/<int:listing_id>", methods=["GET", "POST"])
+def detail(listing_id: int) -> Response | str:
+    """The listing; its answer form posts here."""
+    try:
+        listing = services.get_listing(listing_id, _viewer())
+    except PermissionDenied:
+        if not current_user.is_authenticated:
+            return login_manager.unauthorized()
+        raise
+    form = RespondForm()
+    if request.method == "POST":
+        if not current_user.is_authenticated:
+            return login_manager.unauthorized()
+        if form.validate_on_submit():
+            try:
+                services.respond(current_user, listing, form.message.data or "")
+            except DomainError as error:
+                db.session.rollback()
+                show_error(form, error)
+            else:
+                db.session.commit()
+                flash(_("Your message is sent. The owner will contact you."), "success")
+                return see_other(url_for("offers.detail", listing_id=listing.id))
+    return render_template("offers/detail.html", listing=listing, form=form,
+                           locale=_locale())
+
+
+# --- Creating and editing ---------------------------------------------------------------------
+
+
+def _listing_form(obj: Listing | None = None) -> ListingForm:
+    form = ListingForm(obj=obj)
+    form.category_id.choices = category_choices(services.categories(), _locale(),
+                                                _("no category"))
+    if obj is not None and request.method == "GET":
+        form.category_id.data = str(obj.category_id or "")
+        form.price.data = (None if obj.price_amount is None
+                           else obj.price_amount / 100)  # type: ignore[assignment]
+        form.price_basis.data = obj.price_basis
+    return form
+
+
+@bp.route("/offers/new", methods=["GET", "POST"])
+@login_required
+def new() -> Response | str:
+    form = _listing_form()
+    acting = _acting_for()
+    if form.validate_on_submit():
+        try:
+            listing = services.create_listing(
+                current_user, form.listing_data(get_settings().timezone),
+                organisation=acting,  # type: ignore[arg-type]
+                publish=not form.save_draft.data,
+            )
+        except DomainError as error:
+            db.session.rollback()
+            show_error(form, error)
+        else:
+            db.session.commit()
+            flash(_("Your listing is saved."), "success")
+            return see_other(url_for("offers.detail", listing_id=listing.id))
+    return render_template("offers/form.html", form=form, listing=None, acting=acting)
+
+
+@bp.route("/offers/<int:listing_id>/edit", methods=["GET", "POST"])
+@login_required
+def edit(listing_id: int) -> Response | str:
+    listing = services.get_for_edit(listing_id, current_user)
+    form = _listing_form(listing)
+    if form.validate_on_submit():
+        try:
+            services.update_listing(current_user, listing,
+                                    form.listing_data(get_settings().timezone))
+        except DomainError as error:
+            db.session.rollback()
+            show_error(form, error)
+        else:
+            db.session.commit()
+            flash(_("Your listing is saved."), "success")
+            return see_other(url_for("offers.detail", listing_id=listing.id))
+    return render_template("offers/form.html", form=form, listing=listing, acting=None)
+
+
+def _lifecycle(listing_id: int, action: str) -> Response:
+    form = EmptyForm()
+    listing = services.get_for_edit(listing_id, current_user)
+    if not form.validate_on_submit():
+        abort(400)
+    try:
+        getattr(services, action)(current_user, listing)
+    except DomainError as error:
+        if isinstance(error, (PermissionDenied, NotFound)):
+            raise
+        db.session.rollback()
+        flash(str(error.message), "error")
+    else:
+        db.session.commit()
+        flash({"publish": _("The listing is published."),
+               "withdraw": _("The listing is withdrawn."),
+               "renew": _("The listing is renewed for a year.")}[action], "success")
+    return see_other(safe_next(request.form.get("next"),
+                               url_for("offers.detail", listing_id=listing_id)))
+
+
+@bp.route("/offers/<int:listing_id>/publish", methods=["POST"])
+@login_required
+def publish(listing_id: int) -> Response:
+    return _lifecycle(listing_id, "publish")
+
+
+@bp.route("/offers/<int:listing_id>/withdraw", methods=["POST"])
+@login_required
+def withdraw(listing_id: int) -> Response:
+    return _lifecycle(listing_id, "withdraw")
+
+
+@bp.route("/offers/<int:listing_id>/renew", methods=["POST"])
+@login_required
+def renew(listing_id: int) -> Response:
+    return _lifecycle(listing_id, "renew")
+
+
+@bp.route("/offers/photos/<name>")
+def photo(name: str) -> Response:
+    """Photo files: the name holds a hash of the content, so they can be cached for good.
+    A photo's URL is only shown on pages of listings the viewer may see."""
+    path = photos.path_for(name)
+    if path is None:
+        abort(404)
+    # At most 80 KB: read whole, so no file handle outlives the request.
+    response = Response(path.read_bytes(), mimetype="image/jpeg")
+    response.headers["Cache-Control"] = IMMUTABLE
+    response.set_etag(name.split(".")[0])
+    return response.make_conditional(request)
+
+
+# --- Categories (admins) --------------------------------------------------------------------
+
+
+def _category_form(obj: object | None = None) -> CategoryForm:
+    form = CategoryForm(obj=obj)
+    tops = [c for c in services.categories() if c.parent_id is None and c is not obj]
+    form.parent_id.choices = choices(
+        [("", _("none: this is a main category")),
+         *[(str(c.id), c.name(_locale())) for c in tops]]
+    )
+    if obj is not None and request.method == "GET":
+        form.parent_id.data = str(getattr(obj, "parent_id", "") or "")
+    return form
+
+
+def _category_data(form: CategoryForm) -> services.CategoryData:
+    parent = form.parent_id.data or ""
+    return services.CategoryData(
+        name_nl=form.name_nl.data or "", name_fr=form.name_fr.data or "",
+        name_en=form.name_en.data or "",
+        parent_id=int(parent) if parent.isdigit() else None,
+        position=form.position.data or 0,
+    )
+
+
+@bp.route("/admin/offers/categories", methods=["GET", "POST"])
+@admin_required
+def admin_categories() -> Response | str:
+    form = _category_form()
+    if form.validate_on_submit():
+        try:
+            services.create_category(current_user, _category_data(form))
+        except DomainError as error:
+            db.session.rollback()
+            show_error(form, error)
+        else:
+            db.session.commit()
+            flash(_("The category is added."), "success")
+            return see_other(url_for("offers.admin_categories"))
+    return render_template("offers/admin_categories.html", form=form,
+                           categories=services.categories(), locale=_locale())
+
+
+@bp.route("/admin/offers/categories/<int:category_id>", methods=["GET", "POST"])
+@admin_required
+def admin_category(category_id: int) -> Response | str:
+    category = services.get_category(category_id)
+    form = _category_form(category)
+    if form.validate_on_submit():
+        try:
+            services.update_category(current_user, category, _category_data(form))
+        except DomainError as error:
+            db.session.rollback()
+            show_error(form, error)
+        else:
+            db.session.commit()
+            flash(_("The category is saved."), "success")
+            return see_other(url_for("offers.admin_categories"))
+    return render_template("offers/admin_category.html", form=form, category=category)
+
+
+# Make the template filters about prices available.
+@bp.app_template_filter("listing_price")
+def listing_price(listing: Listing, unit: str) -> str:
+    if listing.price_basis == PriceBasis.AGREE or listing.price_amount is None:
+        return _("to agree")
+    amount = listing.price_amount / 100
+    text = f"{amount:g}" if listing.price_amount % 100 else f"{int(amount)}"
+    if listing.price_basis == PriceBasis.HOUR:
+        return _("%(amount)s %(unit)s per hour", amount=text, unit=unit)
+    return _("%(amount)s %(unit)s per item", amount=text, unit=unit)
+
+
+@bp.cli.command("expire")
+def expire_command() -> None:
+    """Store the state "expired" for published listings past their date (optional: the
+    site already treats them as expired)."""
+    import click
+
+    from lets_site.database import write_transaction
+
+    with write_transaction():
+        count = services.expire_overdue()
+        db.session.commit()
+    click.echo(f"{count} listings marked expired.")
