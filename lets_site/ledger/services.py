@@ -1218,14 +1218,13 @@ def distribution(viewer: Member) -> Distribution:
                         group.balance if group is not None else 0)
 
 
-def header_balance(member: Member) -> Account | None:
-    """The logged-in member's own account, for the page header."""
+def header_balance(member: Member) -> int | None:
+    """The logged-in member's own balance, for the page header: one small query per page
+    (0 for a member who has not traded yet)."""
     if not getattr(member, "is_authenticated", False) or not member.account_code:
         return None
-    try:
-        return find_account(member.account_code)
-    except NotFound:
-        return None
+    balance = db.session.scalar(select(Account.balance).where(Account.code == member.account_code))
+    return balance if balance is not None else 0
 
 
 # --- Integrity check ---------------------------------------------------------------------------

@@ -1,7 +1,7 @@
 """offers and wants: categories, listings, responses, full-text search
 
 Revision ID: 0003_offers
-Revises: 9210a8b83c24
+Revises: 0002_ledger
 Create Date: 2026-11-28 09:06:37.266019
 
 """
@@ -52,7 +52,7 @@ def _run(sqlite, other):
 
 # revision identifiers, used by Alembic.
 revision = '0003_offers'
-down_revision = '9210a8b83c24'
+down_revision = '0002_ledger'
 branch_labels = None
 depends_on = None
 
