@@ -1,4 +1,4 @@
-"""Page-weight budgets (DESIGN.md section 4), measured on the real responses.
+"""Page-weight budgets (see docs/performance.md), measured on the real responses.
 
 - First view of any page a role can see: HTML + CSS at most 14 KB compressed, so it
   arrives in the first round trip of a cold connection.

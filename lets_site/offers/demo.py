@@ -50,7 +50,7 @@ CATEGORIES = [
     ]),
 ]
 
-# The member organisations' own offers and wants (see DOMAIN.md), by organisation index.
+# The member organisations' own offers and wants, by organisation index.
 ORGANISATION_LISTINGS = [
     (0, "offer", "Wandelingen in en rond Ieper",
      "Onze deelnemers wandelen graag met u mee: langs de vestingen of in het Bellewaerde"

@@ -428,7 +428,7 @@ def test_sort_options_on_search(client: Any, people: dict[str, Any]) -> None:
 
 def test_htmx_page_of_twenty_fits_the_budget(client: Any, login_as: Any,
                                              people: dict[str, Any]) -> None:
-    """DESIGN.md section 4: a later htmx partial with 20 items is at most 4 KB compressed."""
+    """Page budget: a later htmx partial with 20 items is at most 4 KB compressed."""
     import gzip
 
     cooking = make_category("Koken en eten", fr="Cuisine et repas", en="Cooking and food")
