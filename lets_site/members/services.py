@@ -133,8 +133,11 @@ def get_by_code(code: str) -> Member:
     return member
 
 
+MAX_ID = 2**31 - 1  # an id beyond the database's integer range is simply not there
+
+
 def get_by_id(member_id: int) -> Member:
-    member = db.session.get(Member, member_id)
+    member = db.session.get(Member, member_id) if 0 < member_id <= MAX_ID else None
     if member is None:
         raise NotFound(_l("No such member."))
     return member

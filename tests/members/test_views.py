@@ -328,3 +328,10 @@ def test_admin_creates_a_member_and_the_action_is_audited(
     assert response.status_code == 303
     audit = text(client.get("/admin/audit"))
     assert "member.create" in audit and "Odile" in audit
+
+
+def test_admin_member_page_with_an_absurd_id_is_not_found(
+    client: Any, auth: Any, make_admin: Any
+) -> None:
+    auth.login(make_admin().account_code)
+    assert client.get("/admin/members/99999999999999").status_code == 404
