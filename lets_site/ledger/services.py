@@ -528,11 +528,21 @@ def _open_or_refuse(account: Account, fieldname: str) -> None:
         )
 
 
-def _resolve(code: str, fieldname: str) -> Account:
-    try:
-        return _stored_account(code)
-    except NotFound as exc:
-        raise DomainError(exc.message, field=fieldname) from exc
+def _resolve(*pairs: tuple[str, str]) -> list[Account]:
+    """The stored accounts for (code, form field) pairs, created where missing.
+
+    Missing accounts are created in code order, before any row lock is taken: two
+    requests that both create the same new accounts then wait for each other in the same
+    order and cannot deadlock on PostgreSQL."""
+    found = []
+    for code, fieldname in pairs:
+        try:
+            found.append(find_account(code))
+        except NotFound as exc:
+            raise DomainError(exc.message, field=fieldname) from exc
+    for account in sorted((a for a in found if a.id is None), key=lambda a: a.code):
+        _stored_account(account.code)
+    return [a if a.id is not None else _stored_account(a.code) for a in found]
 
 
 def _listing(listing_id: int | str | None) -> int | None:
@@ -568,10 +578,11 @@ def pay(
         amount = parse_amount(amount)
     description = _description(description)
     key = _clean_key(key)
-    payer = _resolve(from_code, "from_account")
-    if not can_act_for(actor, payer):
-        raise PermissionDenied(_l("You cannot pay from account %(code)s.", code=payer.code))
-    payee = _resolve(to_code, "payee")
+    payer = find_account(from_code) if from_code else None
+    if payer is None or not can_act_for(actor, payer):
+        raise PermissionDenied(_l("You cannot pay from account %(code)s.",
+                                  code=codes.normalise(from_code or "")))
+    payer, payee = _resolve((from_code, "from_account"), (to_code, "payee"))
     if payee.id == payer.id:
         raise DomainError(_l("You cannot pay your own account."), field="payee")
     previous = _existing(key)
@@ -597,8 +608,7 @@ def admin_book(
         amount = parse_amount(amount)
     description = _description(description)
     key = _clean_key(key)
-    payer = _resolve(payer_code, "payer")
-    payee = _resolve(payee_code, "payee")
+    payer, payee = _resolve((payer_code, "payer"), (payee_code, "payee"))
     if payee.id == payer.id:
         raise DomainError(_l("Payer and payee are the same account."), field="payee")
     if _existing(key) is None:
@@ -684,11 +694,11 @@ def request_payment(
         )
         if previous is not None:
             return previous
-    payee = _resolve(payee_code, "to_account")
-    if not can_act_for(actor, payee):
+    payee = find_account(payee_code) if payee_code else None
+    if payee is None or not can_act_for(actor, payee):
         raise PermissionDenied(_l("You cannot ask payment for account %(code)s.",
-                                  code=payee.code))
-    payer = _resolve(payer_code, "payer")
+                                  code=codes.normalise(payee_code or "")))
+    payee, payer = _resolve((payee_code, "to_account"), (payer_code, "payer"))
     if payer.id == payee.id:
         raise DomainError(_l("You cannot ask a payment from your own account."), field="payer")
     _open_or_refuse(payee, "to_account")
@@ -829,7 +839,8 @@ def _active_holder_accounts() -> list[Account]:
                                    Organisation.account_code.is_not(None))
         .order_by(Organisation.account_code)
     ).all()
-    for holder in [*members, *orgs]:
+    # One code order for members and organisations together (see _resolve).
+    for holder in sorted([*members, *orgs], key=lambda h: h.account_code or ""):
         result.append(_stored_account(holder.account_code or ""))
     return result
 

@@ -2,9 +2,9 @@ from __future__ import annotations
 
 import csv
 import io
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from datetime import date
-from typing import Any
+from typing import Any, TypeVar
 
 import click
 from flask import (
@@ -20,8 +20,9 @@ from flask import (
 from flask_babel import format_datetime
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
+from sqlalchemy.exc import OperationalError
 
-from lets_site.database import utcnow, write_transaction
+from lets_site.database import utcnow
 from lets_site.domain import DomainError, NotFound, PermissionDenied
 from lets_site.extensions import db
 from lets_site.ledger import services
@@ -41,6 +42,7 @@ from lets_site.web import htmx
 from lets_site.web.forms import choices, see_other, show_error
 from lets_site.web.security import admin_required
 
+T = TypeVar("T")
 bp = Blueprint("ledger", __name__, cli_group="ledger")
 register_export_section("ledger", services.export_section)
 
@@ -80,6 +82,22 @@ def _fresh_key(form: Any) -> None:
         form.key.data = services.new_key()
 
 
+_RETRY_SQLSTATES = ("40P01", "40001")  # deadlock detected, serialization failure
+
+
+def _retrying(call: Callable[[], T]) -> T:
+    """Run a booking service; if PostgreSQL aborted it for a deadlock or a serialization
+    failure (another request won the race), roll back and run it once more."""
+    for attempt in range(3):
+        try:
+            return call()
+        except OperationalError as exc:
+            if getattr(exc.orig, "sqlstate", None) not in _RETRY_SQLSTATES or attempt == 2:
+                raise
+            db.session.rollback()
+    raise AssertionError("unreachable")
+
+
 def _refuse(form: Any, error: DomainError) -> None:
     db.session.rollback()
     show_error(form, error)
@@ -115,10 +133,10 @@ def pay() -> Response | str:
     _fresh_key(form)
     if form.validate_on_submit():
         try:
-            booked = services.pay(current_user, form.from_account.data or "",
-                                  form.payee.data or "", form.amount.data or "",
-                                  form.description.data or "", form.key.data,
-                                  form.listing.data or None)
+            booked = _retrying(lambda: services.pay(
+                current_user, form.from_account.data or "", form.payee.data or "",
+                form.amount.data or "", form.description.data or "", form.key.data,
+                form.listing.data or None))
         except DomainError as error:
             if isinstance(error, PermissionDenied):
                 error.field = "from_account"
@@ -195,7 +213,7 @@ def _request_action(uid: str, action: Any, done: str) -> Response:
         flash(_("The form has expired. Try again."), "error")
         return see_other(url_for("ledger.requests"))
     try:
-        result = action(current_user, uid)
+        result = _retrying(lambda: action(current_user, uid))
     except NotFound:
         db.session.rollback()
         abort(404)
@@ -369,10 +387,10 @@ def admin_book() -> Response | str:
     _fresh_key(form)
     if form.validate_on_submit():
         try:
-            booked = services.admin_book(current_user, form.payer.data or "",
-                                         form.payee.data or "", form.amount.data or "",
-                                         form.description.data or "", form.key.data,
-                                         bool(form.allow_over_limit.data))
+            booked = _retrying(lambda: services.admin_book(
+                current_user, form.payer.data or "", form.payee.data or "",
+                form.amount.data or "", form.description.data or "", form.key.data,
+                bool(form.allow_over_limit.data)))
         except DomainError as error:
             _refuse(form, error)
         else:
@@ -466,10 +484,13 @@ def admin_limits(code: str) -> Response | str:
 @bp.cli.command("check")
 def check_command() -> None:
     """Verify the ledger: balances sum to zero, match their entries, respect limits."""
-    with write_transaction():  # a consistent snapshot on SQLite
-        problems = services.check()
-        figures = services.counts()
-        db.session.rollback()
+    # One snapshot for every query, while the site keeps booking: SQLite's read
+    # transaction in WAL mode is one; PostgreSQL needs REPEATABLE READ for it.
+    if db.engine.dialect.name == "postgresql":
+        db.session.connection(execution_options={"isolation_level": "REPEATABLE READ"})
+    problems = services.check()
+    figures = services.counts()
+    db.session.rollback()
     for problem in problems:
         click.echo(f"PROBLEM: {problem}", err=True)
     if problems:

@@ -62,16 +62,17 @@ def _server_env(app: Flask, instance: Path) -> dict[str, str]:
 
 
 @pytest.fixture
-def server(app: Flask, tmp_path: Path) -> Iterator[tuple[str, dict[str, str]]]:
+def server(app: Flask, tmp_path: Path) -> Iterator[tuple[str, dict[str, str], Path]]:
     instance = tmp_path / "server-instance"
     instance.mkdir()
     env = _server_env(app, instance)
     port = _free_port()
+    log = (tmp_path / "server.log").open("wb")
     proc = subprocess.Popen(
         [sys.executable, "-m", "gunicorn", "--workers", "3", "--threads", "4",
          "--bind", f"127.0.0.1:{port}", "--graceful-timeout", "2", "--log-level", "warning",
          "lets_site:create_app()"],
-        cwd=ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
+        cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT,
     )
     base = f"http://127.0.0.1:{port}"
     try:
@@ -83,10 +84,10 @@ def server(app: Flask, tmp_path: Path) -> Iterator[tuple[str, dict[str, str]]]:
                         break
             except OSError:
                 if proc.poll() is not None or time.monotonic() > deadline:
-                    output = proc.stdout.read().decode() if proc.stdout else ""
+                    output = (tmp_path / "server.log").read_text(errors="replace")
                     pytest.fail(f"server did not start:\n{output}")
                 time.sleep(0.2)
-        yield base, env
+        yield base, env, tmp_path / "server.log"
     finally:
         proc.terminate()
         try:
@@ -94,8 +95,7 @@ def server(app: Flask, tmp_path: Path) -> Iterator[tuple[str, dict[str, str]]]:
         except subprocess.TimeoutExpired:  # pragma: no cover
             proc.kill()
             proc.wait()
-        if proc.stdout:
-            proc.stdout.close()
+        log.close()
 
 
 class _NoRedirect(urllib.request.HTTPRedirectHandler):
@@ -139,8 +139,8 @@ class Browser:
 
 @pytest.mark.slow
 def test_concurrent_payments_keep_the_ledger_whole(
-        app: Flask, server: tuple[str, dict[str, str]]) -> None:
-    base, env = server
+        app: Flask, server: tuple[str, dict[str, str], Path]) -> None:
+    base, env, server_log = server
     db.session.add(LedgerSettings(id=1, decimals=0, default_min=-LIMIT, default_max=LIMIT,
                                   balances_visible=False))
     members = [factories.make_member() for _ in range(CLIENTS)]
@@ -201,11 +201,19 @@ def test_concurrent_payments_keep_the_ledger_whole(
     began = time.monotonic()
     for t in threads:
         t.start()
+    # The check reads one snapshot: it passes while payments are being booked.
+    while len(booked) < 40 and any(t.is_alive() for t in threads):
+        time.sleep(0.05)
+    during = subprocess.run(
+        [sys.executable, "-m", "lets_site.cli", "ledger", "check"], cwd=ROOT, env=env,
+        capture_output=True, text=True, timeout=60, check=False,
+    )
     for t in threads:
         t.join(timeout=120)
     elapsed = time.monotonic() - began
     assert not any(t.is_alive() for t in threads)
-    assert not errors, errors[:5]
+    assert not errors, (errors[:3], server_log.read_text(errors="replace")[-3000:])
+    assert during.returncode == 0, during.stdout + during.stderr
     assert len(booked) + len(refused) == CLIENTS * ATTEMPTS_PER_CLIENT
     assert refused, "no payment was aimed past a limit"
     assert len(booked) >= 100
