@@ -11,6 +11,7 @@ from flask import (
     Blueprint,
     Response,
     abort,
+    current_app,
     flash,
     render_template,
     request,
@@ -62,6 +63,15 @@ def units_filter(value: int | None) -> str:
 @bp.app_template_global()
 def ledger_holder(account: Any) -> str:
     return services.holder_name(account)
+
+
+@bp.app_template_global()
+def ledger_listing_url(listing_id: int | None) -> str | None:
+    """The page of the listing a transfer is for, when the offers feature serves one (the
+    ledger does not import offers: it only links to it)."""
+    if listing_id is None or "offers.detail" not in current_app.view_functions:
+        return None
+    return url_for("offers.detail", listing_id=listing_id)
 
 
 @bp.app_template_global()
