@@ -423,10 +423,10 @@ def admin_mass() -> Response | str:
         step = request.form.get("step", "preview")
         try:
             if step == "book":
-                booked = services.book_mass(
+                booked = _retrying(lambda: services.book_mass(
                     current_user, form.kind.data or "", form.amount.data or "",
                     form.description.data or "", form.fingerprint.data or "", form.key.data,
-                    bool(form.allow_over_limit.data))
+                    bool(form.allow_over_limit.data)))
             else:
                 plan = services.plan_mass(current_user, form.kind.data or "",
                                           form.amount.data or "", form.description.data or "")
@@ -452,7 +452,8 @@ def admin_reverse(uid: str) -> Response | str:
     _fresh_key(form)
     if form.validate_on_submit():
         try:
-            booked = services.reverse(current_user, uid, form.reason.data or "", form.key.data)
+            booked = _retrying(lambda: services.reverse(current_user, uid,
+                                                        form.reason.data or "", form.key.data))
         except DomainError as error:
             _refuse(form, error)
         else:
