@@ -11,6 +11,7 @@ from flask import (
     Blueprint,
     Response,
     abort,
+    current_app,
     flash,
     render_template,
     request,
@@ -62,6 +63,15 @@ def units_filter(value: int | None) -> str:
 @bp.app_template_global()
 def ledger_holder(account: Any) -> str:
     return services.holder_name(account)
+
+
+@bp.app_template_global()
+def ledger_listing_url(listing_id: int | None) -> str | None:
+    """The page of the listing a transfer is for, when the offers feature serves one (the
+    ledger does not import offers: it only links to it)."""
+    if listing_id is None or "offers.detail" not in current_app.view_functions:
+        return None
+    return url_for("offers.detail", listing_id=listing_id)
 
 
 @bp.app_template_global()
@@ -413,10 +423,10 @@ def admin_mass() -> Response | str:
         step = request.form.get("step", "preview")
         try:
             if step == "book":
-                booked = services.book_mass(
+                booked = _retrying(lambda: services.book_mass(
                     current_user, form.kind.data or "", form.amount.data or "",
                     form.description.data or "", form.fingerprint.data or "", form.key.data,
-                    bool(form.allow_over_limit.data))
+                    bool(form.allow_over_limit.data)))
             else:
                 plan = services.plan_mass(current_user, form.kind.data or "",
                                           form.amount.data or "", form.description.data or "")
@@ -442,7 +452,8 @@ def admin_reverse(uid: str) -> Response | str:
     _fresh_key(form)
     if form.validate_on_submit():
         try:
-            booked = services.reverse(current_user, uid, form.reason.data or "", form.key.data)
+            booked = _retrying(lambda: services.reverse(current_user, uid,
+                                                        form.reason.data or "", form.key.data))
         except DomainError as error:
             _refuse(form, error)
         else:

@@ -459,3 +459,14 @@ def test_admin_sees_every_balance_on_group_page(client: Any, people: dict[str, A
     text = client.get("/ledger/group").get_data(as_text=True)
     assert people["other_org_member"].display_name in text
     assert "Individual balances are private" not in text
+
+
+def test_transfer_links_to_its_listing(client: Any, people: dict[str, Any],
+                                       login_as: Any) -> None:
+    t = services.pay(people["member"], people["member"].account_code,
+                     people["other_org_member"].account_code, "2", "Fiets", None,
+                     listing_id="17").transfer
+    db.session.commit()
+    login_as("member")
+    page = client.get(f"/ledger/transfers/{t.uid}").get_data(as_text=True)
+    assert 'href="/offers/17"' in page
