@@ -3,6 +3,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from zoneinfo import ZoneInfo, available_timezones
 
+from flask import g
+
 from lets_site.audit import services as audit
 from lets_site.database import utcnow
 from lets_site.domain import DomainError, PermissionDenied
@@ -12,6 +14,7 @@ from lets_site.site.models import SiteSettings
 
 LANGUAGES = ("nl", "fr", "en")
 SETTINGS_ID = 1
+_CACHE_KEY = "lets_site_settings"
 
 
 @dataclass(frozen=True)
@@ -30,7 +33,11 @@ class SettingsData:
 
 
 def get_settings() -> SiteSettings:
-    """The group's settings; unsaved defaults when an admin has not saved any yet."""
+    """The group's settings; unsaved defaults when an admin has not saved any yet. Read once
+    per request (or command): every page asks several times (layout, language, time zone)."""
+    cached = g.get(_CACHE_KEY)
+    if cached is not None:
+        return cached  # type: ignore[no-any-return]
     settings = db.session.get(SiteSettings, SETTINGS_ID)
     if settings is None:
         settings = SiteSettings(
@@ -47,6 +54,7 @@ def get_settings() -> SiteSettings:
             about="",
             contact_email="",
         )
+    g.setdefault(_CACHE_KEY, settings)
     return settings
 
 
@@ -64,6 +72,7 @@ def update_settings(actor: Member, data: SettingsData) -> SiteSettings:
         raise DomainError("unknown time zone", field="timezone")
     if data.default_language not in LANGUAGES:
         raise DomainError("unknown language", field="default_language")
+    g.pop(_CACHE_KEY, None)
     settings = db.session.get(SiteSettings, SETTINGS_ID)
     if settings is None:
         settings = get_settings()
@@ -75,6 +84,7 @@ def update_settings(actor: Member, data: SettingsData) -> SiteSettings:
             setattr(settings, name, value)
     settings.updated_at = utcnow()
     db.session.flush()
+    g.setdefault(_CACHE_KEY, settings)
     if changed:
         audit.record(
             actor,

@@ -115,6 +115,8 @@ class Browser:
     def __init__(self, base: str) -> None:
         self.base = base
         self.opener = _opener(CookieJar())
+        # The test reads English refusals, whatever the group's default language.
+        self.opener.addheaders = [("Accept-Language", "en")]
 
     def get(self, path: str) -> str:
         with self.opener.open(self.base + path, timeout=30) as r:
