@@ -202,6 +202,13 @@ class Listing(db.Model):
             return False
         return self.is_live and not self._owned_by(viewer)
 
+    @property
+    def owner_account_code(self) -> str | None:
+        """The ledger account that pays or is paid for this listing."""
+        if self.owner_org is not None:
+            return self.owner_org.account_code
+        return self.owner_member.account_code if self.owner_member is not None else None
+
     def _owned_by(self, member: Member) -> bool:
         if self.owner_org_id is not None:
             return self.owner_org is not None and self.owner_org.has_intermediary(member)

@@ -459,3 +459,18 @@ def test_out_of_range_ids_are_404(client: Any, login_as: Any) -> None:
     for url in ("/offers/99999999999999999999", "/offers/99999999999999999999/edit",
                 "/admin/offers/categories/99999999999999999999"):
         assert client.get(url).status_code == 404, url
+
+
+def test_listing_page_links_to_settling_the_trade_in_the_ledger(
+    client: Any, login_as: Any, people: dict[str, Any]
+) -> None:
+    offer = make_listing(people["org"], "Kookhulp")
+    want = make_listing(people["member"], "Vervoer naar de markt", kind="want")
+    login_as("other_org_member")
+    page = client.get(f"/offers/{offer.id}").get_data(as_text=True)
+    assert f"/ledger/pay?to={people['org'].account_code}&amp;listing={offer.id}" in page
+    page = client.get(f"/offers/{want.id}").get_data(as_text=True)
+    assert f"/ledger/requests/new?from={people['member'].account_code}" in page
+    pay = client.get(f"/ledger/pay?to={people['org'].account_code}&listing={offer.id}"
+                     "&for=Kookhulp").get_data(as_text=True)
+    assert f'value="{people["org"].account_code}"' in pay and 'value="Kookhulp"' in pay
