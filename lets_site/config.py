@@ -88,6 +88,12 @@ class Defaults:
     ]
     COMPRESS_MIN_SIZE = 256
 
+    # Anonymous full-page cache (lets_site/web/pagecache.py): seconds a page is kept at
+    # most (0 turns the cache off), and per-process bounds.
+    PAGE_CACHE_SECONDS = 60
+    PAGE_CACHE_MAX_ENTRIES = 500
+    PAGE_CACHE_MAX_BYTES = 16 * 1024 * 1024
+
 
 def _instance_path() -> str:
     return str(Path(os.environ.get("LETS_INSTANCE", PROJECT_ROOT / "instance")).resolve())

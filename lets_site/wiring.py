@@ -12,13 +12,15 @@ from werkzeug.middleware.proxy_fix import ProxyFix
 from lets_site import cli
 from lets_site.database import include_object
 from lets_site.extensions import babel, compress, csrf, db, htmx, login_manager, migrate
-from lets_site.web import assets, errors, security
+from lets_site.web import assets, errors, pagecache, security
 from lets_site.web.text import render_markdown
 
 _CONDITIONAL_TYPES = {"text/html", "application/json", "application/feed+json", "text/calendar"}
 
 
 def init_app(app: Flask, migrations: Path) -> None:
+    # Inside ProxyFix, so that its key sees the forwarded scheme and host.
+    pagecache.init_app(app)
     if int(app.config.get("PROXY_COUNT") or 0) > 0:
         n = int(app.config["PROXY_COUNT"])
         app.wsgi_app = ProxyFix(  # type: ignore[method-assign]

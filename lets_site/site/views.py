@@ -6,7 +6,7 @@ from flask_babel import refresh
 from flask_login import current_user
 
 from lets_site.domain import DomainError
-from lets_site.extensions import db
+from lets_site.extensions import csrf, db
 from lets_site.members import services as members
 from lets_site.site import services
 from lets_site.site.forms import LANGUAGE_NAMES, LanguageForm, SettingsForm
@@ -22,11 +22,16 @@ def home() -> str:
     return render_template("site/home.html")
 
 
+# No CSRF token: the switcher is in every page's footer, and a per-visitor token there would
+# make every page uncacheable (lets_site/web/pagecache.py). A forged switch can only change
+# a display preference (the lang cookie, and a logged-in member's saved language); it moves
+# no money and reveals nothing. It stays a POST, so links and prefetching cannot trigger it.
+@csrf.exempt
 @bp.route("/language", methods=["GET", "POST"])
 def language() -> Response | str:
     """Choosing a language: a POST from the switcher in every page's footer; the GET page
     lists the same buttons for browsers that land here."""
-    form = LanguageForm()
+    form = LanguageForm(meta={"csrf": False})
     if form.validate_on_submit() and form.lang.data in LANGUAGE_NAMES:
         lang = form.lang.data
         if current_user.is_authenticated:
