@@ -21,6 +21,7 @@ with time: listings expire); 0 turns the cache off. Memory is bounded by
 
 from __future__ import annotations
 
+import logging
 import os
 import threading
 import time
@@ -44,6 +45,8 @@ try:  # the exact choice Flask-Compress makes; else the raw header is part of th
     from flask_compress.flask_compress import _choose_algorithm
 except ImportError:  # pragma: no cover
     _choose_algorithm = None
+
+log = logging.getLogger(__name__)
 
 GENERATION_FILE = "page-cache-generation"
 ALLOWED_COOKIES = frozenset({"lang"})
@@ -293,7 +296,11 @@ def _note_execute(state: Any) -> None:
 @event.listens_for(Session, "after_commit")
 def _bump_after_commit(session: Session) -> None:
     if session.info.pop(_WROTE, False) and has_app_context():
-        bump_generation(current_app.instance_path)
+        try:
+            bump_generation(current_app.instance_path)
+        except OSError:
+            # The change is saved; cached pages now live out PAGE_CACHE_SECONDS at most.
+            log.exception("could not bump the page cache generation")
 
 
 def init_app(app: Flask) -> None:
