@@ -100,7 +100,7 @@ class Client(FlaskClient):
         with self.application.app_context():
             return super().open(*args, **kwargs)
 
-    def csrf_token(self, path: str = "/language") -> str:
+    def csrf_token(self, path: str = "/join") -> str:
         response = self.get(path)
         match = CSRF_RE.search(response.get_data(as_text=True))
         assert match, f"no CSRF token on {path}"
