@@ -57,6 +57,7 @@ MAX_LIMIT_UNITS = 10_000_000
 GROUP_SUFFIXES = ("GROUP", "GRP", "GROEP", "G0")
 ACTIVE_MEMBER = (Status.ACTIVE, Status.LEAVING)
 _AMOUNT_RE = re.compile(r"^\d{1,12}(?:[.,](\d+))?$", re.ASCII)
+# Keys from forms; keys the ledger makes itself contain ":" so no form can take them.
 _KEY_RE = re.compile(r"^[A-Za-z0-9_-]{16,64}$")
 
 
@@ -466,7 +467,14 @@ def _book(
     _lock([payer, payee])
     previous = _existing(key)
     if previous is not None:
-        if previous.payer_id != payer.id or (actor and previous.created_by_id != actor.id):
+        # A replay is the same booking sent again, not another one reusing its key.
+        if (
+            previous.payer_id != payer.id
+            or previous.payee_id != payee.id
+            or previous.amount != amount
+            or previous.kind != kind
+            or (actor and previous.created_by_id != actor.id)
+        ):
             raise DomainError(_l("This form is damaged. Reload the page and try again."))
         return Booked(previous, replayed=True)
     settings = get_settings()
@@ -732,7 +740,7 @@ def confirm_request(actor: Member, uid: str) -> Booked:
     _open_or_refuse(req.payer, "payer")
     _open_or_refuse(req.payee, "payee")
     booked = _book(actor, req.payer, req.payee, req.amount, req.description,
-                   kind=TransferKind.REQUEST, key=f"request-{req.uid}",
+                   kind=TransferKind.REQUEST, key=f"request:{req.uid}",
                    listing_id=req.listing_id, viewer_sees_payee=can_view(actor, req.payee))
     req.status = RequestStatus.PAID
     req.transfer_id = booked.transfer.id

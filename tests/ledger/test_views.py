@@ -470,3 +470,21 @@ def test_transfer_links_to_its_listing(client: Any, people: dict[str, Any],
     login_as("member")
     page = client.get(f"/ledger/transfers/{t.uid}").get_data(as_text=True)
     assert 'href="/offers/17"' in page
+
+
+def test_a_request_cannot_be_settled_by_a_payment_that_reuses_its_key(
+        client: Any, people: dict[str, Any], login_as: Any) -> None:
+    """The payer may not forge the request's own booking key on an unrelated small payment
+    and then have the request count as paid."""
+    requester, payer = people["intermediary"], people["member"]
+    req = services.request_payment(requester, requester.account_code, payer.account_code,
+                                   "50", "Verhuis", None)
+    db.session.commit()
+    login_as("member")
+    for forged in (f"request-{req.uid}", f"request:{req.uid}"):
+        response = _pay(client, people, people["admin"].account_code, "1", key=forged)
+        assert response.status_code in (200, 303)
+    client.post_form(f"/ledger/requests/{req.uid}/confirm")
+    db.session.refresh(req)
+    assert req.status == "paid"
+    assert _balance(requester.account_code) == 50
