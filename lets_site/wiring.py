@@ -14,6 +14,7 @@ from lets_site.database import include_object
 from lets_site.extensions import babel, compress, csrf, db, htmx, login_manager, migrate
 from lets_site.web import assets, errors, pagecache, security
 from lets_site.web.text import render_markdown
+from lets_site.web.urls import with_query
 
 _CONDITIONAL_TYPES = {"text/html", "application/json", "application/feed+json", "text/calendar"}
 
@@ -55,6 +56,7 @@ def init_app(app: Flask, migrations: Path) -> None:
     cli.init_app(app)
 
     app.jinja_env.filters["markdown"] = render_markdown
+    app.jinja_env.globals["with_query"] = with_query
     app.jinja_env.trim_blocks = True
     app.jinja_env.lstrip_blocks = True
 

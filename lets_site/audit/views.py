@@ -12,7 +12,7 @@ bp = Blueprint("audit", __name__)
 @bp.route("/admin/audit")
 @admin_required
 def index() -> str:
-    page = request.args.get("page", 1, type=int) or 1
+    page = min(max(request.args.get("page", 1, type=int) or 1, 1), 100_000)
     action = request.args.get("action", "")[:64]
     entries, total = services.list_entries(current_user, action=action, page=max(1, page))
     return render_template(

@@ -89,6 +89,19 @@ def _has_transfers() -> bool:
     return db.session.scalar(select(Transfer.id).limit(1)) is not None
 
 
+def _amounts_stored() -> bool:
+    """Whether any stored amount is counted in the current number of decimals."""
+    if _has_transfers():
+        return True
+    if db.session.scalar(select(PaymentRequest.id).limit(1)) is not None:
+        return True
+    return db.session.scalar(
+        select(Account.id).where(
+            or_(Account.min_balance.is_not(None), Account.max_balance.is_not(None))
+        ).limit(1)
+    ) is not None
+
+
 @dataclass(frozen=True)
 class SettingsData:
     decimals: int
@@ -109,9 +122,10 @@ def update_settings(actor: Member, data: SettingsData) -> LedgerSettings:
         db.session.add(settings)
     if has_request_context():
         request.environ[_SETTINGS_KEY] = settings
-    if data.decimals != settings.decimals and _has_transfers():
+    if data.decimals != settings.decimals and _amounts_stored():
         raise DomainError(
-            _l("The number of decimals cannot change once transfers are booked."),
+            _l("The number of decimals cannot change once transfers, payment requests or "
+               "limits of single accounts are stored: their amounts would change meaning."),
             field="decimals",
         )
     new_min = parse_limit(data.default_min, data.decimals, "default_min")
@@ -722,15 +736,20 @@ def request_payment(
     return req
 
 
-def _request(uid: str) -> PaymentRequest:
-    req = db.session.scalar(select(PaymentRequest).where(PaymentRequest.uid == uid))
+def _request(uid: str, *, for_update: bool = False) -> PaymentRequest:
+    stmt = select(PaymentRequest).where(PaymentRequest.uid == uid)
+    if for_update:
+        # On PostgreSQL a confirm and a decline of the same request take turns (SQLite's
+        # write transactions already do). Only this table's row: the joined accounts are not.
+        stmt = stmt.with_for_update(of=PaymentRequest)
+    req = db.session.scalar(stmt)
     if req is None:
         raise NotFound(_l("No such payment request."))
     return req
 
 
 def confirm_request(actor: Member, uid: str) -> Booked:
-    req = _request(uid)
+    req = _request(uid, for_update=True)
     if not can_act_for(actor, req.payer):
         raise PermissionDenied(_l("This payment request is not addressed to you."))
     if req.status == RequestStatus.PAID and req.transfer is not None:
@@ -750,14 +769,14 @@ def confirm_request(actor: Member, uid: str) -> Booked:
 
 
 def decline_request(actor: Member, uid: str) -> PaymentRequest:
-    req = _request(uid)
+    req = _request(uid, for_update=True)
     if not can_act_for(actor, req.payer):
         raise PermissionDenied(_l("This payment request is not addressed to you."))
     return _close_request(actor, req, RequestStatus.DECLINED)
 
 
 def cancel_request(actor: Member, uid: str) -> PaymentRequest:
-    req = _request(uid)
+    req = _request(uid, for_update=True)
     if not can_act_for(actor, req.payee):
         raise PermissionDenied(_l("Only who asked can withdraw this payment request."))
     return _close_request(actor, req, RequestStatus.CANCELLED)
@@ -952,6 +971,11 @@ def _bounds(start: date | None, end: date | None) -> tuple[datetime | None, date
     from lets_site.site.services import zone
 
     tz = zone()
+    # Years 1 and 9999 are valid dates but no ledger has entries there: an open end.
+    if start is not None and start.year <= 1:
+        start = None
+    if end is not None and end.year >= 9999:
+        end = None
     low = datetime.combine(start, time.min, tz).astimezone(UTC) if start else None
     high = (datetime.combine(end + timedelta(days=1), time.min, tz).astimezone(UTC)
             if end else None)

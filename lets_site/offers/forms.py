@@ -143,7 +143,8 @@ def parse_filters(args: Mapping[str, str], category_slugs: set[str]) -> Filters:
         return value if value in allowed else ""
 
     page_text = (args.get("page") or "1").strip()
-    page = int(page_text) if page_text.isdigit() else 1
+    page = int(page_text) if page_text.isascii() and page_text.isdigit() else 1
+    page = min(max(page, 1), 100_000)
     postcode = "".join(ch for ch in (args.get("postcode") or "") if ch.isalnum())[:8]
     return Filters(
         kind=pick("type", {"offer", "want"}),

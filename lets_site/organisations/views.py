@@ -103,9 +103,10 @@ def admin_detail(slug: str) -> Response | str:
 def admin_remove(slug: str) -> Response:
     org = _org_or_404(slug)
     form = RemoveIntermediaryForm()
-    if form.validate_on_submit() and (form.member_id.data or "").isdigit():
+    member_id = form.member_id.data or ""
+    if form.validate_on_submit() and member_id.isascii() and member_id.isdigit():
         try:
-            services.remove_intermediary(current_user, org, int(form.member_id.data or 0))
+            services.remove_intermediary(current_user, org, int(member_id))
         except DomainError as error:
             db.session.rollback()
             flash(str(error.message), "error")

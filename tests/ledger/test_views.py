@@ -8,6 +8,7 @@ from typing import Any
 import pytest
 from sqlalchemy import func, select
 
+from lets_site.domain import DomainError
 from lets_site.extensions import db
 from lets_site.ledger import services
 from lets_site.ledger.models import Account, PaymentRequest, Transfer
@@ -385,7 +386,7 @@ def test_admin_overview_and_settings(client: Any, people: dict[str, Any],
     assert services.get_settings().default_min == -100
     refused = client.post_form("/admin/ledger/settings", {
         "decimals": "2", "default_min": "-100", "default_max": "200"})
-    assert "cannot change once transfers are booked" in refused.get_data(as_text=True)
+    assert "cannot change once transfers" in refused.get_data(as_text=True)
 
 
 def test_check_command_passes_and_fails(runner: Any, people: dict[str, Any]) -> None:
@@ -488,3 +489,29 @@ def test_a_request_cannot_be_settled_by_a_payment_that_reuses_its_key(
     db.session.refresh(req)
     assert req.status == "paid"
     assert _balance(requester.account_code) == 50
+
+
+def test_statement_survives_odd_periods_and_query_names(client: Any, people: dict[str, Any],
+                                                        login_as: Any) -> None:
+    login_as("member")
+    code = people["member"].account_code
+    for query in ("start=0001-01-01", "end=9999-12-31", "start=2026-13-45", "endpoint=x",
+                  f"code={people['admin'].account_code}", "excel=1", "_external=1&page=1"):
+        for path in (f"/ledger/accounts/{code}", f"/ledger/accounts/{code}/statement.csv",
+                     f"/ledger/accounts/{code}/print"):
+            response = client.get(f"{path}?{query}")
+            assert response.status_code == 200, (path, query)
+    page = client.get(f"/ledger/accounts/{code}?_external=1").get_data(as_text=True)
+    assert 'href="http' not in page.split("<footer", 1)[0].split("</header>", 1)[1]
+
+
+def test_decimals_cannot_change_while_single_account_limits_exist(
+        client: Any, people: dict[str, Any]) -> None:
+    admin = people["admin"]
+    services.update_settings(admin, services.SettingsData(
+        decimals=2, default_min="-300", default_max="300", balances_visible=False))
+    services.set_limits(admin, people["member"].account_code, "-50", "80")
+    db.session.commit()
+    with pytest.raises(DomainError, match="decimals cannot change"):
+        services.update_settings(admin, services.SettingsData(
+            decimals=0, default_min="-300", default_max="300", balances_visible=False))

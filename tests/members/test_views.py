@@ -335,3 +335,12 @@ def test_admin_member_page_with_an_absurd_id_is_not_found(
 ) -> None:
     auth.login(make_admin().account_code)
     assert client.get("/admin/members/99999999999999").status_code == 404
+
+
+def test_directory_and_audit_survive_odd_query_values(
+    client: Any, auth: Any, make_admin: Any
+) -> None:
+    auth.login(make_admin().account_code)
+    for path in ("/members/?endpoint=x", "/members/?page=²", "/admin/members/?_anchor=x",
+                 "/admin/audit?page=99999999999999999999", "/admin/audit?page=-1"):
+        assert client.get(path).status_code == 200, path

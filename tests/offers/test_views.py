@@ -474,3 +474,10 @@ def test_listing_page_links_to_settling_the_trade_in_the_ledger(
     pay = client.get(f"/ledger/pay?to={people['org'].account_code}&listing={offer.id}"
                      "&for=Kookhulp").get_data(as_text=True)
     assert f'value="{people["org"].account_code}"' in pay and 'value="Kookhulp"' in pay
+
+
+def test_list_survives_odd_query_values(client: Any, people: dict[str, Any]) -> None:
+    for query in ("page=²", "page=99999999999999999999", "endpoint=x", "_external=1",
+                  "page=-3", "type=nonsense&sort=nonsense"):
+        response = client.get(f"/offers/?{query}")
+        assert response.status_code == 200, query

@@ -95,3 +95,13 @@ def test_intermediary_edits_through_the_form(client: Any, login_as: Any,
     assert "<strong>kookhulp</strong>" in text(client.get("/organisations/hedera"))
     response = client.post_form("/organisations/vondels/edit", {"name": "Hacked"})
     assert response.status_code == 403
+
+
+def test_removing_an_intermediary_with_a_bad_id_is_refused_gently(
+    client: Any, login_as: Any, people: dict[str, Any]
+) -> None:
+    login_as("admin")
+    response = client.post_form("/admin/organisations/hedera/remove", {"member_id": "²"},
+                                follow_redirects=True)
+    assert response.status_code == 200 and "Nothing was removed" in text(response)
+    assert people["org"].has_intermediary(people["intermediary"])
