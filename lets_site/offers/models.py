@@ -126,7 +126,7 @@ class Listing(db.Model):
     # In hundredths of the group's unit (150 = 1.50 hours); None for "to agree".
     price_amount: Mapped[int | None] = mapped_column(Integer)
     price_basis: Mapped[str] = mapped_column(String(8), default=PriceBasis.AGREE)
-    photo_key: Mapped[str | None] = mapped_column(String(64))
+    photo_key: Mapped[str | None] = mapped_column(String(64), index=True)
     photo_width: Mapped[int | None] = mapped_column(Integer)
     photo_height: Mapped[int | None] = mapped_column(Integer)
     thumb_width: Mapped[int | None] = mapped_column(Integer)

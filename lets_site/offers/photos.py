@@ -56,6 +56,11 @@ def file_name(key: str, thumb: bool = False) -> str:
     return f"{key}-t.jpg" if thumb else f"{key}.jpg"
 
 
+def key_of(name: str) -> str:
+    """The photo key in a file name made by :func:`file_name`."""
+    return name.removesuffix(".jpg").removesuffix("-t")
+
+
 def _not_an_image() -> DomainError:
     return DomainError(
         _l("This file is not a photo we can use. Send a JPEG, PNG, WebP or GIF image."),

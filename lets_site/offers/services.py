@@ -87,6 +87,16 @@ def _load(listing_id: int) -> Listing | None:
     return db.session.get(Listing, listing_id) if 0 < listing_id <= MAX_ID else None
 
 
+def photo_audience(key: str, viewer: Member | None) -> str | None:
+    """Who may fetch the photo with this key: "public" when a listing anyone may see uses
+    it, "members" when only listings this viewer may see as a member do, None otherwise."""
+    listings = db.session.scalars(select(Listing).where(Listing.photo_key == key)).all()
+    visible = [listing for listing in listings if listing.can_view(viewer)]
+    if any(listing.can_view(None) for listing in visible):
+        return "public"
+    return "members" if visible else None
+
+
 def get_listing(listing_id: int, viewer: Member | None) -> Listing:
     """A listing this viewer may see; drafts and withdrawn listings only for their editors.
     Members-only listings raise PermissionDenied for visitors (the view sends them to log

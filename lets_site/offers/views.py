@@ -252,13 +252,20 @@ def renew(listing_id: int) -> Response:
 @bp.route("/offers/photos/<name>")
 def photo(name: str) -> Response:
     """Photo files: the name holds a hash of the content, so they can be cached for good.
-    A photo's URL is only shown on pages of listings the viewer may see."""
+    Only who may see a listing with this photo gets it; a members-only photo is cached by
+    the member's browser alone."""
     path = photos.path_for(name)
     if path is None:
         abort(404)
+    viewer = current_user if current_user.is_authenticated else None
+    audience = services.photo_audience(photos.key_of(name), viewer)
+    if audience is None:
+        abort(404)
     # At most 80 KB: read whole, so no file handle outlives the request.
     response = Response(path.read_bytes(), mimetype="image/jpeg")
-    response.headers["Cache-Control"] = IMMUTABLE
+    response.headers["Cache-Control"] = (
+        IMMUTABLE if audience == "public" else IMMUTABLE.replace("public", "private")
+    )
     response.set_etag(name.split(".")[0])
     return response.make_conditional(request)
 

@@ -93,3 +93,29 @@ def test_store_refuses_more_than_ten_megabytes(app: Any) -> None:
     with pytest.raises(DomainError) as info:
         photos.store(io.BytesIO(b"\xff" * (10 * 1024 * 1024 + 1)))
     assert "10 MB" in str(info.value.message)
+
+
+def test_a_members_only_listings_photo_is_for_members_only(
+    client: Any, login_as: Any, people: dict[str, Any]
+) -> None:
+    from lets_site.extensions import db
+    from lets_site.offers.models import ListingVisibility
+    from tests.offers.conftest import make_listing
+
+    stored = photos.store(encoded(Image.new("RGB", (120, 80), (200, 30, 30)), "PNG"))
+    listing = make_listing(people["member"], "Naaiwerk", visibility=ListingVisibility.MEMBERS,
+                           photo_key=stored.key, photo_width=stored.width,
+                           photo_height=stored.height)
+    url = f"/offers/photos/{photos.file_name(stored.key)}"
+    thumb = f"/offers/photos/{photos.file_name(stored.key, thumb=True)}"
+    assert client.get(url).status_code == 404
+    assert client.get(thumb).status_code == 404
+    login_as("other_org_member")
+    response = client.get(url)
+    assert response.status_code == 200 and response.data.startswith(b"\xff\xd8")
+    assert response.headers["Cache-Control"].startswith("private")
+    listing.visibility = ListingVisibility.PUBLIC
+    db.session.commit()
+    client.post_form("/logout")
+    public = client.get(url)
+    assert public.status_code == 200 and public.headers["Cache-Control"].startswith("public")
