@@ -268,14 +268,15 @@ def is_open(account: Account) -> bool:
 
 def can_act_for(member: Member | None, account: Account) -> bool:
     """Pay from, ask for and confirm for this account: its holder, or for an
-    organisation's account its intermediaries (``Organisation.can_act_for``)."""
+    organisation's account its intermediaries. Admins book for others through the admin
+    booking page, which is audited, not through the member's forms."""
     if member is None or not getattr(member, "is_authenticated", False):
         return False
     if account.kind == AccountKind.MEMBER:
         return account.member_id == member.id
     if account.kind == AccountKind.ORGANISATION:
         org = db.session.get(Organisation, account.organisation_id)
-        return org is not None and org.can_act_for(member)
+        return org is not None and org.has_intermediary(member)
     return False
 
 

@@ -329,8 +329,10 @@ def withdraw(actor: Member, listing: Listing) -> Listing:
 
 
 def renew(actor: Member, listing: Listing) -> Listing:
-    """Another year from today, published again."""
+    """Another year from today, published again (a draft is published, not renewed)."""
     _check_can_edit(actor, listing)
+    if listing.shown_state == State.DRAFT:
+        raise DomainError(_l("A draft is published, not renewed."))
     listing.valid_until = utcnow() + DEFAULT_VALIDITY
     _transition(actor, listing, {s.value for s in State}, State.PUBLISHED, "")
     return listing

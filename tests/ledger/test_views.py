@@ -515,3 +515,12 @@ def test_decimals_cannot_change_while_single_account_limits_exist(
     with pytest.raises(DomainError, match="decimals cannot change"):
         services.update_settings(admin, services.SettingsData(
             decimals=0, default_min="-300", default_max="300", balances_visible=False))
+
+
+def test_admin_pays_from_an_organisation_only_through_the_audited_admin_booking(
+        client: Any, people: dict[str, Any], login_as: Any) -> None:
+    login_as("admin")
+    response = _pay(client, people, people["member"].account_code, "5",
+                    from_account=people["org"].account_code)
+    assert response.status_code in (200, 403)
+    assert _transfers() == 0

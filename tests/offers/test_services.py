@@ -387,3 +387,12 @@ def test_edit_expired_listing_keeps_its_date(people: dict[str, Any]) -> None:
     with pytest.raises(DomainError):
         services.update_listing(people["member"], listing,
                                 data(valid_until=utcnow() - timedelta(days=10)))
+
+
+def test_a_draft_is_published_not_renewed(people: dict[str, Any]) -> None:
+    member = people["member"]
+    listing = services.create_listing(member, data(), publish=False)
+    db.session.commit()
+    with pytest.raises(DomainError, match="published, not renewed"):
+        services.renew(member, listing)
+    assert listing.state == State.DRAFT
