@@ -27,7 +27,20 @@ class KeyedForm(FlaskForm):
     key = HiddenField()
 
 
-class PayForm(KeyedForm):
+class _MemberTransferForm(KeyedForm):
+    """What the pay form and the request form share: amount, purpose, listing."""
+
+    amount = StringField(
+        _l("Amount"), validators=[Length(max=30)], render_kw={"inputmode": "decimal"}
+    )
+    description = StringField(
+        _l("What for"),
+        validators=[DataRequired(_l("Say what the payment is for.")), Length(max=200)],
+    )
+    listing = HiddenField()
+
+
+class PayForm(_MemberTransferForm):
     from_account = RadioField(_l("Pay from"), validators=[DataRequired(_l("Choose an account."))])
     payee = StringField(
         _l("Pay to (account code)"),
@@ -35,31 +48,15 @@ class PayForm(KeyedForm):
                     Length(max=16)],
         description=_l("For example IE-042. You find it on the member's profile."),
     )
-    amount = StringField(
-        _l("Amount"), validators=[Length(max=30)], render_kw={"inputmode": "decimal"}
-    )
-    description = StringField(
-        _l("What for"),
-        validators=[DataRequired(_l("Say what the payment is for.")), Length(max=200)],
-    )
-    listing = HiddenField()
 
 
-class RequestForm(KeyedForm):
+class RequestForm(_MemberTransferForm):
     to_account = RadioField(_l("Pay to"), validators=[DataRequired(_l("Choose an account."))])
     payer = StringField(
         _l("Ask from (account code)"),
         validators=[DataRequired(_l("Fill in the account code of who should pay.")),
                     Length(max=16)],
     )
-    amount = StringField(
-        _l("Amount"), validators=[Length(max=30)], render_kw={"inputmode": "decimal"}
-    )
-    description = StringField(
-        _l("What for"),
-        validators=[DataRequired(_l("Say what the payment is for.")), Length(max=200)],
-    )
-    listing = HiddenField()
 
 
 class AdminBookingForm(KeyedForm):

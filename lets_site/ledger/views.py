@@ -87,6 +87,16 @@ def _own_accounts_choices(form_field: Any) -> list[Any]:
     return accounts
 
 
+def _prefill(form: Any, own: Any, own_arg: str, other: Any, other_arg: str,
+             accounts: list[Any]) -> None:
+    """A pay or request form filled from its link (e.g. a listing's "Pay for this")."""
+    own.data = request.args.get(own_arg) or accounts[0].code
+    other.data = request.args.get(other_arg, "")[:16]
+    form.amount.data = request.args.get("amount", "")[:30]
+    form.description.data = request.args.get("for", "")[:200]
+    form.listing.data = request.args.get("listing", "")[:12]
+
+
 def _fresh_key(form: Any) -> None:
     if not form.key.data:
         form.key.data = services.new_key()
@@ -135,11 +145,7 @@ def pay() -> Response | str:
     if not accounts:
         raise PermissionDenied(_("You have no account to pay from."))
     if request.method == "GET":
-        form.from_account.data = request.args.get("from") or accounts[0].code
-        form.payee.data = request.args.get("to", "")[:16]
-        form.amount.data = request.args.get("amount", "")[:30]
-        form.description.data = request.args.get("for", "")[:200]
-        form.listing.data = request.args.get("listing", "")[:12]
+        _prefill(form, form.from_account, "from", form.payee, "to", accounts)
     _fresh_key(form)
     if form.validate_on_submit():
         try:
@@ -192,11 +198,7 @@ def new_request() -> Response | str:
     if not accounts:
         raise PermissionDenied(_("You have no account to be paid on."))
     if request.method == "GET":
-        form.to_account.data = request.args.get("to") or accounts[0].code
-        form.payer.data = request.args.get("from", "")[:16]
-        form.amount.data = request.args.get("amount", "")[:30]
-        form.description.data = request.args.get("for", "")[:200]
-        form.listing.data = request.args.get("listing", "")[:12]
+        _prefill(form, form.to_account, "to", form.payer, "from", accounts)
     _fresh_key(form)
     if form.validate_on_submit():
         try:
