@@ -3,9 +3,15 @@
 
 from __future__ import annotations
 
+import errno
 import os
+import shutil
+import sqlite3
+import subprocess
 import sys
+import tempfile
 from pathlib import Path
+from typing import Any
 
 import click
 from flask import Flask, current_app
@@ -105,40 +111,81 @@ def create_admin(email: str, name: str, code: str | None) -> None:
               help="File to write (default: instance/backups/lets-<time>.sqlite3 or .sql).")
 @with_appcontext
 def backup(output: Path | None) -> None:
-    """Copy the live database to a file, safely while the site runs."""
-    import shutil
-    import sqlite3
-    import subprocess
+    """Copy the live database to a file, safely while the site runs.
 
+    The copy is written to a temporary file (mode 0600 from the start) beside the target and
+    renamed only once it is complete, so a full disk or a killed process never leaves a
+    truncated file under the backup's name."""
     from lets_site.database import utcnow
     from lets_site.extensions import db
 
     url = db.engine.url
     stamp = utcnow().strftime("%Y%m%dT%H%M%SZ")
     folder = Path(current_app.instance_path) / "backups"
-    if url.get_backend_name() == "sqlite":
-        target = output or folder / f"lets-{stamp}.sqlite3"
+    suffix = ".sqlite3" if url.get_backend_name() == "sqlite" else ".sql"
+    target = output or folder / f"lets-{stamp}{suffix}"
+    try:
         target.parent.mkdir(parents=True, exist_ok=True)
-        source = sqlite3.connect(url.database or "")
+        fd, name = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".partial",
+                                    dir=target.parent)
+    except OSError as error:
+        raise click.ClickException(_backup_failure(target, error)) from None
+    partial = Path(name)
+    try:
+        if url.get_backend_name() == "sqlite":
+            os.close(fd)
+            _backup_sqlite(url.database or "", partial)
+        else:
+            with os.fdopen(fd, "wb") as handle:
+                _backup_postgresql(url, handle)
+        os.replace(partial, target)
+    except (OSError, sqlite3.Error, subprocess.CalledProcessError) as error:
+        partial.unlink(missing_ok=True)
+        raise click.ClickException(_backup_failure(target, error)) from None
+    except BaseException:
+        partial.unlink(missing_ok=True)
+        raise
+    click.echo(f"Backup written to {target}")
+
+
+def _backup_sqlite(database: str, target: Path) -> None:
+    source = sqlite3.connect(database)
+    try:
+        destination = sqlite3.connect(target)
         try:
-            destination = sqlite3.connect(target)
             with destination:
                 source.backup(destination)
-            destination.close()
         finally:
-            source.close()
-    else:
-        pg_dump = shutil.which("pg_dump")
-        if pg_dump is None:
-            raise click.ClickException("pg_dump is not installed; install the PostgreSQL client.")
-        target = output or folder / f"lets-{stamp}.sql"
-        target.parent.mkdir(parents=True, exist_ok=True)
-        plain = url.set(drivername="postgresql").render_as_string(hide_password=False)
-        with target.open("wb") as handle:
-            subprocess.run([pg_dump, "--no-owner", "--dbname", plain],  # noqa: S603
-                           stdout=handle, check=True)
-    target.chmod(0o600)
-    click.echo(f"Backup written to {target}")
+            destination.close()
+    finally:
+        source.close()
+
+
+def _backup_postgresql(url: Any, handle: Any) -> None:
+    pg_dump = shutil.which("pg_dump")
+    if pg_dump is None:
+        raise click.ClickException("pg_dump is not installed; install the PostgreSQL client.")
+    plain = url.set(drivername="postgresql").render_as_string(hide_password=False)
+    result = subprocess.run([pg_dump, "--no-owner", "--dbname", plain],  # noqa: S603
+                            stdout=handle, stderr=subprocess.PIPE, check=False)
+    if result.returncode != 0:
+        message = result.stderr.decode("utf-8", "replace").strip()
+        if "No space left" in message:
+            raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC))
+        raise click.ClickException(f"pg_dump failed: {message or result.returncode}")
+    handle.flush()
+    os.fsync(handle.fileno())
+
+
+def _backup_failure(target: Path, error: BaseException) -> str:
+    text = str(error)
+    full = (isinstance(error, OSError) and error.errno in (errno.ENOSPC, errno.EDQUOT)) or (
+        isinstance(error, sqlite3.Error) and "full" in text.lower()
+    )
+    if full:
+        return (f"Disk full: no backup written to {target}. Free some space on "
+                f"{target.parent} (or choose another place with --output) and try again.")
+    return f"No backup written to {target}: {text}"
 
 
 @main.group("translate")

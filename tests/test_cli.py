@@ -90,3 +90,40 @@ def test_backup_copies_the_sqlite_database_while_it_is_in_use(tmp_path: Path) ->
         assert copy.execute("SELECT count(*) FROM member").fetchone()[0] >= 40
     finally:
         copy.close()
+
+
+def test_backup_is_private_from_the_start_and_complete_or_absent(tmp_path: Path) -> None:
+    assert _run("db", "upgrade", instance=tmp_path).returncode == 0
+    folder = tmp_path / "backups"
+    result = _run("backup", "--output", str(folder / "copy.sqlite3"), instance=tmp_path)
+    assert result.returncode == 0, result.stderr
+    assert (folder / "copy.sqlite3").stat().st_mode & 0o777 == 0o600
+    # Nothing but the finished backup is left in the folder.
+    assert [p.name for p in folder.iterdir()] == ["copy.sqlite3"]
+
+
+def _unshare_available() -> bool:
+    probe = subprocess.run(["unshare", "-rm", "true"], capture_output=True, check=False)
+    return probe.returncode == 0
+
+
+def test_backup_on_a_full_disk_says_so_and_leaves_no_file(tmp_path: Path) -> None:
+    """A tiny tmpfs, mounted in a private mount namespace, stands in for a full disk."""
+    import shutil
+
+    assert shutil.which("unshare") and _unshare_available(), "needs unshare -rm (util-linux)"
+    assert _run("demo", "--no-serve", instance=tmp_path).returncode == 0
+    small = tmp_path / "small"
+    small.mkdir()
+    script = (f'mount -t tmpfs -o size=64k tmpfs "{small}" && '
+              f'"$@" backup --output "{small}/copy.sqlite3"; status=$?; '
+              f'ls -A "{small}"; exit $status')
+    environment = {k: v for k, v in os.environ.items() if not k.startswith("LETS_")}
+    environment["LETS_INSTANCE"] = str(tmp_path)
+    result = subprocess.run(["unshare", "-rm", "sh", "-c", script, "sh", *LETS_SITE],
+                            capture_output=True, text=True, cwd=ROOT, env=environment,
+                            timeout=120, check=False)
+    assert result.returncode != 0
+    assert "Disk full" in result.stderr, result.stderr
+    assert "Traceback" not in result.stderr
+    assert result.stdout.strip() == ""  # neither a 0-byte backup nor a partial file
