@@ -38,7 +38,8 @@ from lets_site.web.security import admin_required
 bp = Blueprint("offers", __name__)
 
 ACTING_KEY = "acting_for"
-IMMUTABLE = "public, max-age=31536000, immutable"
+PUBLIC_PHOTO_CACHE = "public, max-age=300, must-revalidate"
+PRIVATE_PHOTO_CACHE = "private, max-age=3600, must-revalidate"
 
 
 def _locale() -> str:
@@ -263,8 +264,10 @@ def photo(name: str) -> Response:
         abort(404)
     # At most 80 KB: read whole, so no file handle outlives the request.
     response = Response(path.read_bytes(), mimetype="image/jpeg")
+    # Not immutable: a photo stops being public when its listing is withdrawn, so shared
+    # caches keep it a few minutes at most and then ask again (a cheap 304 by its ETag).
     response.headers["Cache-Control"] = (
-        IMMUTABLE if audience == "public" else IMMUTABLE.replace("public", "private")
+        PUBLIC_PHOTO_CACHE if audience == "public" else PRIVATE_PHOTO_CACHE
     )
     response.set_etag(name.split(".")[0])
     return response.make_conditional(request)

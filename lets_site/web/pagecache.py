@@ -275,11 +275,37 @@ def _mark_storable(response: Response) -> Response:
 
 
 def bump_generation(instance_path: str | Path) -> None:
-    """Replace the generation file (new inode and mtime): every process drops its pages."""
+    """Replace the generation file (new inode and mtime): every process drops its pages.
+
+    The new file is written under a temporary name first; if that fails (a full disk) the
+    temporary file is removed again. One left by a killed process is removed at the next
+    start (:func:`remove_stray_generation_files`)."""
     path = Path(instance_path) / GENERATION_FILE
     tmp = path.with_name(f"{GENERATION_FILE}.{os.getpid()}.{threading.get_ident()}")
-    tmp.write_text(f"{time.time_ns()}\n")
-    os.replace(tmp, path)
+    try:
+        tmp.write_text(f"{time.time_ns()}\n")
+        os.replace(tmp, path)
+    except OSError:
+        tmp.unlink(missing_ok=True)
+        raise
+
+
+STRAY_AGE_SECONDS = 60
+
+
+def remove_stray_generation_files(instance_path: str | Path) -> int:
+    """Remove temporary generation files a killed process left behind (older than a minute,
+    so a bump in progress in another process is never disturbed). Returns how many."""
+    removed = 0
+    cutoff = time.time() - STRAY_AGE_SECONDS
+    for stray in Path(instance_path).glob(f"{GENERATION_FILE}.*"):
+        try:
+            if stray.stat().st_mtime < cutoff:
+                stray.unlink()
+                removed += 1
+        except OSError:
+            continue
+    return removed
 
 
 @event.listens_for(Session, "after_flush")
@@ -304,6 +330,7 @@ def _bump_after_commit(session: Session) -> None:
 
 
 def init_app(app: Flask) -> None:
+    remove_stray_generation_files(app.instance_path)
     cache = PageCache(app, app.wsgi_app)
     app.wsgi_app = cache  # type: ignore[method-assign]
     app.extensions["page_cache"] = cache

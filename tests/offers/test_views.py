@@ -355,7 +355,7 @@ def test_photo_upload_resized_and_served(client: Any, login_as: Any) -> None:
     assert img, page
     served = client.get(img.group(1))
     assert served.status_code == 200 and served.mimetype == "image/jpeg"
-    assert "immutable" in served.headers["Cache-Control"]
+    assert served.headers["Cache-Control"].startswith("private,")
     assert len(served.data) <= 80 * 1024
     thumb = client.get(img.group(1).replace(".jpg", "-t.jpg"))
     assert len(thumb.data) <= 8 * 1024
@@ -386,6 +386,28 @@ def test_photo_of_ten_megabytes_refused(client: Any, login_as: Any) -> None:
     response = post_multipart(client, "/offers/new", data)
     assert response.status_code == 200
     assert "larger than 10 MB" in response.get_data(as_text=True)
+
+
+def test_public_photo_is_not_kept_by_shared_caches_after_a_withdrawal(
+        client: Any, login_as: Any) -> None:
+    login_as("member")
+    data = form_data(photo=(io.BytesIO(png_bytes()), "foto.png"), visibility="public")
+    assert post_multipart(client, "/offers/new", data).status_code == 303
+    listing = db.session.scalar(select(Listing))
+    assert listing is not None and listing.photo_key
+    page = client.get(f"/offers/{listing.id}").get_data(as_text=True)
+    src = re.search(r'<img src="([^"]+)"', page)
+    assert src, page
+    visitor = client.application.test_client()
+    served = visitor.get(src.group(1))
+    assert served.status_code == 200
+    cache_control = served.headers["Cache-Control"]
+    assert cache_control.startswith("public,") and "immutable" not in cache_control
+    max_age = int(re.search(r"max-age=(\d+)", cache_control).group(1))  # type: ignore[union-attr]
+    assert max_age <= 300 and "must-revalidate" in cache_control
+    # Revalidation is cheap: the same photo answers 304 to its ETag.
+    etag = served.headers["ETag"]
+    assert visitor.get(src.group(1), headers={"If-None-Match": etag}).status_code == 304
 
 
 def test_photo_route_refuses_other_names(client: Any) -> None:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -159,3 +160,33 @@ def test_language_switch_needs_no_csrf_token(anon: Any) -> None:
     response = anon.post("/language", data={"lang": "fr", "next": "/offers/"})
     assert response.status_code == 303
     assert 'lang="fr"' in anon.get("/offers/").get_data(as_text=True)
+
+
+def test_stray_generation_files_are_removed_at_start_and_after_a_failed_write(
+        tmp_path: Path) -> None:
+    folder = tmp_path / "instance-copy"
+    folder.mkdir()
+    import os
+    import time
+
+    from lets_site.web.pagecache import (
+        GENERATION_FILE,
+        bump_generation,
+        remove_stray_generation_files,
+    )
+
+    old = folder / f"{GENERATION_FILE}.123.456"  # left by a process killed mid-bump
+    old.write_text("1\n")
+    an_hour_ago = time.time() - 3600
+    os.utime(old, (an_hour_ago, an_hour_ago))
+    fresh = folder / f"{GENERATION_FILE}.789.1"  # another process bumping right now
+    fresh.write_text("2\n")
+    assert remove_stray_generation_files(folder) == 1
+    assert not old.exists() and fresh.exists()
+
+    # A write that fails (here: the final name is a folder) leaves no temporary file.
+    fresh.unlink()
+    (folder / GENERATION_FILE).mkdir()
+    with pytest.raises(OSError):
+        bump_generation(folder)
+    assert sorted(p.name for p in folder.iterdir()) == [GENERATION_FILE]
