@@ -2,7 +2,8 @@
 
 For each role (one app and one login per role), every page of ``tests/test_routes.py``
 that the role can open is fetched and each of its forms is sent back with hostile values:
-NUL, other control characters, line separators, CR/LF, 100 KB strings and percent-escapes
+NUL, other control characters, line separators, CR/LF, 100 KB strings, 400-digit numbers
+and percent-escapes
 that are not UTF-8, first in all fields at once, then NUL and a line separator in one field
 at a time (the others as the page filled them). Every route is also fetched with hostile
 query strings and path segments. Nothing may answer 5xx; where a form is shown again, the
@@ -31,6 +32,7 @@ HOSTILE: dict[str, tuple[str, bool]] = {
     "line": (LINE, False),
     "crlf": ("a\r\nb\x0b\x0c", False),
     "long": ("x" * 100_000, False),
+    "digits": ("9" * 400, False),
     "bad_utf8": ("%ff%fe%C3%28%ED%A0%80", True),
 }
 # Messages of lets_site/web/forms.py (English: the test client asks for it).
