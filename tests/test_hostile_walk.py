@@ -3,11 +3,11 @@
 For each role (one app and one login per role), every page of ``tests/test_routes.py``
 that the role can open is fetched and each of its forms is sent back with hostile values:
 NUL, other control characters, line separators, CR/LF, 100 KB strings, 400-digit numbers
-and percent-escapes
-that are not UTF-8, first in all fields at once, then NUL and a line separator in one field
-at a time (the others as the page filled them). Every route is also fetched with hostile
-query strings and path segments. Nothing may answer 5xx; where a form is shown again, the
-refused field says why. Runs on SQLite and on PostgreSQL (which refuses NUL in text).
+and percent-escapes that are not UTF-8, first in all fields at once, then NUL and a line
+separator in one field at a time (the others as the page filled them). Every route is
+also fetched with hostile query strings and path segments. Nothing may answer 5xx; where
+a form is shown again, the refused field says why. Runs on SQLite and on PostgreSQL
+(which refuses NUL in text).
 """
 
 from __future__ import annotations
