@@ -20,10 +20,31 @@ from flask.cli import FlaskGroup, with_appcontext
 DEMO_MARKER = "DEMO-DATABASE"
 
 
+WILDCARD_HOSTS = ("0.0.0.0", "::", "")
+
+
 def _create_app() -> Flask:
     from lets_site import create_app
 
-    return create_app()
+    app = create_app()
+    ctx = click.get_current_context(silent=True)
+    if ctx is not None and ctx.info_name == "run":  # Flask's `run` command loads us
+        _serve_here(app, str(ctx.params.get("host") or ""), ctx.params.get("port"))
+    return app
+
+
+def _serve_here(app: Flask, host: str, port: object) -> None:
+    """``lets-site run --host H --port P``: answer to H, and use it in links unless
+    LETS_BASE_URL (or instance/config.py) names the public address."""
+    from lets_site.config import Defaults
+
+    if host in WILDCARD_HOSTS:
+        return  # every interface: which name the visitors use is for TRUSTED_HOSTS to say
+    trusted = app.config.get("TRUSTED_HOSTS")
+    if trusted is not None and host.lower() not in trusted:
+        trusted.append(host.lower())
+    if app.config["BASE_URL"] == Defaults.BASE_URL:
+        app.config["BASE_URL"] = f"http://{host}:{port}"
 
 
 @click.group(cls=FlaskGroup, create_app=_create_app, add_version_option=False,
@@ -50,8 +71,13 @@ def demo(host: str, port: int, instance: Path | None, no_serve: bool) -> None:
         raise click.ClickException(
             "The demo always uses its own SQLite database; unset LETS_DATABASE_URL first."
         )
-    app = create_app({"SECURE_COOKIES": False, "DATABASE_URL": None,
-                      "BASE_URL": f"http://{host}:{port}"})
+    overrides: dict[str, object] = {"SECURE_COOKIES": False, "DATABASE_URL": None,
+                                    "BASE_URL": f"http://{host}:{port}"}
+    if host in WILDCARD_HOSTS:
+        # Served on every interface, under whatever name the visitor uses; a demo's data
+        # and mail (written to files) are made up, so any host is answered.
+        overrides["TRUSTED_HOSTS"] = ["*"]
+    app = create_app(overrides)
     folder = Path(app.instance_path)
     db_file = folder / "lets.sqlite3"
     marker = folder / DEMO_MARKER

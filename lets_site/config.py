@@ -14,6 +14,7 @@ from collections.abc import Mapping
 from datetime import timedelta
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit
 
 from flask import Flask
 
@@ -56,8 +57,15 @@ class Defaults:
     MAIL_DEFAULT_SENDER = "lets-site@localhost"
     MAIL_TIMEOUT = 10
 
-    # Public base URL used in e-mails sent from the command line (no request to learn it from).
+    # The site's public address. Every absolute URL written outside a page (mails, and any
+    # feed, calendar or CSV link) is built from it, never from the request's Host header.
     BASE_URL = "http://127.0.0.1:5000"
+    # Host names the site answers to (Flask's TRUSTED_HOSTS); a request for any other host,
+    # directly or through X-Forwarded-Host, gets a 400. None means: the host of BASE_URL
+    # (for a loopback BASE_URL: 127.0.0.1 and localhost). A leading dot accepts subdomains;
+    # ["*"] accepts any host (not for a public site). Environment: LETS_TRUSTED_HOSTS,
+    # a JSON list or comma-separated names.
+    TRUSTED_HOSTS: list[str] | None = None
 
     # Throttling of failed logins and password-reset requests.
     LOGIN_MAX_FAILURES_PER_ACCOUNT = 5
@@ -109,6 +117,26 @@ def _ensure_secret_key(app: Flask) -> None:
     app.config["SECRET_KEY"] = key_file.read_text().strip()
 
 
+LOOPBACK_NAMES = ("127.0.0.1", "localhost")
+
+
+def trusted_hosts(config: Mapping[str, Any]) -> list[str] | None:
+    """The TRUSTED_HOSTS setting as a list of names, or None for any host."""
+    value = config.get("TRUSTED_HOSTS")
+    if value is None:
+        host = (urlsplit(str(config.get("BASE_URL") or "")).hostname or "").lower()
+        value = list(LOOPBACK_NAMES) if host in (*LOOPBACK_NAMES, "::1") else [host]
+    if isinstance(value, str):
+        value = value.split(",")
+    hosts = [str(name).strip().lower() for name in value if str(name).strip()]
+    if "*" in hosts:
+        return None
+    if not hosts:
+        # Werkzeug reads an empty list as "any host"; say so instead of failing open quietly.
+        raise ValueError("TRUSTED_HOSTS is empty and BASE_URL has no host name")
+    return hosts
+
+
 def load_config(app: Flask, test_config: Mapping[str, Any] | None) -> None:
     app.config.from_object(Defaults)
     app.config.from_pyfile("config.py", silent=True)
@@ -127,6 +155,8 @@ def load_config(app: Flask, test_config: Mapping[str, Any] | None) -> None:
     if url.startswith("postgresql://"):
         url = "postgresql+psycopg://" + url.removeprefix("postgresql://")
     app.config["SQLALCHEMY_DATABASE_URI"] = url
+
+    app.config["TRUSTED_HOSTS"] = trusted_hosts(app.config)
 
     secure = bool(app.config["SECURE_COOKIES"])
     app.config["SESSION_COOKIE_SECURE"] = secure

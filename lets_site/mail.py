@@ -11,8 +11,9 @@ from dataclasses import dataclass
 from email.message import EmailMessage
 from email.utils import formatdate, make_msgid
 from pathlib import Path
+from urllib.parse import urlsplit
 
-from flask import current_app, has_request_context, url_for
+from flask import current_app
 from sqlalchemy import event
 from sqlalchemy.orm import Session
 
@@ -32,12 +33,16 @@ class Mail:
 
 
 def external_url(endpoint: str, **values: object) -> str:
-    """An absolute URL, from a request when there is one, else from ``BASE_URL``."""
-    if has_request_context():
-        return url_for(endpoint, _external=True, **values)
-    base = str(current_app.config["BASE_URL"]).rstrip("/")
-    with current_app.test_request_context(base_url=base + "/"):
-        return url_for(endpoint, _external=True, **values)
+    """An absolute URL on ``BASE_URL``, the site's configured public address.
+
+    Never built from the request (its Host or X-Forwarded-Host header is the visitor's to
+    choose), so a link in a mail, feed or export is the same with or without a request."""
+    base = urlsplit(str(current_app.config["BASE_URL"]).rstrip("/"))
+    adapter = current_app.url_map.bind(
+        base.netloc, script_name=base.path or "/", url_scheme=base.scheme or "https"
+    )
+    current_app.inject_url_defaults(endpoint, values)
+    return adapter.build(endpoint, values, force_external=True)
 
 
 def send_now(mail: Mail) -> None:

@@ -12,7 +12,7 @@ from werkzeug.middleware.proxy_fix import ProxyFix
 from lets_site import cli
 from lets_site.database import include_object
 from lets_site.extensions import babel, compress, csrf, db, htmx, login_manager, migrate
-from lets_site.web import assets, errors, pagecache, security
+from lets_site.web import assets, errors, guard, pagecache, security
 from lets_site.web.text import render_markdown
 from lets_site.web.urls import with_query
 
@@ -22,6 +22,8 @@ _CONDITIONAL_TYPES = {"text/html", "application/json", "application/feed+json", 
 def init_app(app: Flask, migrations: Path) -> None:
     # Inside ProxyFix, so that its key sees the forwarded scheme and host.
     pagecache.init_app(app)
+    # Inside ProxyFix too (it checks the forwarded host), outside the page cache.
+    guard.init_app(app)
     if int(app.config.get("PROXY_COUNT") or 0) > 0:
         n = int(app.config["PROXY_COUNT"])
         app.wsgi_app = ProxyFix(  # type: ignore[method-assign]

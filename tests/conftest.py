@@ -66,6 +66,9 @@ def app_config(tmp_path: Path) -> dict[str, Any]:
         "SECURE_COOKIES": False,
         "MAIL_SERVER": None,
         "SERVER_NAME": None,
+        # The test client sends Host: localhost; live servers listen on 127.0.0.1.
+        "BASE_URL": "http://localhost",
+        "TRUSTED_HOSTS": ["localhost", "127.0.0.1"],
     }
 
 

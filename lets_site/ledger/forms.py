@@ -1,7 +1,6 @@
 from __future__ import annotations
 
 from flask_babel import lazy_gettext as _l
-from flask_wtf import FlaskForm
 from wtforms import (
     BooleanField,
     DateField,
@@ -13,7 +12,7 @@ from wtforms import (
 )
 from wtforms.validators import DataRequired, Length, NumberRange, Optional
 
-from lets_site.web.forms import choices
+from lets_site.web.forms import BaseForm, choices
 
 MASS_KINDS = {
     "contribution": _l("Contribution: from every active account to the group account"),
@@ -22,7 +21,7 @@ MASS_KINDS = {
 }
 
 
-class KeyedForm(FlaskForm):
+class KeyedForm(BaseForm):
     # A random value per form: a second submit of the same form books nothing new.
     key = HiddenField()
 
@@ -97,14 +96,14 @@ class ReverseForm(KeyedForm):
     )
 
 
-class LimitsForm(FlaskForm):
+class LimitsForm(BaseForm):
     min_balance = StringField(_l("Minimum balance"), validators=[Length(max=30)],
                               description=_l("Leave empty for the group's default."))
     max_balance = StringField(_l("Maximum balance"), validators=[Length(max=30)],
                               description=_l("Leave empty for the group's default."))
 
 
-class SettingsForm(FlaskForm):
+class SettingsForm(BaseForm):
     decimals = RadioField(
         _l("Amounts"), coerce=int,
         choices=choices([("0", _l("Whole units")), ("2", _l("Two decimals"))]),
@@ -116,7 +115,7 @@ class SettingsForm(FlaskForm):
     )
 
 
-class PeriodForm(FlaskForm):
+class PeriodForm(BaseForm):
     class Meta:
         csrf = False
 
@@ -125,5 +124,5 @@ class PeriodForm(FlaskForm):
     page = IntegerField(validators=[Optional(), NumberRange(min=1, max=1_000_000)], default=1)
 
 
-class ConfirmForm(FlaskForm):
+class ConfirmForm(BaseForm):
     """Only the CSRF token: confirm, decline and withdraw buttons."""

@@ -1,7 +1,6 @@
 from __future__ import annotations
 
 from flask_babel import lazy_gettext as _l
-from flask_wtf import FlaskForm
 from wtforms import (
     BooleanField,
     EmailField,
@@ -24,7 +23,7 @@ from wtforms.validators import (
 
 from lets_site.members.models import Status, Visibility
 from lets_site.members.services import PASSWORD_MAX, PASSWORD_MIN, ProfileData
-from lets_site.web.forms import choices
+from lets_site.web.forms import BaseForm, choices
 
 VISIBILITY_CHOICES = choices([
     (Visibility.HIDDEN.value, _l("Nobody (only the admins)")),
@@ -40,11 +39,11 @@ STATUS_LABELS = {
 }
 
 
-class EmptyForm(FlaskForm):
+class EmptyForm(BaseForm):
     """Only the CSRF token: for buttons that post."""
 
 
-class LoginForm(FlaskForm):
+class LoginForm(BaseForm):
     identifier = StringField(
         _l("E-mail address or account code"),
         validators=[DataRequired(_l("Fill in your e-mail address or account code.")),
@@ -82,7 +81,7 @@ def _password_fields() -> tuple[PasswordField, PasswordField]:
     )
 
 
-class ProfileFields(FlaskForm):
+class ProfileFields(BaseForm):
     display_name = StringField(
         _l("Name shown to others"),
         validators=[DataRequired(_l("Fill in a name.")), Length(max=80)],
@@ -165,26 +164,26 @@ class AdminMemberForm(ProfileForm):
                                        "the account"))
 
 
-class ApproveForm(FlaskForm):
+class ApproveForm(BaseForm):
     account_code = StringField(
         _l("Account code"),
         validators=[DataRequired(_l("Give the member an account code.")), Length(max=16)],
     )
 
 
-class StatusForm(FlaskForm):
+class StatusForm(BaseForm):
     status = SelectField(_l("Status"), choices=choices(STATUS_LABELS.items()))
 
 
-class RolesForm(FlaskForm):
+class RolesForm(BaseForm):
     admin = BooleanField(_l("Admin"))
 
 
-class SetPasswordForm(FlaskForm):
+class SetPasswordForm(BaseForm):
     password, password_confirm = _password_fields()
 
 
-class ChangePasswordForm(FlaskForm):
+class ChangePasswordForm(BaseForm):
     current_password = PasswordField(
         _l("Current password"),
         validators=[DataRequired(_l("Fill in your current password.")), Length(max=PASSWORD_MAX)],
@@ -193,7 +192,7 @@ class ChangePasswordForm(FlaskForm):
     password, password_confirm = _password_fields()
 
 
-class ForgotPasswordForm(FlaskForm):
+class ForgotPasswordForm(BaseForm):
     email = EmailField(
         _l("E-mail address"),
         validators=[DataRequired(_l("Fill in your e-mail address.")),
@@ -202,14 +201,14 @@ class ForgotPasswordForm(FlaskForm):
     )
 
 
-class CloseAccountForm(FlaskForm):
+class CloseAccountForm(BaseForm):
     confirm = BooleanField(
         _l("Yes, I want to leave the group and close my account."),
         validators=[DataRequired(_l("Tick the box to confirm."))],
     )
 
 
-class DirectoryForm(FlaskForm):
+class DirectoryForm(BaseForm):
     class Meta:
         csrf = False
 

@@ -46,7 +46,8 @@ def login() -> Response | str:
         return see_other(url_for("site.home"))
     form = LoginForm()
     if request.method == "GET":
-        form.next.data = request.args.get("next", "")
+        # A next the redirect would refuse is dropped here, so the form can still be sent.
+        form.next.data = safe_next(request.args.get("next"), "")
     if form.validate_on_submit():
         try:
             member = services.authenticate(

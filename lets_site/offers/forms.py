@@ -6,7 +6,6 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from flask_babel import lazy_gettext as _l
-from flask_wtf import FlaskForm
 from flask_wtf.file import FileField
 from wtforms import (
     BooleanField,
@@ -23,7 +22,7 @@ from wtforms.validators import DataRequired, Length, NumberRange, Optional
 
 from lets_site.offers.models import Category, Kind, ListingVisibility, PriceBasis
 from lets_site.offers.services import DESCRIPTION_MAX, MESSAGE_MAX, TITLE_MAX, Filters, ListingData
-from lets_site.web.forms import choices
+from lets_site.web.forms import BaseForm, choices
 
 KIND_LABELS = {Kind.OFFER.value: _l("Offer"), Kind.WANT.value: _l("Want")}
 BASIS_LABELS = {
@@ -54,7 +53,7 @@ def category_choices(categories: list[Category], locale: str, empty: Any) -> lis
     return choices(pairs)
 
 
-class ListingForm(FlaskForm):
+class ListingForm(BaseForm):
     kind = SelectField(_l("Offer or want"), choices=choices(KIND_LABELS.items()),
                        default=Kind.OFFER.value)
     title = StringField(_l("Title"), validators=[DataRequired(_l("Fill in a title.")),
@@ -108,7 +107,7 @@ class ListingForm(FlaskForm):
         )
 
 
-class RespondForm(FlaskForm):
+class RespondForm(BaseForm):
     message = TextAreaField(
         _l("Your message"),
         validators=[DataRequired(_l("Write a message.")), Length(max=MESSAGE_MAX)],
@@ -117,12 +116,12 @@ class RespondForm(FlaskForm):
     )
 
 
-class ActingForm(FlaskForm):
+class ActingForm(BaseForm):
     organisation = SelectField(_l("I act for"), choices=[], validators=[Optional()])
     next = HiddenField()
 
 
-class EmptyForm(FlaskForm):
+class EmptyForm(BaseForm):
     """Only the CSRF token: for buttons that post."""
 
 
@@ -143,7 +142,8 @@ def parse_filters(args: Mapping[str, str], category_slugs: set[str]) -> Filters:
         return value if value in allowed else ""
 
     page_text = (args.get("page") or "1").strip()
-    page = int(page_text) if page_text.isascii() and page_text.isdigit() else 1
+    page = (int(page_text) if page_text.isascii() and page_text.isdigit()
+            and len(page_text) <= 6 else 1)
     page = min(max(page, 1), 100_000)
     postcode = "".join(ch for ch in (args.get("postcode") or "") if ch.isalnum())[:8]
     return Filters(
@@ -157,7 +157,7 @@ def parse_filters(args: Mapping[str, str], category_slugs: set[str]) -> Filters:
     )
 
 
-class CategoryForm(FlaskForm):
+class CategoryForm(BaseForm):
     name_nl = StringField(_l("Name in Dutch"), validators=[DataRequired(_l("Fill in the Dutch "
                                                                            "name.")),
                                                            Length(max=80)])

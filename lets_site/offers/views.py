@@ -85,7 +85,8 @@ def index() -> Response:
     categories = services.categories()
     filters = parse_filters(request.args, {c.slug for c in categories})
     page = services.browse(_viewer(), filters)
-    partial = "offers/_items.html" if htmx.target() == "more" else "offers/_list.html"
+    # The "more" link asks for the next items alone in its URL (the page cache's key).
+    partial = "offers/_items.html" if request.args.get("part") == "items" else "offers/_list.html"
     return htmx.render("offers/index.html", partial, filters=filters, page=page,
                        categories=categories, type_options=TYPE_OPTIONS,
                        owner_options=OWNER_OPTIONS, sort_options=SORT_OPTIONS)

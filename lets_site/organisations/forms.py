@@ -1,14 +1,14 @@
 from __future__ import annotations
 
 from flask_babel import lazy_gettext as _l
-from flask_wtf import FlaskForm
 from wtforms import HiddenField, StringField, TextAreaField, URLField
 from wtforms.validators import DataRequired, Length, Optional
 
 from lets_site.organisations.services import OrganisationData
+from lets_site.web.forms import BaseForm
 
 
-class OrganisationForm(FlaskForm):
+class OrganisationForm(BaseForm):
     name = StringField(_l("Name"), validators=[DataRequired(_l("Fill in the name.")),
                                                 Length(max=160)])
     description = TextAreaField(
@@ -32,12 +32,12 @@ class NewOrganisationForm(OrganisationForm):
     )
 
 
-class IntermediaryForm(FlaskForm):
+class IntermediaryForm(BaseForm):
     account_code = StringField(
         _l("Account code of the member"),
         validators=[DataRequired(_l("Fill in an account code.")), Length(max=16)],
     )
 
 
-class RemoveIntermediaryForm(FlaskForm):
+class RemoveIntermediaryForm(BaseForm):
     member_id = HiddenField(validators=[DataRequired()])

@@ -3,22 +3,21 @@ from __future__ import annotations
 from zoneinfo import available_timezones
 
 from flask_babel import lazy_gettext as _l
-from flask_wtf import FlaskForm
 from wtforms import EmailField, HiddenField, SelectField, StringField, TextAreaField
 from wtforms.validators import DataRequired, Email, Length, Optional, Regexp
 
 from lets_site.site.services import SettingsData
-from lets_site.web.forms import choices
+from lets_site.web.forms import BaseForm, choices
 
 LANGUAGE_NAMES = {"nl": "Nederlands", "fr": "Français", "en": "English"}
 
 
-class LanguageForm(FlaskForm):
+class LanguageForm(BaseForm):
     lang = HiddenField()
     next = HiddenField()
 
 
-class SettingsForm(FlaskForm):
+class SettingsForm(BaseForm):
     group_name = StringField(_l("Name of the group"),
                              validators=[DataRequired(_l("Fill in the group's name.")),
                                          Length(max=120)])

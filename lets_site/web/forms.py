@@ -1,16 +1,81 @@
-"""Small helpers views share for forms and redirects."""
+"""The base of every form, and small helpers views share for forms and redirects."""
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterable
+from typing import Any
 from urllib.parse import urlsplit
 
 from flask import redirect
+from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from werkzeug.wrappers import Response
-from wtforms import SelectChoice
+from wtforms import HiddenField, IntegerField, SelectChoice
+from wtforms.fields.core import Field
+from wtforms.widgets import TextArea
 
 from lets_site.domain import DomainError
+
+# C0 controls but TAB, LF and CR, DEL and C1 controls: never typed on purpose, and NUL is
+# refused by PostgreSQL.
+CONTROL_CHARACTERS = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f]")
+# What starts a new line somewhere (a mail header, a CSV cell, a log line), and TAB.
+LINE_BREAKS = re.compile(r"[\t\n\r\x0b\x0c\x85\u2028\u2029]")
+# Digits an integer field reads at most: more is a mistake or an attack, and Python's
+# int() and WTForms' NumberRange fail on huge values.
+INTEGER_MAX_DIGITS = 12
+NEXT_MAX_LENGTH = 2000
+
+CONTROL_MESSAGE = _l("This contains invisible control characters; remove them and try again.")
+LINE_BREAK_MESSAGE = _l("This must fit on one line; remove the line breaks.")
+INTEGER_MESSAGE = _l("This number is too long.")
+HIDDEN_MESSAGE = _l("The form contained characters that are not allowed; reload the page "
+                    "and try again.")
+
+
+def input_problem(field: Field) -> str | None:
+    """Why the text the client sent for ``field`` cannot be taken, or None.
+
+    Every field refuses control characters; a multi-line field (a text area) allows TAB,
+    LF and CR; every other field is one line, so it refuses line breaks of any kind."""
+    multi_line = isinstance(field.widget, TextArea)
+    for value in field.raw_data or ():
+        if not isinstance(value, str):  # an uploaded file
+            continue
+        if CONTROL_CHARACTERS.search(value):
+            return str(CONTROL_MESSAGE)
+        if not multi_line and LINE_BREAKS.search(value):
+            return str(LINE_BREAK_MESSAGE)
+        if isinstance(field, IntegerField) and len(value.strip()) > INTEGER_MAX_DIGITS:
+            return str(INTEGER_MESSAGE)
+    return None
+
+
+class BaseForm(FlaskForm):
+    """The base of every form of the site: refuses control characters in any field and
+    line breaks in one-line fields, with a message on the field (a hidden field's goes to
+    the top of the form), before any validator or service sees the value."""
+
+    def process(self, formdata: Any = None, obj: Any = None, data: Any = None,
+                extra_filters: Any = None, **kwargs: Any) -> None:
+        super().process(formdata, obj, data=data, extra_filters=extra_filters, **kwargs)
+        self._refused_hidden = False
+        for field in self:
+            problem = input_problem(field)
+            if problem is None:
+                continue
+            if isinstance(field, IntegerField):
+                field.data = None  # never let a validator compare a huge number
+            field.process_errors.append(problem)
+            if isinstance(field, HiddenField):
+                self._refused_hidden = True
+
+    def validate(self, extra_validators: Any = None) -> bool:
+        valid = super().validate(extra_validators)
+        if getattr(self, "_refused_hidden", False) and str(HIDDEN_MESSAGE) not in self.form_errors:
+            self.form_errors.append(str(HIDDEN_MESSAGE))
+        return valid
 
 
 def see_other(location: str) -> Response:
@@ -19,8 +84,11 @@ def see_other(location: str) -> Response:
 
 
 def safe_next(target: str | None, default: str) -> str:
-    """Only a path on this site, never another host."""
-    if not target:
+    """Only a path on this site, never another host; no control characters (a CR or LF
+    would break the Location header) and nothing longer than a sane address."""
+    if not target or len(target) > NEXT_MAX_LENGTH:
+        return default
+    if CONTROL_CHARACTERS.search(target) or LINE_BREAKS.search(target):
         return default
     parts = urlsplit(target)
     if parts.scheme or parts.netloc or not target.startswith("/") or target.startswith("//"):

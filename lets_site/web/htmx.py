@@ -22,11 +22,6 @@ def wants_partial() -> bool:
     return bool(hx) and not hx.boosted and not hx.history_restore_request
 
 
-def target() -> str | None:
-    hx = getattr(request, "htmx", None)
-    return hx.target if hx else None
-
-
 def add_vary(response: Response) -> Response:
     response.vary.update(v.strip() for v in VARY.split(","))
     return response

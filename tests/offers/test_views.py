@@ -247,7 +247,7 @@ def test_index_full_page_and_partials(client: Any, login_as: Any,
     ptext = partial.get_data(as_text=True)
     assert "<html" not in ptext and ptext.startswith('<section id="listings"')
     # The "more" link: the next items and a new "more" item, no section.
-    more = client.get("/offers/?page=2", headers={**HX, "HX-Target": "more"})
+    more = client.get("/offers/?page=2&part=items", headers={**HX, "HX-Target": "more"})
     mtext = more.get_data(as_text=True)
     assert "<section" not in mtext and mtext.count('class="listing"') == 5
     assert "Aanbod 00" in mtext and 'id="more"' not in mtext
@@ -460,7 +460,7 @@ def test_htmx_page_of_twenty_fits_the_budget(client: Any, login_as: Any,
         make_listing(owner, f"Zelfgemaakte groentesoep en verse pompoentaart nummer {n}",
                      category=cooking, price_basis="item", price_amount=150)
     login_as("other_org_member")
-    for headers, url in (({"HX-Target": "more"}, "/offers/?page=2"),
+    for headers, url in (({"HX-Target": "more"}, "/offers/?page=2&part=items"),
                          ({"HX-Target": "listings"}, "/offers/?q=groentesoep")):
         response = client.get(url, headers={**HX, **headers})
         body = response.get_data()
