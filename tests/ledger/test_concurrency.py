@@ -114,7 +114,8 @@ class Browser:
 
     def __init__(self, base: str) -> None:
         self.base = base
-        self.opener = _opener(CookieJar())
+        self.jar = CookieJar()
+        self.opener = _opener(self.jar)
         # The test reads English refusals, whatever the group's default language.
         self.opener.addheaders = [("Accept-Language", "en")]
 
@@ -246,3 +247,79 @@ def test_concurrent_payments_keep_the_ledger_whole(
     assert result.returncode == 0, result.stdout + result.stderr
     assert "Ledger OK" in result.stdout
     print(f"{len(booked)} booked, {len(refused)} refused in {elapsed:.1f}s")
+
+
+MASS_COPIES = 6
+FINGERPRINT_RE = re.compile(r'name="fingerprint"[^>]*value="([^"]+)"')
+
+
+@pytest.mark.slow
+def test_mass_transfer_posted_several_times_at_once_books_once(
+        app: Flask, server: tuple[str, dict[str, str], Path]) -> None:
+    """Copies of one "book all" form sent at the same moment (a double click, a retrying
+    proxy, several tabs): one batch is booked, the copies answer like a replay."""
+    base, env, server_log = server
+    admin = factories.make_admin()
+    members = [factories.make_member() for _ in range(12)]
+    db.session.commit()
+    holders = len(members) + 1  # the admin is an active member too
+
+    first = Browser(base)
+    first.login(admin.account_code or "")
+    page = first.get("/admin/ledger/mass")
+    csrf, key = CSRF_RE.search(page), KEY_RE.search(page)
+    assert csrf and key
+    form = {"csrf_token": csrf.group(1), "key": key.group(1), "kind": "contribution",
+            "amount": "2", "description": "Bijdrage", "step": "preview"}
+    status, _location, preview = first.post("/admin/ledger/mass", form)
+    fingerprint = FINGERPRINT_RE.search(preview)
+    assert status == 200 and fingerprint, preview[:500]
+    form.update(step="book", fingerprint=fingerprint.group(1))
+
+    # Each copy on its own connection, with the same session cookie (one admin's tabs).
+    copies = []
+    for _ in range(MASS_COPIES):
+        browser = Browser(base)
+        for cookie in first.jar:
+            browser.jar.set_cookie(cookie)
+        copies.append(browser)
+    results: list[tuple[int, str]] = []
+    errors: list[str] = []
+    lock = threading.Lock()
+    start = threading.Barrier(MASS_COPIES)
+
+    def send(browser: Browser) -> None:
+        try:
+            start.wait()
+            status, location, text = browser.post("/admin/ledger/mass", form)
+            with lock:
+                results.append((status, location))
+                if status != 303:
+                    errors.append(f"{status} {text[:300]}")
+        except Exception as exc:  # a failed thread must fail the test
+            with lock:
+                errors.append(repr(exc))
+
+    threads = [threading.Thread(target=send, args=(b,)) for b in copies]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(timeout=120)
+    assert not any(t.is_alive() for t in threads)
+    assert not errors, (errors[:3], server_log.read_text(errors="replace")[-3000:])
+    assert len(results) == MASS_COPIES
+    assert all(location.endswith("/admin/ledger") for _status, location in results), results
+
+    db.session.rollback()  # a fresh snapshot: what the server committed
+    payers = db.session.scalars(select(Transfer.payer_id)).all()
+    assert len(payers) == holders  # not MASS_COPIES * holders
+    assert len(set(payers)) == holders
+    group = services.group_account()
+    assert group is not None and group.balance == 2 * holders
+    with app.test_request_context():
+        assert services.check() == []
+    result = subprocess.run(
+        [sys.executable, "-m", "lets_site.cli", "ledger", "check"], cwd=ROOT, env=env,
+        capture_output=True, text=True, timeout=60, check=False,
+    )
+    assert result.returncode == 0, result.stdout + result.stderr
