@@ -733,8 +733,19 @@ def request_payment(
     req = PaymentRequest(uid=_new_uid(), payer_id=payer.id, payee_id=payee.id, amount=amount,
                          description=description, listing_id=_listing(listing_id),
                          idempotency_key=key, created_by_id=actor.id, created_at=utcnow())
-    db.session.add(req)
-    db.session.flush()
+    try:
+        with db.session.begin_nested():
+            db.session.add(req)
+    except IntegrityError:
+        # The same form sent twice at once: on PostgreSQL the copy waits on the unique key
+        # for the first one's transaction, then finds its request (SQLite's write lock
+        # makes the copy a plain replay, answered above).
+        previous = db.session.scalar(
+            select(PaymentRequest).where(PaymentRequest.idempotency_key == key)
+        ) if key is not None else None
+        if previous is None:
+            raise
+        return previous
     return req
 
 
