@@ -78,6 +78,9 @@ class ListingForm(FlaskForm):
                                      "smaller and remove hidden data such as location."),
                       render_kw={"accept": "image/jpeg,image/png,image/webp,image/gif"})
     remove_photo = BooleanField(_l("Remove the photo"))
+    # The listing's revision when the form was loaded: an edit saved meanwhile by someone
+    # else is a conflict, not silently overwritten.
+    revision = HiddenField()
     publish = SubmitField(_l("Publish"))
     save_draft = SubmitField(_l("Save as draft"))
 
@@ -106,6 +109,10 @@ class ListingForm(FlaskForm):
             photo=stream,
             remove_photo=bool(self.remove_photo.data),
         )
+
+    def loaded_revision(self) -> int | None:
+        text = str(self.revision.data or "")
+        return int(text) if text.isascii() and text.isdigit() and len(text) < 10 else None
 
 
 class RespondForm(FlaskForm):
