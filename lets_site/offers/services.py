@@ -429,7 +429,8 @@ def browse(viewer: Member | None, filters: Filters) -> ListingPage:
         contact = aliased(Member)
         stmt = stmt.where(
             exists().where(contact.id == Listing.contact_member_id,
-                           contact.postcode.like(f"{postcode}%"))
+                           contact.postcode.like(f"{postcode}%"),
+                           Member.address_visible_clause(contact, viewer))
         )
     searching = bool(filters.q and search.terms(filters.q))
     if searching:
