@@ -956,10 +956,10 @@ def book_mass(
         with db.session.begin_nested():
             db.session.add(row)
     except IntegrityError:  # the same form, booked meanwhile by a concurrent request
+        # Its transaction has committed (the insert waited for it): its lines are visible.
         done = _batch_transfers(batch)
         if not done:
-            raise DomainError(_l("This mass transfer is being booked by another request. "
-                                 "Look at the ledger before you book it again.")) from None
+            raise
         return MassBooked(done, replayed=True)
     plan = plan_mass(actor, kind, amount, description)
     if plan.fingerprint != fingerprint:
