@@ -154,6 +154,26 @@ class Transfer(db.Model):
     )
 
 
+class MassBatch(db.Model):
+    """One mass transfer, keyed by its form's idempotency key. The UNIQUE key is what
+    makes a form POSTed several times at once book once: the second insert waits for the
+    first transaction and then fails, on PostgreSQL as on SQLite. Its transfers carry the
+    same key in :attr:`Transfer.batch`."""
+
+    __tablename__ = "ledger_batch"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    key: Mapped[str] = mapped_column(String(32), unique=True)
+    kind: Mapped[str] = mapped_column(String(16))
+    amount: Mapped[int] = mapped_column(BigInteger)
+    # How many transfers it booked (``lets-site ledger check`` counts them again).
+    lines: Mapped[int] = mapped_column(Integer, default=0)
+    created_by_id: Mapped[int | None] = mapped_column(
+        ForeignKey("member.id", ondelete="SET NULL")
+    )
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+
 class PaymentRequest(db.Model):
     """The payee asks; the payer confirms (which books a transfer) or declines."""
 

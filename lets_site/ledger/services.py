@@ -38,6 +38,7 @@ from lets_site.ledger.models import (
     AccountKind,
     LedgerSettings,
     LimitChange,
+    MassBatch,
     PaymentRequest,
     RequestStatus,
     Transfer,
@@ -732,8 +733,19 @@ def request_payment(
     req = PaymentRequest(uid=_new_uid(), payer_id=payer.id, payee_id=payee.id, amount=amount,
                          description=description, listing_id=_listing(listing_id),
                          idempotency_key=key, created_by_id=actor.id, created_at=utcnow())
-    db.session.add(req)
-    db.session.flush()
+    try:
+        with db.session.begin_nested():
+            db.session.add(req)
+    except IntegrityError:
+        # The same form sent twice at once: on PostgreSQL the copy waits on the unique key
+        # for the first one's transaction, then finds its request (SQLite's write lock
+        # makes the copy a plain replay, answered above).
+        previous = db.session.scalar(
+            select(PaymentRequest).where(PaymentRequest.idempotency_key == key)
+        ) if key is not None else None
+        if previous is None:
+            raise
+        return previous
     return req
 
 
@@ -910,24 +922,51 @@ def plan_mass(actor: Member, kind: str, amount: int | str, description: str) -> 
     return MassPlan(kind, amount, description, group, lines, fingerprint)
 
 
+@dataclass
+class MassBooked:
+    transfers: list[Transfer]
+    replayed: bool = False
+
+
+def _batch_transfers(batch: str) -> list[Transfer]:
+    return list(db.session.scalars(select(Transfer).where(Transfer.batch == batch)
+                                   .order_by(Transfer.id)))
+
+
 def book_mass(
     actor: Member, kind: str, amount: int | str, description: str, fingerprint: str,
     key: str | None, allow_over_limit: bool = False,
-) -> list[Transfer]:
-    """Book the previewed mass transfer, all or nothing (the caller rolls back on error)."""
+) -> MassBooked:
+    """Book the previewed mass transfer, all or nothing (the caller rolls back on error).
+
+    One form key books once: its :class:`MassBatch` row is inserted first, under a UNIQUE
+    key. A form sent again after it was booked finds the row; copies sent at the same
+    time wait on the unique index for the first one's transaction (PostgreSQL) or on its
+    write lock (SQLite) and then get the batch it booked, as a replay."""
     key = _clean_key(key)
-    if key is not None:
-        done = list(db.session.scalars(select(Transfer).where(Transfer.batch == key[:32])
-                                       .order_by(Transfer.id)))
-        if done:
-            return done
+    if not actor.is_admin:
+        raise PermissionDenied(_l("Only admins book mass transfers."))
+    batch = (key or _new_uid())[:32]
+    done = _batch_transfers(batch)
+    if done:
+        return MassBooked(done, replayed=True)
+    row = MassBatch(key=batch, kind=kind[:16], amount=0, lines=0, created_by_id=actor.id,
+                    created_at=utcnow())
+    try:
+        with db.session.begin_nested():
+            db.session.add(row)
+    except IntegrityError:  # the same form, booked meanwhile by a concurrent request
+        # Its transaction has committed (the insert waited for it): its lines are visible.
+        done = _batch_transfers(batch)
+        if not done:
+            raise
+        return MassBooked(done, replayed=True)
     plan = plan_mass(actor, kind, amount, description)
     if plan.fingerprint != fingerprint:
         raise DomainError(_l("The list of accounts changed since the preview. Look at the new "
                              "preview and book again."))
     if not plan.lines:
         raise DomainError(_l("There is no account to book for."))
-    batch = (key or _new_uid())[:32]
     booked = []
     transfer_kind = (TransferKind.CONTRIBUTION if kind == MASS_CONTRIBUTION
                      else TransferKind.START_CREDIT)
@@ -936,12 +975,14 @@ def book_mass(
                        kind=transfer_kind, allow_over_limit=allow_over_limit, batch=batch,
                        viewer_sees_payee=True)
         booked.append(result.transfer)
+    row.amount, row.lines = plan.amount, len(booked)
+    db.session.flush()
     audit.record(actor, f"ledger.mass_{kind}", target_type="ledger_batch", target_id=batch,
                  target_label=plan.description,
                  details={"count": len(booked), "amount": plan.amount,
                           "over_limit": sum(1 for t in booked if t.over_limit),
                           "override_ticked": bool(allow_over_limit)})
-    return booked
+    return MassBooked(booked)
 
 
 # --- Statements --------------------------------------------------------------------------------
@@ -1278,7 +1319,8 @@ def check() -> list[str]:
     """Problems found in the ledger (empty when all is well):
     the sum of all balances is zero; each balance equals the sum of its entries and each
     row's balance-after follows from the one before; no row broke a limit it was checked
-    against unless an admin overrode it; a correction mirrors its original."""
+    against unless an admin overrode it; a correction mirrors its original; no form was
+    booked twice (see :func:`_duplicate_keys`)."""
     problems: list[str] = []
     total = db.session.scalar(select(func.coalesce(func.sum(Account.balance), 0))) or 0
     if total != 0:
@@ -1329,6 +1371,43 @@ def check() -> list[str]:
     ).all()
     for uid in mismatched:
         problems.append(f"correction {uid} does not mirror the transfer it reverses")
+    problems.extend(_duplicate_keys())
+    return problems
+
+
+def _duplicate_keys() -> list[str]:
+    """Forms booked more than once: transfers or batches sharing one idempotency key, a
+    batch that books one pair of accounts twice (what concurrent copies of one mass
+    transfer form left before its key was unique), a batch with more lines than it
+    booked."""
+    problems: list[str] = []
+    for key, n in db.session.execute(
+        select(Transfer.idempotency_key, func.count()).where(
+            Transfer.idempotency_key.is_not(None))
+        .group_by(Transfer.idempotency_key).having(func.count() > 1)
+    ):
+        problems.append(f"idempotency key {key} is used by {n} transfers")
+    for key, n in db.session.execute(
+        select(MassBatch.key, func.count()).group_by(MassBatch.key).having(func.count() > 1)
+    ):
+        problems.append(f"batch key {key} is used by {n} batches")
+    payer, payee = aliased(Account), aliased(Account)
+    for batch, payer_code, payee_code, n in db.session.execute(
+        select(Transfer.batch, payer.code, payee.code, func.count())
+        .join(payer, payer.id == Transfer.payer_id).join(payee, payee.id == Transfer.payee_id)
+        .where(Transfer.batch.is_not(None))
+        .group_by(Transfer.batch, payer.code, payee.code).having(func.count() > 1)
+        .order_by(Transfer.batch, payer.code, payee.code)
+    ):
+        problems.append(f"batch {batch} books {payer_code} -> {payee_code} {n} times")
+    counted = (select(Transfer.batch, func.count().label("n")).where(Transfer.batch.is_not(None))
+               .group_by(Transfer.batch).subquery())
+    for key, lines, n in db.session.execute(
+        select(MassBatch.key, MassBatch.lines, counted.c.n)
+        .join(counted, counted.c.batch == MassBatch.key)
+        .where(counted.c.n != MassBatch.lines).order_by(MassBatch.key)
+    ):
+        problems.append(f"batch {key} booked {lines} transfers but {n} carry its key")
     return problems
 
 

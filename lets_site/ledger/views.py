@@ -438,7 +438,11 @@ def admin_mass() -> Response | str:
         else:
             if step == "book":
                 db.session.commit()
-                flash(_("%(n)d transfers are booked.", n=len(booked)), "success")
+                if booked.replayed:
+                    flash(_("This mass transfer was already booked (%(n)d transfers); it is "
+                            "not booked twice.", n=len(booked.transfers)), "info")
+                else:
+                    flash(_("%(n)d transfers are booked.", n=len(booked.transfers)), "success")
                 return see_other(url_for("ledger.admin_index"))
             # The preview only created missing accounts; keep nothing else.
             db.session.commit()
@@ -496,7 +500,8 @@ def admin_limits(code: str) -> Response | str:
 
 @bp.cli.command("check")
 def check_command() -> None:
-    """Verify the ledger: balances sum to zero, match their entries, respect limits."""
+    """Verify the ledger: balances sum to zero, match their entries, respect limits; no
+    form or mass transfer was booked twice."""
     # One snapshot for every query, while the site keeps booking: SQLite's read
     # transaction in WAL mode is one; PostgreSQL needs REPEATABLE READ for it.
     if db.engine.dialect.name == "postgresql":

@@ -3,11 +3,12 @@ from __future__ import annotations
 import enum
 import secrets
 from datetime import date, datetime
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from flask_login import UserMixin
-from sqlalchemy import Boolean, Date, ForeignKey, Integer, String, Text
+from sqlalchemy import Boolean, Date, ForeignKey, Integer, String, Text, or_, true
 from sqlalchemy.orm import Mapped, mapped_column, relationship
+from sqlalchemy.sql.elements import ColumnElement
 
 from lets_site.database import UTCDateTime, utcnow
 from lets_site.extensions import db
@@ -135,16 +136,42 @@ class Member(UserMixin, db.Model):
             value = self.phone
         if not value:
             return ""
+        return value if self.may_see(field, viewer) else ""
+
+    def may_see(self, field: str, viewer: Member | None) -> bool:
+        """May ``viewer`` see this contact field (by its visibility setting)?"""
+        if field not in CONTACT_FIELDS:
+            raise ValueError(field)
         if viewer is not None and viewer.is_authenticated and (
             viewer.id == self.id or viewer.is_admin
         ):
-            return value
+            return True
         visibility = getattr(self, f"{field}_visibility")
         if visibility == Visibility.PUBLIC:
-            return value
-        if visibility == Visibility.MEMBERS and viewer is not None and viewer.is_authenticated:
-            return value
-        return ""
+            return True
+        return bool(visibility == Visibility.MEMBERS and viewer is not None
+                    and viewer.is_authenticated)
+
+    def visible_postcode(self, viewer: Member | None) -> str:
+        """The postcode as ``viewer`` may see it ('' when hidden). It is part of the address
+        (the profile form puts it under "Who sees my address"), so it follows the address's
+        visibility."""
+        return self.postcode if self.postcode and self.may_see("address", viewer) else ""
+
+    @staticmethod
+    def address_visible_clause(member: Any, viewer: Member | None) -> ColumnElement[bool]:
+        """SQL for :meth:`may_see` ("address"), on ``member`` (the class or an alias): the
+        rows whose address, postcode included, ``viewer`` may see. Searches that match a
+        postcode use it, so a hidden postcode cannot be found by guessing."""
+        authenticated = viewer is not None and bool(viewer.is_authenticated)
+        if authenticated and viewer is not None and viewer.is_admin:
+            return true()
+        levels = [Visibility.PUBLIC.value]
+        if not authenticated:
+            return member.address_visibility.in_(levels)
+        assert viewer is not None
+        levels.append(Visibility.MEMBERS.value)
+        return or_(member.address_visibility.in_(levels), member.id == viewer.id)
 
     def __repr__(self) -> str:
         return f"<Member {self.account_code or self.id} {self.display_name!r}>"

@@ -14,7 +14,7 @@ from flask import current_app, render_template
 from flask_babel import force_locale
 from flask_babel import lazy_gettext as _l
 from itsdangerous import BadSignature, SignatureExpired, URLSafeTimedSerializer
-from sqlalchemy import func, or_, select
+from sqlalchemy import and_, func, or_, select
 from werkzeug.security import check_password_hash, generate_password_hash
 
 from lets_site import codes
@@ -584,7 +584,8 @@ def search_directory(viewer: Member | None, query: DirectoryQuery) -> Page:
                 func.lower(Member.display_name).contains(needle, autoescape=True),
                 func.lower(Member.full_name).contains(needle, autoescape=True),
                 func.lower(Member.account_code).contains(needle, autoescape=True),
-                func.lower(Member.postcode).startswith(needle, autoescape=True),
+                and_(func.lower(Member.postcode).startswith(needle, autoescape=True),
+                     Member.address_visible_clause(Member, viewer)),
             )
         )
     total = db.session.scalar(select(func.count()).select_from(stmt.subquery())) or 0

@@ -77,6 +77,9 @@ class ListingForm(BaseForm):
                                      "smaller and remove hidden data such as location."),
                       render_kw={"accept": "image/jpeg,image/png,image/webp,image/gif"})
     remove_photo = BooleanField(_l("Remove the photo"))
+    # The listing's revision when the form was loaded: an edit saved meanwhile by someone
+    # else is a conflict, not silently overwritten.
+    revision = HiddenField()
     publish = SubmitField(_l("Publish"))
     save_draft = SubmitField(_l("Save as draft"))
 
@@ -105,6 +108,10 @@ class ListingForm(BaseForm):
             photo=stream,
             remove_photo=bool(self.remove_photo.data),
         )
+
+    def loaded_revision(self) -> int | None:
+        text = str(self.revision.data or "")
+        return int(text) if text.isascii() and text.isdigit() and len(text) < 10 else None
 
 
 class RespondForm(BaseForm):

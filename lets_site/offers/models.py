@@ -225,9 +225,9 @@ class Listing(db.Model):
             return owner.display_name
         return ""
 
-    @property
-    def postcode(self) -> str:
-        return self.contact.postcode if self.contact is not None else ""
+    def visible_postcode(self, viewer: Member | None) -> str:
+        """The contact's postcode, if ``viewer`` may see it (it follows their address)."""
+        return self.contact.visible_postcode(viewer) if self.contact is not None else ""
 
     def __repr__(self) -> str:
         return f"<Listing {self.id} {self.kind} {self.title!r}>"

@@ -13,6 +13,7 @@ from flask_babel import force_locale
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import Select, exists, func, or_, select, update
 from sqlalchemy.orm import aliased, defaultload, defer
+from sqlalchemy.orm.exc import StaleDataError
 
 from lets_site.audit import services as audit
 from lets_site.database import utcnow
@@ -295,10 +296,37 @@ def create_listing(actor: Member, data: ListingData, *, organisation: Organisati
     return listing
 
 
-def update_listing(actor: Member, listing: Listing, data: ListingData) -> Listing:
+class EditConflict(DomainError):
+    """Someone else saved the listing between this form's load and its save."""
+
+
+def _conflict() -> EditConflict:
+    return EditConflict(_l("This listing was changed by someone else meanwhile. Check it and "
+                           "save again."))
+
+
+def _flush_listing() -> None:
+    """Flush a listing's UPDATE. Its revision column makes an UPDATE of a revision that a
+    concurrent request changed meanwhile match no row (PostgreSQL: the second of two edits
+    waits for the first, then finds the revision changed): that is a conflict to tell the
+    user about, not an error."""
+    try:
+        db.session.flush()
+    except StaleDataError:
+        raise _conflict() from None
+
+
+def update_listing(actor: Member, listing: Listing, data: ListingData,
+                   revision: int | None = None) -> Listing:
+    """Save an edit. ``revision`` is the one the form was loaded with: when the listing has
+    another by now, nothing is saved (SQLite serialises the two saves; PostgreSQL may run
+    them side by side, then :func:`_flush_listing` sees it), so two people editing at
+    once both learn which edit won."""
     _check_can_edit(actor, listing)
+    if revision is not None and listing.revision != revision:
+        raise _conflict()
     _apply(listing, data)
-    db.session.flush()
+    _flush_listing()
     _audit_if_admin(actor, listing, "edit")
     return listing
 
@@ -310,7 +338,7 @@ def _transition(actor: Member, listing: Listing, allowed: set[str], to: str,
         raise DomainError(refusal)
     listing.state = to
     listing.updated_at = utcnow()
-    db.session.flush()
+    _flush_listing()
     _audit_if_admin(actor, listing, to)
 
 
@@ -401,7 +429,8 @@ def browse(viewer: Member | None, filters: Filters) -> ListingPage:
         contact = aliased(Member)
         stmt = stmt.where(
             exists().where(contact.id == Listing.contact_member_id,
-                           contact.postcode.like(f"{postcode}%"))
+                           contact.postcode.like(f"{postcode}%"),
+                           Member.address_visible_clause(contact, viewer))
         )
     searching = bool(filters.q and search.terms(filters.q))
     if searching:

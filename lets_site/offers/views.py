@@ -201,10 +201,14 @@ def edit(listing_id: int) -> Response | str:
     if form.validate_on_submit():
         try:
             services.update_listing(current_user, listing,
-                                    form.listing_data(get_settings().timezone))
+                                    form.listing_data(get_settings().timezone),
+                                    revision=form.loaded_revision())
         except DomainError as error:
             db.session.rollback()
             show_error(form, error)
+            if isinstance(error, services.EditConflict):
+                # Saving again now saves over the other edit: the user has been told.
+                form.revision.data = str(listing.revision)
         else:
             db.session.commit()
             flash(_("Your listing is saved."), "success")

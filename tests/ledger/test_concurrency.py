@@ -29,7 +29,7 @@ from sqlalchemy import func, select
 
 from lets_site.extensions import db
 from lets_site.ledger import services
-from lets_site.ledger.models import Account, LedgerSettings, Transfer
+from lets_site.ledger.models import Account, LedgerSettings, PaymentRequest, Transfer
 from tests import factories
 
 CLIENTS = 8
@@ -114,7 +114,8 @@ class Browser:
 
     def __init__(self, base: str) -> None:
         self.base = base
-        self.opener = _opener(CookieJar())
+        self.jar = CookieJar()
+        self.opener = _opener(self.jar)
         # The test reads English refusals, whatever the group's default language.
         self.opener.addheaders = [("Accept-Language", "en")]
 
@@ -246,3 +247,121 @@ def test_concurrent_payments_keep_the_ledger_whole(
     assert result.returncode == 0, result.stdout + result.stderr
     assert "Ledger OK" in result.stdout
     print(f"{len(booked)} booked, {len(refused)} refused in {elapsed:.1f}s")
+
+
+MASS_COPIES = 6
+FINGERPRINT_RE = re.compile(r'name="fingerprint"[^>]*value="([^"]+)"')
+
+
+@pytest.mark.slow
+def test_mass_transfer_posted_several_times_at_once_books_once(
+        app: Flask, server: tuple[str, dict[str, str], Path]) -> None:
+    """Copies of one "book all" form sent at the same moment (a double click, a retrying
+    proxy, several tabs): one batch is booked, the copies answer like a replay."""
+    base, env, server_log = server
+    admin = factories.make_admin()
+    members = [factories.make_member() for _ in range(12)]
+    db.session.commit()
+    holders = len(members) + 1  # the admin is an active member too
+
+    first = Browser(base)
+    first.login(admin.account_code or "")
+    page = first.get("/admin/ledger/mass")
+    csrf, key = CSRF_RE.search(page), KEY_RE.search(page)
+    assert csrf and key
+    form = {"csrf_token": csrf.group(1), "key": key.group(1), "kind": "contribution",
+            "amount": "2", "description": "Bijdrage", "step": "preview"}
+    status, _location, preview = first.post("/admin/ledger/mass", form)
+    fingerprint = FINGERPRINT_RE.search(preview)
+    assert status == 200 and fingerprint, preview[:500]
+    form.update(step="book", fingerprint=fingerprint.group(1))
+
+    # Each copy on its own connection, with the same session cookie (one admin's tabs).
+    answers, errors = send_at_once(tabs(first, MASS_COPIES), "/admin/ledger/mass",
+                                   [form] * MASS_COPIES)
+    assert not errors, errors[:3]
+    assert [(status, location) for status, location, _text in answers] == [
+        (303, "/admin/ledger")] * MASS_COPIES, (
+            [text[:300] for _s, _l, text in answers],
+            server_log.read_text(errors="replace")[-3000:])
+
+    db.session.rollback()  # a fresh snapshot: what the server committed
+    payers = db.session.scalars(select(Transfer.payer_id)).all()
+    assert len(payers) == holders  # not MASS_COPIES * holders
+    assert len(set(payers)) == holders
+    group = services.group_account()
+    assert group is not None and group.balance == 2 * holders
+    with app.test_request_context():
+        assert services.check() == []
+    result = subprocess.run(
+        [sys.executable, "-m", "lets_site.cli", "ledger", "check"], cwd=ROOT, env=env,
+        capture_output=True, text=True, timeout=60, check=False,
+    )
+    assert result.returncode == 0, result.stdout + result.stderr
+
+
+def send_at_once(browsers: list[Browser], path: str,
+                 forms: list[dict[str, str]]) -> tuple[list[tuple[int, str, str]], list[str]]:
+    """POST ``forms[i]`` from ``browsers[i]``, all released at the same moment. Gives the
+    (status, location, body) answers and the exceptions the threads met."""
+    answers: list[tuple[int, str, str]] = []
+    errors: list[str] = []
+    lock = threading.Lock()
+    start = threading.Barrier(len(browsers))
+
+    def send(browser: Browser, form: dict[str, str]) -> None:
+        try:
+            start.wait()
+            answer = browser.post(path, form)
+            with lock:
+                answers.append(answer)
+        except Exception as exc:  # a failed thread must fail the test
+            with lock:
+                errors.append(repr(exc))
+
+    threads = [threading.Thread(target=send, args=pair) for pair in zip(browsers, forms,
+                                                                         strict=True)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(timeout=120)
+    assert not any(t.is_alive() for t in threads)
+    return answers, errors
+
+
+def tabs(first: Browser, count: int) -> list[Browser]:
+    """``count`` browsers on connections of their own, sharing ``first``'s session."""
+    result = []
+    for _ in range(count):
+        browser = Browser(first.base)
+        for cookie in first.jar:
+            browser.jar.set_cookie(cookie)
+        result.append(browser)
+    return result
+
+
+@pytest.mark.slow
+def test_payment_request_sent_several_times_at_once_is_stored_once(
+        app: Flask, server: tuple[str, dict[str, str], Path]) -> None:
+    """A double-submitted request form: one request; every copy answers like a replay."""
+    base, _env, server_log = server
+    member, other = factories.make_member(), factories.make_member()
+    payee, payer = member.account_code or "", other.account_code or ""
+    db.session.commit()
+    first = Browser(base)
+    first.login(payee)
+    page = first.get("/ledger/requests/new")
+    csrf, key = CSRF_RE.search(page), KEY_RE.search(page)
+    assert csrf and key
+    form = {"csrf_token": csrf.group(1), "key": key.group(1), "to_account": payee,
+            "payer": payer, "amount": "7", "description": "Bijles"}
+    answers, errors = send_at_once(tabs(first, MASS_COPIES), "/ledger/requests/new",
+                                   [form] * MASS_COPIES)
+    assert not errors, errors[:3]
+    assert [(status, location) for status, location, _text in answers] == [
+        (303, "/ledger/requests")] * MASS_COPIES, (
+            [text[:300] for _s, _l, text in answers],
+            server_log.read_text(errors="replace")[-3000:])
+    db.session.rollback()  # a fresh snapshot: what the server committed
+    stored = db.session.execute(select(PaymentRequest.amount, PaymentRequest.description)).all()
+    assert [tuple(row) for row in stored] == [(7, "Bijles")]

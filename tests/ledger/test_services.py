@@ -5,12 +5,13 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
-from sqlalchemy import select, update
+from sqlalchemy import func, select, update
+from sqlalchemy.exc import IntegrityError
 
 from lets_site.domain import DomainError, PermissionDenied
 from lets_site.extensions import db
 from lets_site.ledger import services
-from lets_site.ledger.models import Account, LimitChange, Transfer
+from lets_site.ledger.models import Account, LimitChange, MassBatch, Transfer
 from tests import factories
 
 
@@ -131,6 +132,52 @@ def test_mass_transfer_refuses_stale_preview(people: dict[str, Any]) -> None:
     factories.make_member()
     with pytest.raises(DomainError, match="changed since the preview"):
         services.book_mass(admin, "contribution", "1", "Bijdrage", plan.fingerprint, None)
+
+
+def test_mass_transfer_key_books_once(people: dict[str, Any]) -> None:
+    admin = people["admin"]
+    plan = services.plan_mass(admin, "contribution", "1", "Bijdrage")
+    key = services.new_key()
+    first = services.book_mass(admin, "contribution", "1", "Bijdrage", plan.fingerprint, key)
+    db.session.commit()
+    again = services.book_mass(admin, "contribution", "1", "Bijdrage", plan.fingerprint, key)
+    assert not first.replayed and again.replayed
+    assert [t.id for t in again.transfers] == [t.id for t in first.transfers]
+    assert db.session.scalar(select(func.count(Transfer.id))) == len(plan.lines)
+    batch = db.session.scalar(select(MassBatch))
+    assert batch is not None and (batch.key, batch.lines, batch.amount) == (
+        key, len(plan.lines), 1)
+
+
+def test_mass_batch_key_is_unique(people: dict[str, Any]) -> None:
+    for _ in range(2):
+        db.session.add(MassBatch(key="same-key-0123456789", kind="contribution", amount=1,
+                                 lines=0))
+    with pytest.raises(IntegrityError):
+        db.session.flush()
+
+
+def test_ledger_check_finds_a_batch_booked_twice(people: dict[str, Any]) -> None:
+    """What concurrent copies of one mass transfer form stored on PostgreSQL before its
+    key was unique: every line twice under one batch key. The balances still add up."""
+    admin = people["admin"]
+    plan = services.plan_mass(admin, "contribution", "1", "Bijdrage")
+    key = services.new_key()
+    services.book_mass(admin, "contribution", "1", "Bijdrage", plan.fingerprint, key)
+    db.session.commit()
+    assert services.check() == []
+    group = services.group_account()
+    assert group is not None
+    for line in services.plan_mass(admin, "contribution", "1", "Bijdrage").lines:
+        services._book(admin, line.payer, line.payee, 1, "Bijdrage", kind="contribution",
+                       batch=key)
+    db.session.commit()
+    problems = services.check()
+    member = people["member"].account_code
+    assert f"batch {key} books {member} -> {group.code} 2 times" in problems
+    assert f"batch {key} booked {len(plan.lines)} transfers but {2 * len(plan.lines)} carry " \
+        "its key" in problems
+    assert not any("sum of all balances" in p or "entries sum" in p for p in problems)
 
 
 def test_ledger_check_finds_tampering(people: dict[str, Any]) -> None:

@@ -338,8 +338,11 @@ def test_mass_contribution_preview_then_book(client: Any, people: dict[str, Any]
     assert _transfers() == holders
     group = services.group_account()
     assert group is not None and group.balance == 2 * holders
-    # A replay books nothing more.
-    client.post_form("/admin/ledger/mass", dict(data, step="book", fingerprint=fingerprint))
+    # A replay books nothing more, and says so.
+    again = client.post_form("/admin/ledger/mass", dict(data, step="book",
+                                                        fingerprint=fingerprint),
+                             follow_redirects=True)
+    assert "already booked (6 transfers); it is not booked twice" in again.get_data(as_text=True)
     assert _transfers() == holders
 
 

@@ -6,7 +6,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from sqlalchemy import select, text
+from sqlalchemy import select, text, update
 
 from lets_site.audit.models import AuditEntry
 from lets_site.database import utcnow
@@ -125,6 +125,38 @@ def test_lifecycle_and_revision_counter(people: dict[str, Any]) -> None:
     services.update_listing(member, listing, data(title="Andere soep"))
     db.session.commit()
     assert listing.revision == 5 and listing.uuid == uuid
+
+
+def test_update_listing_refuses_a_form_of_an_older_revision(people: dict[str, Any]) -> None:
+    member = people["member"]
+    listing = make_listing(member, "Soep")
+    services.update_listing(member, listing, data(title="Eerste"), revision=1)
+    db.session.commit()
+    assert listing.revision == 2
+    with pytest.raises(services.EditConflict, match="changed by someone else meanwhile"):
+        services.update_listing(member, listing, data(title="Tweede"), revision=1)
+    db.session.rollback()
+    assert (listing.title, listing.revision) == ("Eerste", 2)
+
+
+def test_update_listing_saved_meanwhile_is_a_conflict_not_an_error(
+        people: dict[str, Any]) -> None:
+    """What PostgreSQL does when a concurrent edit commits between this one's read and
+    its UPDATE: the UPDATE of the revision it read matches no row (StaleDataError)."""
+    member = people["member"]
+    listing = make_listing(member, "Soep")
+    assert listing.revision == 1  # loaded, as the edit request loads it
+    db.session.expunge(listing)
+    db.session.rollback()
+    with db.engine.begin() as other:  # another request saves meanwhile
+        other.execute(update(Listing).where(Listing.id == listing.id)
+                      .values(title="Van iemand anders", revision=2))
+    db.session.add(listing)
+    with pytest.raises(services.EditConflict, match="changed by someone else meanwhile"):
+        services.update_listing(member, listing, data(title="Mijn versie"))
+    db.session.rollback()
+    stored = db.session.get(Listing, listing.id)
+    assert stored is not None and stored.title == "Van iemand anders"
 
 
 def test_expired_listing_leaves_lists_stays_reachable_and_renews(
