@@ -55,6 +55,15 @@ class Defaults:
     MAIL_PASSWORD: str | None = None
     MAIL_DEFAULT_SENDER = "lets-site@localhost"
     MAIL_TIMEOUT = 10
+    # How queued mail (the mail_outbox table) is sent after the commit: "background" (a
+    # thread in the web process), "inline" (right after the commit, in the same thread:
+    # tests) or "cron" (only `lets-site mail send`). See lets_site/mail.py.
+    MAIL_SEND_MODE = "background"
+    # First retry after a temporary failure; the wait doubles each time (at most 6 hours).
+    MAIL_RETRY_SECONDS = 60
+    MAIL_MAX_ATTEMPTS = 10
+    # The background sender also looks for due retries this often.
+    MAIL_POLL_SECONDS = 60
 
     # Public base URL used in e-mails sent from the command line (no request to learn it from).
     BASE_URL = "http://127.0.0.1:5000"
