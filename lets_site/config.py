@@ -74,6 +74,9 @@ class Defaults:
     LOGIN_THROTTLE_WINDOW_MINUTES = 15
     RESET_MAX_PER_ADDRESS = 5
     RESET_WINDOW_MINUTES = 60
+    # Applications through /join per client address.
+    JOIN_MAX_PER_ADDRESS = 5
+    JOIN_WINDOW_MINUTES = 60
 
     INVITATION_MAX_AGE_DAYS = 7
     RESET_MAX_AGE_MINUTES = 60
