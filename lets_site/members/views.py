@@ -74,6 +74,8 @@ def logout() -> Response:
         db.session.commit()
         logout_user()
         session.clear()
+        # The next page tells the browser to drop htmx's copies of the pages seen before.
+        session["clear_history"] = True
         flash(_("You are logged out, also on your other devices."), "success")
     return see_other(url_for("site.home"))
 
