@@ -221,39 +221,36 @@ def _backoff(app: Flask, attempts: int) -> timedelta:
     return min(timedelta(seconds=seconds), MAX_BACKOFF)
 
 
+# The sender works with Core connections, not ORM sessions: its bookkeeping is not a change
+# of content (no page-cache bump, no mail queued by it) and holds no session between steps.
+
+
 def _claim(app: Flask, row_id: int, attempts: int) -> OutboxMail | None:
     """Take the row for this sender: a conditional UPDATE that only one sender can win
     (on PostgreSQL the loser waits for the winner's commit, then matches nothing)."""
     now = utcnow()
-    with write_transaction(), Session(db.engine, expire_on_commit=False) as session:
-        result = session.execute(
-            update(OutboxMail)
+    table = OutboxMail.__table__
+    with write_transaction(), db.engine.begin() as conn:
+        result = conn.execute(
+            update(table)
             .where(
-                OutboxMail.id == row_id,
-                OutboxMail.status == MailStatus.QUEUED,
-                OutboxMail.attempts == attempts,
-                OutboxMail.next_attempt_at <= now,
+                table.c.id == row_id,
+                table.c.status == MailStatus.QUEUED,
+                table.c.attempts == attempts,
+                table.c.next_attempt_at <= now,
             )
             .values(attempts=attempts + 1, next_attempt_at=now + _lease(app))
-            .execution_options(synchronize_session=False)
         )
-        if result.rowcount != 1:  # type: ignore[attr-defined]
-            session.rollback()
+        if result.rowcount != 1:
             return None
-        session.commit()
-        row = session.get(OutboxMail, row_id)
-        if row is not None:
-            session.expunge(row)
-        return row
+        values = conn.execute(select(table).where(table.c.id == row_id)).mappings().one()
+    return OutboxMail(**values)  # a plain copy, in no session
 
 
 def _finish(row_id: int, **values: Any) -> None:
-    with write_transaction(), Session(db.engine) as session:
-        session.execute(
-            update(OutboxMail).where(OutboxMail.id == row_id).values(**values)
-            .execution_options(synchronize_session=False)
-        )
-        session.commit()
+    table = OutboxMail.__table__
+    with write_transaction(), db.engine.begin() as conn:
+        conn.execute(update(table).where(table.c.id == row_id).values(**values))
 
 
 def _deliver(app: Flask, row: OutboxMail) -> None:
@@ -324,13 +321,14 @@ def send_due(app: Flask | None = None, *, limit: int = 500) -> SendReport:
     """Send every queued row whose time has come (first attempts and retries)."""
     app = app or current_app._get_current_object()  # type: ignore[attr-defined]
     report = SendReport()
+    table = OutboxMail.__table__
     with app.app_context():
-        with Session(db.engine) as session:
-            due = session.execute(
-                select(OutboxMail.id, OutboxMail.attempts)
-                .where(OutboxMail.status == MailStatus.QUEUED,
-                       OutboxMail.next_attempt_at <= utcnow())
-                .order_by(OutboxMail.next_attempt_at, OutboxMail.id)
+        with db.engine.connect() as conn:
+            due = conn.execute(
+                select(table.c.id, table.c.attempts)
+                .where(table.c.status == MailStatus.QUEUED,
+                       table.c.next_attempt_at <= utcnow())
+                .order_by(table.c.next_attempt_at, table.c.id)
                 .limit(limit)
             ).all()
         for row_id, attempts in due:
