@@ -5,10 +5,10 @@ database transaction as the change that caused the message, so the message is ke
 when the change is. Nothing is built or sent in the request after the commit; the rows are
 sent by:
 
-* ``MAIL_SEND_MODE = "background"`` (default): a thread in the web process, woken after a
-  request's commit that queued mail; it never blocks a request and also picks up due
-  retries every ``MAIL_POLL_SECONDS`` (outside a request, e.g. a command, mail is sent
-  right after the commit);
+* ``MAIL_SEND_MODE = "background"`` (default): a thread in the web process, woken once the
+  response of a request that committed mail has been sent; it never blocks a request and
+  also picks up due retries every ``MAIL_POLL_SECONDS`` (outside a request, e.g. in a
+  command, mail is sent right after the commit);
 * ``"inline"``: right after the commit, in the committing thread (tests, one-off scripts);
 * ``"cron"``: only by ``lets-site mail send``.
 
@@ -41,7 +41,7 @@ from email.utils import formatdate
 from pathlib import Path
 from typing import Any
 
-from flask import Flask, current_app, has_request_context, url_for
+from flask import Flask, after_this_request, current_app, g, has_request_context, url_for
 from sqlalchemy import Index, Integer, String, Text, event, select, update
 from sqlalchemy.orm import Mapped, Session, mapped_column
 
@@ -52,6 +52,7 @@ log = logging.getLogger(__name__)
 
 _QUEUED_FLAG = "lets_outbox_queued"
 _SENDER_KEY = "lets_mail_sender"
+_WAKE_AFTER_RESPONSE = "lets_mail_wake_after_response"
 MAX_BACKOFF = timedelta(hours=6)
 
 
@@ -188,11 +189,23 @@ def dispatch(app: Flask) -> None:
     """Called after a commit that queued mail."""
     mode = str(app.config.get("MAIL_SEND_MODE") or "background")
     if mode == "background" and has_request_context():
-        background_sender(app).wake()
+        sender = background_sender(app)
+        if not g.get(_WAKE_AFTER_RESPONSE):
+            g.setdefault(_WAKE_AFTER_RESPONSE, True)
+            try:
+                # Once the response is sent, so the sender never competes with the request.
+                after_this_request(lambda response: _wake_on_close(response, sender))
+            except (AssertionError, RuntimeError):  # request already finishing
+                sender.wake()
     elif mode in ("inline", "background"):
         # Outside a request (a command) nobody waits for an answer, and the process may
         # end before a thread would have sent the mail: send now.
         send_due(app)
+
+
+def _wake_on_close(response: Any, sender: BackgroundSender) -> Any:
+    response.call_on_close(sender.wake)
+    return response
 
 
 # --- Sending ---------------------------------------------------------------------------------

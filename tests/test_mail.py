@@ -167,6 +167,7 @@ def test_join_answers_fast_when_the_mail_server_never_answers_and_cron_delivers_
     elapsed = time.monotonic() - started
     assert response.status_code == 303
     assert elapsed < 1.5, f"/join took {elapsed:.2f} s"
+    response.close()  # the server has sent the response: the sender starts
     background_sender(app).stop()  # waits for the sender's attempt to time out
     (row,) = _rows()
     assert row.status == "queued" and row.attempts == 1
@@ -197,6 +198,7 @@ def test_forgot_password_for_a_known_address_does_not_wait_for_the_mail_server(
     response = client.post("/password/forgot",
                            data={"email": "known@example.org", "csrf_token": token})
     elapsed = time.monotonic() - started
+    response.close()
     background_sender(app).stop()
     assert response.status_code == 303
     assert elapsed < 1.5, f"/password/forgot took {elapsed:.2f} s"
@@ -301,3 +303,44 @@ def test_two_senders_never_send_one_row_twice(
     assert sorted(m["To"] for m in handler.messages) == sorted(
         f"r{i}@example.org" for i in range(12))
     assert {row.status for row in _rows()} == {"sent"}
+
+
+def test_the_background_sender_delivers_after_a_real_servers_response(
+    app: Any, make_member: Any, smtp_server: tuple[Collector, int]
+) -> None:
+    import http.cookiejar
+    import re
+    import urllib.parse
+    import urllib.request
+
+    from werkzeug.serving import make_server
+
+    from lets_site.mail import background_sender
+
+    handler, port = smtp_server
+    make_member(email="known@example.org")
+    db.session.commit()
+    app.config.update(MAIL_SEND_MODE="background", MAIL_SERVER="127.0.0.1", MAIL_PORT=port)
+    server = make_server("127.0.0.1", 0, app, threaded=True)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        base = f"http://127.0.0.1:{server.server_port}"
+        opener = urllib.request.build_opener(
+            urllib.request.HTTPCookieProcessor(http.cookiejar.CookieJar()))
+        page = opener.open(f"{base}/password/forgot", timeout=10).read().decode()
+        token = re.search(r'name="csrf_token"[^>]*value="([^"]+)"', page).group(1)
+        data = urllib.parse.urlencode({"email": "known@example.org", "csrf_token": token})
+        with opener.open(f"{base}/password/forgot", data=data.encode(), timeout=10) as answer:
+            assert answer.status == 200  # after the redirect to /login
+        deadline = time.monotonic() + 10
+        while not handler.messages and time.monotonic() < deadline:
+            time.sleep(0.05)
+        (message,) = handler.messages
+        assert message["To"] == "known@example.org"
+        assert _rows()[0].status == "sent"
+    finally:
+        server.shutdown()
+        thread.join(10)
+        server.server_close()
+        background_sender(app).stop()

@@ -200,15 +200,18 @@ def _apply_profile(member: Member, data: ProfileData) -> dict[str, Any]:
     return changed
 
 
+def _build_mail(recipient: Member, subject: Any, template: str, **context: Any) -> Mail:
+    """A message to a member, written in their own language."""
+    with force_locale(recipient.locale or current_app.config["BABEL_DEFAULT_LOCALE"]):
+        return Mail(to=recipient.email or "", subject=str(subject),
+                    body=render_template(template, **context))
+
+
 def _mail_to(recipient: Member, subject: Any, template: str, **context: Any) -> None:
     """Queue a message to a member, written in their own language."""
     if not recipient.email:
         return
-    with force_locale(recipient.locale or current_app.config["BABEL_DEFAULT_LOCALE"]):
-        send_after_commit(
-            Mail(to=recipient.email, subject=str(subject),
-                 body=render_template(template, **context))
-        )
+    send_after_commit(_build_mail(recipient, subject, template, **context))
 
 
 # --- Joining and approval ----------------------------------------------------------------
@@ -421,11 +424,13 @@ def request_password_reset(email: str, address: str) -> None:
     db.session.flush()
     member = db.session.scalar(select(Member).where(func.lower(Member.email) == key))
     if member is None or member.status not in (Status.ACTIVE, Status.LEAVING):
-        # Build the same message for nobody, so a known address is not answered slower.
-        render_template("members/mail/reset.txt", member=Member(display_name=""),
-                        url=external_url("members.reset_password",
-                                         token=_serializer("reset").dumps({"m": 0, "f": ""})),
-                        minutes=config["RESET_MAX_AGE_MINUTES"])
+        # Build the same message for nobody, so a known address is not answered slower
+        # (only queueing it is left out).
+        nobody = Member(display_name="", email=key)
+        _build_mail(nobody, _l("Reset your password"), "members/mail/reset.txt", member=nobody,
+                    url=external_url("members.reset_password",
+                                     token=_serializer("reset").dumps({"m": 0, "f": "0" * 16})),
+                    minutes=config["RESET_MAX_AGE_MINUTES"])
         return
     _mail_to(member, _l("Reset your password"), "members/mail/reset.txt", member=member,
              url=external_url("members.reset_password", token=make_token(member, "reset")),
