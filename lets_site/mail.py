@@ -180,9 +180,11 @@ def _after_commit(session: Session) -> None:
         log.exception("could not hand queued mail to the sender")
 
 
-@event.listens_for(Session, "after_rollback")
-def _after_rollback(session: Session) -> None:
-    session.info.pop(_QUEUED_FLAG, None)
+@event.listens_for(Session, "after_soft_rollback")
+def _after_rollback(session: Session, previous_transaction: Any) -> None:
+    # A savepoint's rollback (begin_nested) keeps what the outer transaction queued.
+    if previous_transaction.parent is None:
+        session.info.pop(_QUEUED_FLAG, None)
 
 
 def dispatch(app: Flask) -> None:

@@ -344,3 +344,16 @@ def test_the_background_sender_delivers_after_a_real_servers_response(
         thread.join(10)
         server.server_close()
         background_sender(app).stop()
+
+
+def test_a_savepoint_rollback_keeps_the_mail_of_the_outer_transaction(app: Any) -> None:
+    _queue(subject="outer")
+    try:
+        with db.session.begin_nested():
+            _queue(subject="inner")
+            raise RuntimeError("undo the savepoint")
+    except RuntimeError:
+        pass
+    db.session.commit()
+    (row,) = _rows()
+    assert row.subject == "outer" and row.status == "sent"  # inline mode sent it at once
