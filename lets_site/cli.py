@@ -1,5 +1,5 @@
 """The ``lets-site`` command: ``demo``, ``run``, ``db ...``, ``translate ...``,
-``create-admin`` and the commands features add."""
+``create-admin``, ``mail send`` and the commands features add."""
 
 from __future__ import annotations
 
@@ -212,6 +212,27 @@ def _backup_failure(target: Path, error: BaseException) -> str:
         return (f"Disk full: no backup written to {target}. Free some space on "
                 f"{target.parent} (or choose another place with --output) and try again.")
     return f"No backup written to {target}: {text}"
+
+
+@main.group("mail")
+def mail() -> None:
+    """The outbox of e-mail messages."""
+
+
+@mail.command("send")
+@click.option("--retry-failed", is_flag=True,
+              help="Queue the messages that failed for good once more first.")
+@with_appcontext
+def mail_send(retry_failed: bool) -> None:
+    """Send the queued messages that are due, retries included (run it from cron)."""
+    from lets_site import mail as outbox
+
+    if retry_failed:
+        click.echo(f"{outbox.requeue_failed()} failed message(s) queued again.")
+    report = outbox.send_due(current_app._get_current_object())  # type: ignore[attr-defined]
+    click.echo(f"Sent {report.sent}, to retry later {report.retrying}, failed {report.failed}.")
+    if report.retrying or report.failed:
+        sys.exit(1)
 
 
 @main.group("translate")

@@ -56,6 +56,15 @@ class Defaults:
     MAIL_PASSWORD: str | None = None
     MAIL_DEFAULT_SENDER = "lets-site@localhost"
     MAIL_TIMEOUT = 10
+    # How queued mail (the mail_outbox table) is sent after the commit: "background" (a
+    # thread in the web process), "inline" (right after the commit, in the same thread:
+    # tests) or "cron" (only `lets-site mail send`). See lets_site/mail.py.
+    MAIL_SEND_MODE = "background"
+    # First retry after a temporary failure; the wait doubles each time (at most 6 hours).
+    MAIL_RETRY_SECONDS = 60
+    MAIL_MAX_ATTEMPTS = 10
+    # The background sender also looks for due retries this often.
+    MAIL_POLL_SECONDS = 60
 
     # The site's public address. Every absolute URL written outside a page (mails, and any
     # feed, calendar or CSV link) is built from it, never from the request's Host header.
@@ -73,6 +82,9 @@ class Defaults:
     LOGIN_THROTTLE_WINDOW_MINUTES = 15
     RESET_MAX_PER_ADDRESS = 5
     RESET_WINDOW_MINUTES = 60
+    # Applications through /join per client address.
+    JOIN_MAX_PER_ADDRESS = 5
+    JOIN_WINDOW_MINUTES = 60
 
     INVITATION_MAX_AGE_DAYS = 7
     RESET_MAX_AGE_MINUTES = 60

@@ -65,6 +65,8 @@ def app_config(tmp_path: Path) -> dict[str, Any]:
         "DATABASE_URL": url or f"sqlite:///{tmp_path / 'test.sqlite3'}",
         "SECURE_COOKIES": False,
         "MAIL_SERVER": None,
+        # Queued mail is sent right after the commit, so tests can read it at once.
+        "MAIL_SEND_MODE": "inline",
         "SERVER_NAME": None,
         # The test client sends Host: localhost; live servers listen on 127.0.0.1.
         "BASE_URL": "http://localhost",

@@ -155,6 +155,15 @@ class ProfileForm(ProfileFields, PrivacyFields):
     pass
 
 
+class EditProfileForm(ProfileForm):
+    current_password = PasswordField(
+        _l("Current password"),
+        validators=[Optional(), Length(max=PASSWORD_MAX)],
+        description=_l("Only needed to change your e-mail address."),
+        render_kw={"autocomplete": "current-password"},
+    )
+
+
 class AdminMemberForm(ProfileForm):
     account_code = StringField(
         _l("Account code"),

@@ -200,31 +200,59 @@ def _apply_profile(member: Member, data: ProfileData) -> dict[str, Any]:
     return changed
 
 
+def _build_mail(recipient: Member, subject: Any, template: str, **context: Any) -> Mail:
+    """A message to a member, written in their own language."""
+    with force_locale(recipient.locale or current_app.config["BABEL_DEFAULT_LOCALE"]):
+        return Mail(to=recipient.email or "", subject=str(subject),
+                    body=render_template(template, **context))
+
+
 def _mail_to(recipient: Member, subject: Any, template: str, **context: Any) -> None:
     """Queue a message to a member, written in their own language."""
     if not recipient.email:
         return
-    with force_locale(recipient.locale or current_app.config["BABEL_DEFAULT_LOCALE"]):
-        send_after_commit(
-            Mail(to=recipient.email, subject=str(subject),
-                 body=render_template(template, **context))
-        )
+    send_after_commit(_build_mail(recipient, subject, template, **context))
 
 
 # --- Joining and approval ----------------------------------------------------------------
 
 
-def register_candidate(data: ProfileData, password: str) -> Member:
-    """The public join form: a candidate who can log in once an admin approves them."""
+def register_candidate(data: ProfileData, password: str, address: str = "") -> Member | None:
+    """The public join form: a candidate who can log in once an admin approves them.
+
+    For an address that already has an account nothing is created and the answer is the
+    same (the form must not tell who is a member): that member gets a message instead.
+    Joins are limited per client ``address``."""
+    config = current_app.config
     email = normalise_email(data.email)
     if not email:
         raise DomainError(_l("We need an e-mail address to contact you."), field="email")
-    if _email_taken(email):
-        raise DomainError(
-            _l("An account with this e-mail address already exists. Log in or reset your "
-               "password instead."),
-            field="email",
+    window = int(config["JOIN_WINDOW_MINUTES"])
+    if address:
+        recent = db.session.scalar(
+            select(func.count(LoginAttempt.id)).where(
+                LoginAttempt.kind == "join", LoginAttempt.address == address,
+                LoginAttempt.at >= utcnow() - timedelta(minutes=window),
+            )
         )
+        if (recent or 0) >= int(config["JOIN_MAX_PER_ADDRESS"]):
+            raise DomainError(
+                _l("Too many applications from your connection. Try again in %(minutes)d "
+                   "minutes, or contact the group.", minutes=window)
+            )
+        db.session.add(LoginAttempt(kind="join", account_key=email, address=address[:64],
+                                    success=True))
+    _check_password(password)
+    existing = db.session.scalar(select(Member).where(func.lower(Member.email) == email))
+    if existing is not None:
+        # The same work as a real application (a password hash, a message queued).
+        generate_password_hash(password)
+        _mail_to(existing, _l("Someone tried to join with your e-mail address"),
+                 "members/mail/join_existing.txt", member=existing,
+                 login_url=external_url("members.login"),
+                 reset_url=external_url("members.forgot_password"))
+        db.session.flush()
+        return None
     member = Member(status=Status.CANDIDATE, display_name="", full_name="")
     _apply_profile(member, data)
     _set_password(member, password)
@@ -396,6 +424,13 @@ def request_password_reset(email: str, address: str) -> None:
     db.session.flush()
     member = db.session.scalar(select(Member).where(func.lower(Member.email) == key))
     if member is None or member.status not in (Status.ACTIVE, Status.LEAVING):
+        # Build the same message for nobody, so a known address is not answered slower
+        # (only queueing it is left out).
+        nobody = Member(display_name="", email=key)
+        _build_mail(nobody, _l("Reset your password"), "members/mail/reset.txt", member=nobody,
+                    url=external_url("members.reset_password",
+                                     token=_serializer("reset").dumps({"m": 0, "f": "0" * 16})),
+                    minutes=config["RESET_MAX_AGE_MINUTES"])
         return
     _mail_to(member, _l("Reset your password"), "members/mail/reset.txt", member=member,
              url=external_url("members.reset_password", token=make_token(member, "reset")),
@@ -417,15 +452,30 @@ def _failures_since(column: Any, value: str, since: Any) -> tuple[int, Any]:
     return int(row[0] or 0), row[1]
 
 
+def _throttle_key(member: Member | None, identifier: str) -> str:
+    """Failures count per member, whichever identifier was typed (e-mail or account code);
+    for an identifier that matches nobody, per identifier."""
+    if member is None:
+        return identifier
+    return (member.account_code or member.email or f"member:{member.id}").lower()[:254]
+
+
 def authenticate(identifier: str, password: str, address: str) -> Member:
     """The member for an e-mail address or account code and password.
 
-    Failed attempts are counted per account and per address; past the limit, no password
-    is checked until the window has passed."""
+    Failed attempts are counted per member (or per identifier that matches nobody) and per
+    address; past the limit, no password is checked until the window has passed."""
     config = current_app.config
     window = timedelta(minutes=int(config["LOGIN_THROTTLE_WINDOW_MINUTES"]))
     now = utcnow()
-    key = identifier.strip().lower()[:254]
+    identifier = identifier.strip().lower()[:254]
+    member = db.session.scalar(
+        select(Member).where(
+            or_(func.lower(Member.email) == identifier,
+                func.lower(Member.account_code) == identifier)
+        )
+    )
+    key = _throttle_key(member, identifier)
 
     for column, value, limit in (
         (LoginAttempt.account_key, key, int(config["LOGIN_MAX_FAILURES_PER_ACCOUNT"])),
@@ -436,11 +486,6 @@ def authenticate(identifier: str, password: str, address: str) -> Member:
             wait = (oldest + window - now) if oldest is not None else window
             raise LoginThrottled(max(1, math.ceil(wait.total_seconds() / 60)))
 
-    member = db.session.scalar(
-        select(Member).where(
-            or_(func.lower(Member.email) == key, func.lower(Member.account_code) == key)
-        )
-    )
     ok = check_password_hash(
         member.password_hash if member and member.password_hash else _DUMMY_HASH, password
     )
@@ -454,11 +499,11 @@ def authenticate(identifier: str, password: str, address: str) -> Member:
         )
     if member.status == Status.INACTIVE:
         raise DomainError(_l("This account is closed. Contact the group's admins."))
-    # A success clears the account's failure count.
+    # A success clears the member's failure count.
     db.session.execute(
         LoginAttempt.__table__.delete().where(
             LoginAttempt.kind == "login",
-            LoginAttempt.account_key.in_({key, (member.email or "").lower(),
+            LoginAttempt.account_key.in_({key, identifier, (member.email or "").lower(),
                                           (member.account_code or "").lower()}),
         )
     )
@@ -467,7 +512,8 @@ def authenticate(identifier: str, password: str, address: str) -> Member:
 
 
 def rotate_session(member: Member) -> None:
-    """Logs the member out everywhere (used at logout-everywhere and password changes)."""
+    """Logs the member out everywhere: every session and remember cookie made with the old
+    token stops working (used at logout)."""
     member.session_token = new_session_token()
     db.session.flush()
 
@@ -482,16 +528,35 @@ def change_password(member: Member, current: str, new: str) -> None:
 # --- Profiles, status and roles -----------------------------------------------------------
 
 
-def update_profile(actor: Member, member: Member, data: ProfileData) -> Member:
+def update_profile(
+    actor: Member, member: Member, data: ProfileData, current_password: str | None = None
+) -> Member:
+    """Saves a profile. Members changing their own e-mail address confirm it with their
+    current password (an admin's change is audited instead); the old address is told."""
     if not member.can_edit(actor):
         raise PermissionDenied(_l("You can only edit your own profile."))
     if not data.email and member.email and actor.id == member.id:
         raise DomainError(_l("Keep an e-mail address: you log in and get mail with it."),
                           field="email")
+    old_email = member.email
+    if actor.id == member.id and normalise_email(data.email) != old_email and not (
+        member.password_hash and check_password_hash(member.password_hash, current_password or "")
+    ):
+        raise DomainError(
+            _l("Fill in your current password to change your e-mail address."),
+            field="current_password",
+        )
     changed = _apply_profile(member, data)
     db.session.flush()
     if actor.id != member.id and changed:
         audit.record_for_member(actor, "member.edit", member, fields=sorted(changed))
+    if "email" in changed and old_email:
+        with force_locale(member.locale or current_app.config["BABEL_DEFAULT_LOCALE"]):
+            send_after_commit(Mail(
+                to=old_email, subject=str(_l("Your e-mail address was changed")),
+                body=render_template("members/mail/email_changed.txt", member=member,
+                                     by_admin=actor.id != member.id, actor=actor),
+            ))
     return member
 
 

@@ -15,11 +15,11 @@ from lets_site.members.forms import (
     ChangePasswordForm,
     CloseAccountForm,
     DirectoryForm,
+    EditProfileForm,
     EmptyForm,
     ForgotPasswordForm,
     JoinForm,
     LoginForm,
-    ProfileForm,
     RolesForm,
     SetPasswordForm,
     StatusForm,
@@ -70,9 +70,14 @@ def login() -> Response | str:
 def logout() -> Response:
     form = EmptyForm()
     if form.validate_on_submit() and current_user.is_authenticated:
+        # A new session token: a copy of this session or remember cookie stops working.
+        services.rotate_session(current_user._get_current_object())
+        db.session.commit()
         logout_user()
         session.clear()
-        flash(_("You are logged out."), "success")
+        # The next page tells the browser to drop htmx's copies of the pages seen before.
+        session["clear_history"] = True
+        flash(_("You are logged out, also on your other devices."), "success")
     return see_other(url_for("site.home"))
 
 
@@ -84,7 +89,9 @@ def join() -> Response | str:
     form = JoinForm()
     if form.validate_on_submit():
         try:
-            services.register_candidate(form.profile_data(), form.password.data or "")
+            services.register_candidate(
+                form.profile_data(), form.password.data or "", _client_address()
+            )
         except DomainError as error:
             db.session.rollback()
             show_error(form, error)
@@ -229,10 +236,11 @@ def edit_profile(code: str) -> Response | str:
     member = _member_or_404(code)
     if not member.can_edit(current_user):
         abort(403)
-    form = ProfileForm(obj=member)
+    form = EditProfileForm(obj=member)
     if form.validate_on_submit():
         try:
-            services.update_profile(current_user, member, form.profile_data())
+            services.update_profile(current_user, member, form.profile_data(),
+                                    form.current_password.data or None)
         except DomainError as error:
             db.session.rollback()
             show_error(form, error)

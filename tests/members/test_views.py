@@ -102,13 +102,21 @@ def test_join_creates_a_candidate_and_tells_the_admins(
     assert any("To: admin@example.org" in m and "Nina Nieuw" in m for m in outbox())
 
 
-def test_join_with_a_duplicate_email_keeps_what_was_typed(client: Any, make_member: Any) -> None:
+def test_join_with_a_known_email_answers_like_a_success_and_mails_the_member(
+    client: Any, make_member: Any, make_admin: Any, outbox: Any
+) -> None:
+    make_admin(email="admin@example.org")
     make_member(email="nina@example.org")
-    response = client.post_form("/join", JOIN)
-    assert response.status_code == 200
-    body = text(response)
-    assert "already exists" in body
-    assert 'value="Nina Nieuw"' in body
+    known = client.post_form("/join", JOIN)
+    new = client.post_form("/join", dict(JOIN, email="someone.new@example.org"))
+    assert known.status_code == new.status_code == 303
+    assert known.headers["Location"] == new.headers["Location"] == "/join/thanks"
+    assert db.session.query(Member).filter_by(email="nina@example.org").count() == 1
+    mails = outbox()
+    assert [m for m in mails if "To: nina@example.org" in m and "tried to join" in m]
+    # The admins hear of the new candidate only, not of the known address.
+    to_admin = [m for m in mails if "To: admin@example.org" in m]
+    assert len(to_admin) == 1 and "someone.new@example.org" in to_admin[0]
 
 
 def test_join_with_oversize_fields_and_mismatched_passwords(client: Any) -> None:
@@ -274,6 +282,7 @@ def test_edit_with_an_email_of_another_member(client: Any, auth: Any, make_membe
     auth.login(member.account_code)
     response = client.post_form(f"/members/{member.account_code}/edit", {
         "display_name": "X", "full_name": "Y", "email": other.email,
+        "current_password": PASSWORD,
         "email_visibility": "members", "phone_visibility": "members",
         "address_visibility": "members"})
     assert response.status_code == 200
@@ -305,8 +314,8 @@ def test_change_password_logs_out_other_devices(
 ) -> None:
     member = make_member()
     other_device = app.test_client()
-    other_device.post("/login", data={"identifier": member.account_code, "password": PASSWORD,
-                                      "csrf_token": client.csrf_token()})
+    other_device.post_form("/login", {"identifier": member.account_code, "password": PASSWORD})
+    assert other_device.get("/members/").status_code == 200
     auth.login(member.account_code)
     response = client.post_form("/members/me/password", {
         "current_password": PASSWORD, "password": "another good one",
