@@ -25,7 +25,7 @@ from lets_site.members.forms import (
     StatusForm,
 )
 from lets_site.members.models import Member, Role, Status
-from lets_site.site.services import get_settings
+from lets_site.settings import get_settings
 from lets_site.web import htmx
 from lets_site.web.forms import safe_next, see_other, show_error
 from lets_site.web.security import admin_required
