@@ -39,7 +39,7 @@ def test_sample_feature_appears_nowhere_when_not_registered(client: Any, auth: A
     for path in ("/", "/organisations/hedera"):
         assert "Sample" not in text(client.get(path))
     auth.login(admin.account_code)
-    for path in ("/", "/admin/", "/organisations/hedera"):
+    for path in ("/", "/admin/", "/organisations/hedera", f"/members/{admin.account_code}"):
         assert "Sample" not in text(client.get(path))
     data = json.loads(text(client.get(f"/members/{admin.account_code}/export")))
     assert "sample" not in data and {"ledger", "listings"} <= set(data)

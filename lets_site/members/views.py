@@ -6,6 +6,7 @@ from flask import Blueprint, Response, abort, flash, render_template, request, s
 from flask_babel import gettext as _
 from flask_login import current_user, login_required, login_user, logout_user
 
+from lets_site import features
 from lets_site.domain import DomainError
 from lets_site.extensions import db
 from lets_site.members import services
@@ -219,7 +220,8 @@ def profile(code: str) -> Response | str:
         viewer is not None and viewer.is_admin
     ):
         abort(404)
-    return render_template("members/detail.html", member=member, viewer=viewer)
+    return render_template("members/detail.html", member=member, viewer=viewer,
+                           panels=features.panels(features.PROFILE, member, viewer))
 
 
 @bp.route("/members/<code>/edit", methods=["GET", "POST"])

@@ -1,9 +1,9 @@
 """A feature that exists only in the tests: one folder and no edit of any central file.
 
-It offers a menu link, an admin link, panels on the home page, in the header and on
-organisation pages, a demo step, a section of the member data download and items. Tests
-register it with ``create_app(config, features=[FEATURE])`` (tests/sample/conftest.py).
-"""
+It offers a menu link, an admin link, panels on the home page, in the header, on
+organisation pages and on member profiles, a demo step, a section of the member data
+download and items. Tests register it with ``create_app(config, features=[FEATURE])``
+(tests/sample/conftest.py)."""
 
 from __future__ import annotations
 
@@ -60,6 +60,8 @@ FEATURE = f.Feature(
         f.Panel(f.HEADER, "sample/_header.html", lambda _s, _v: {}),
         f.Panel(f.ORGANISATION, "sample/_organisation.html",
                 lambda org, _v: {"name": org.name}),
+        f.Panel(f.PROFILE, "sample/_profile.html",
+                lambda member, _v: {"code": member.account_code}),
     ],
     demo=f.DemoStep(99, _demo),
     export=f.ExportSection("sample", lambda member: {"code": member.account_code}),

@@ -58,6 +58,13 @@ def test_panel_on_an_organisation_page(client: Any, make_organisation: Any) -> N
     assert '<section id="sample-organisation">Sample panel about Hedera</section>' in page
 
 
+def test_panel_on_a_member_profile(client: Any, auth: Any, make_member: Any) -> None:
+    member = make_member()
+    auth.login(member.account_code)
+    page = text(client.get(f"/members/{member.account_code}"))
+    assert f'<p id="sample-profile">Sample panel about {member.account_code}</p>' in page
+
+
 def test_items_on_the_home_page_and_for_a_viewer(client: Any, auth: Any, app: Flask,
                                                  make_member: Any) -> None:
     home = text(client.get("/"))
