@@ -204,7 +204,7 @@ def format_amount(value: int | None, decimals: int | None = None) -> str:
     decimals = get_settings().decimals if decimals is None else decimals
     number: int | Decimal = value if decimals == 0 else Decimal(value).scaleb(-decimals)
     pattern = "#,##0" if decimals == 0 else "#,##0.00"
-    # In the reader's language; on the command line, the group's (site/locale.py).
+    # In the reader's language; on the command line, the group's (lets_site/locale.py).
     return format_decimal(number, format=pattern)
 
 

@@ -30,7 +30,7 @@ from lets_site.offers.forms import (
     parse_filters,
 )
 from lets_site.offers.models import Listing, PriceBasis
-from lets_site.site.services import get_settings
+from lets_site.settings import get_settings
 from lets_site.web import htmx
 from lets_site.web.forms import choices, safe_next, see_other, show_error
 from lets_site.web.security import admin_required
