@@ -5,6 +5,7 @@ from dataclasses import dataclass
 
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import select
+from sqlalchemy.orm import lazyload
 
 from lets_site import codes
 from lets_site.audit import services as audit
@@ -150,6 +151,7 @@ def newest(limit: int) -> list[Organisation]:
     return list(
         db.session.scalars(
             select(Organisation).where(Organisation.status == "active")
+            .options(lazyload(Organisation.intermediaries))  # a list of names and links
             .order_by(Organisation.created_at.desc(), Organisation.id.desc()).limit(limit)
         )
     )
