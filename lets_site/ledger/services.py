@@ -226,7 +226,6 @@ def account_code_taken(code: str) -> bool:
     ) is not None
 
 
-
 def limits_of(account: Account, settings: LedgerSettings | None = None) -> tuple[
     int | None, int | None
 ]:

@@ -4,7 +4,7 @@ import csv
 import io
 from collections.abc import Iterator
 from datetime import date
-from typing import Any, TypeVar
+from typing import Any
 
 from flask import (
     Blueprint,
@@ -41,7 +41,6 @@ from lets_site.web import htmx
 from lets_site.web.forms import choices, see_other, show_error
 from lets_site.web.security import admin_required
 
-T = TypeVar("T")
 bp = Blueprint("ledger", __name__)
 
 

@@ -77,7 +77,6 @@ def member_code_taken(code: str) -> bool:
     return db.session.scalar(select(Member.id).where(Member.account_code == code)) is not None
 
 
-
 def suggest_account_code(prefix: str) -> str:
     """The next free code with this prefix, e.g. IE-043 after IE-042."""
     prefix = codes.normalise(prefix) or "LE"

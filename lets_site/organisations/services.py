@@ -33,7 +33,6 @@ def org_code_taken(code: str) -> bool:
     )
 
 
-
 def _unique_slug(name: str) -> str:
     base = slugify(name)
     slug, n = base, 2
