@@ -2,14 +2,20 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from flask import Flask
 
+if TYPE_CHECKING:
+    from lets_site.features import Feature
 
-def create_app(test_config: Mapping[str, Any] | None = None) -> Flask:
+
+def create_app(test_config: Mapping[str, Any] | None = None,
+               features: Sequence[Feature] = ()) -> Flask:
+    """The app. ``features`` are added after the site's own list (lets_site/wiring.py):
+    tests use it to plug in a feature of their own."""
     from lets_site import config, wiring
 
     root = config.PROJECT_ROOT
@@ -21,5 +27,5 @@ def create_app(test_config: Mapping[str, Any] | None = None) -> Flask:
         static_folder=str(root / "static"),
     )
     config.load_config(app, test_config)
-    wiring.init_app(app, migrations=Path(root / "migrations"))
+    wiring.init_app(app, migrations=Path(root / "migrations"), extra_features=features)
     return app

@@ -1,5 +1,6 @@
-"""The ``lets-site`` command: ``demo``, ``run``, ``db ...``, ``translate ...``,
-``create-admin``, ``mail send`` and the commands features add."""
+"""The ``lets-site`` command: ``demo``, ``run``, ``db ...``, ``backup``, ``mail send``,
+``translate ...`` and the commands features add (``<feature>/commands.py``, attached by the
+feature contract: ``create-admin``, ``ledger check``, ``offers expire`` ...)."""
 
 from __future__ import annotations
 
@@ -102,34 +103,6 @@ def demo(host: str, port: int, instance: Path | None, no_serve: bool) -> None:
     from werkzeug.serving import run_simple
 
     run_simple(host, port, app, threaded=True)
-
-
-@main.command("create-admin")
-@click.option("--email", required=True, help="E-mail address of the first admin.")
-@click.option("--name", required=True, help="Name shown to others.")
-@click.option("--code", default=None, help="Account code (default: the next free one).")
-@with_appcontext
-def create_admin(email: str, name: str, code: str | None) -> None:
-    """Create an admin on a fresh site and print the link to choose a password."""
-    from lets_site.database import write_transaction
-    from lets_site.domain import DomainError
-    from lets_site.extensions import db
-    from lets_site.members import services
-    from lets_site.site.services import get_settings
-
-    with write_transaction():
-        try:
-            member = services.create_first_admin(email, name, code, get_settings().code_prefix)
-        except DomainError as error:
-            raise click.ClickException(str(error.message)) from error
-        token = services.make_token(member, "invite")
-        db.session.commit()
-    from lets_site.mail import external_url
-
-    click.echo(f"Admin {member.account_code} created.")
-    click.echo("Open this link within "
-               f"{current_app.config['INVITATION_MAX_AGE_DAYS']} days to choose a password:")
-    click.echo(external_url("members.set_password", token=token))
 
 
 @main.command("backup")
@@ -272,10 +245,6 @@ def translate_update() -> None:
 def translate_compile() -> None:
     """Compile the .po files into the .mo files the site reads."""
     _pybabel("compile", "-d", str(_TRANSLATIONS), "--statistics")
-
-
-def init_app(app: Flask) -> None:
-    """Commands that need the app are added by the features themselves."""
 
 
 if __name__ == "__main__":  # pragma: no cover

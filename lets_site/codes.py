@@ -1,26 +1,20 @@
 """Account codes (like ``IE-042``) are unique across members and member organisations.
 
-Each feature that hands out codes registers a check here, so that no feature has to import
-another's models to know whether a code is free.
+Each feature that hands out codes says so in its feature description (``account_codes``, a
+check ``is_taken(code)``); :func:`is_taken` asks all of them, so that no feature has to
+import another's models to know whether a code is free.
 """
 
 from __future__ import annotations
 
 import re
-from collections.abc import Callable
 
 from flask_babel import lazy_gettext as _l
 
+from lets_site import features
 from lets_site.domain import DomainError
 
 CODE_RE = re.compile(r"^[A-Z]{1,6}-[A-Z0-9]{1,8}$")
-
-_checks: list[Callable[[str], bool]] = []
-
-
-def register(is_taken: Callable[[str], bool]) -> None:
-    if is_taken not in _checks:
-        _checks.append(is_taken)
 
 
 def normalise(code: str) -> str:
@@ -33,7 +27,7 @@ def is_valid(code: str) -> bool:
 
 def is_taken(code: str) -> bool:
     code = normalise(code)
-    return any(check(code) for check in _checks)
+    return features.account_code_taken(code)
 
 
 def check_new(code: str) -> str:

@@ -10,18 +10,24 @@ half-way. Reads stay deferred and run in parallel under WAL.
 from __future__ import annotations
 
 import sqlite3
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from contextvars import ContextVar
 from datetime import UTC, datetime
-from typing import Any
+from typing import Any, TypeVar
 
 from flask import has_request_context, request
 from sqlalchemy import DateTime, event
 from sqlalchemy.engine import Connection, Engine
+from sqlalchemy.exc import OperationalError
 from sqlalchemy.types import TypeDecorator
 
+from lets_site.extensions import db
+
+T = TypeVar("T")
 SQLITE_BUSY_TIMEOUT_MS = 15000
+RETRY_SQLSTATES = ("40P01", "40001")  # deadlock detected, serialization failure
+RETRY_ATTEMPTS = 3
 _SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
 _write_intent: ContextVar[bool] = ContextVar("lets_write_intent", default=False)
 
@@ -79,6 +85,21 @@ def write_transaction() -> Iterator[None]:
         yield
     finally:
         _write_intent.reset(token)
+
+
+def retrying(call: Callable[[], T]) -> T:
+    """Run a service call; if PostgreSQL aborted it for a deadlock or a serialization
+    failure (another transaction won the race), roll back and run it again (three tries in
+    all). Only for a call that is the whole transaction so far: the rollback undoes it."""
+    for attempt in range(RETRY_ATTEMPTS):
+        try:
+            return call()
+        except OperationalError as exc:
+            if (getattr(exc.orig, "sqlstate", None) not in RETRY_SQLSTATES
+                    or attempt == RETRY_ATTEMPTS - 1):
+                raise
+            db.session.rollback()
+    raise AssertionError("unreachable")
 
 
 def _wants_write() -> bool:

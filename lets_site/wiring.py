@@ -1,7 +1,13 @@
-"""Binds extensions, blueprints and request hooks to the app (called by create_app)."""
+"""Binds extensions, the features and request hooks to the app (called by create_app).
+
+:func:`features` is the site's one list of features, one line each: a new feature is its
+folder (with ``feature.py``) plus one line here.
+"""
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+from importlib import import_module
 from pathlib import Path
 from typing import Any
 
@@ -9,9 +15,11 @@ from flask import Flask, Response, request
 from flask_babel import lazy_gettext as _l
 from werkzeug.middleware.proxy_fix import ProxyFix
 
-from lets_site import cli
+from lets_site import features as contract
 from lets_site.database import include_object
 from lets_site.extensions import babel, compress, csrf, db, htmx, login_manager, migrate
+from lets_site.locale import select_locale, select_timezone
+from lets_site.settings import get_settings
 from lets_site.web import assets, errors, guard, pagecache, security
 from lets_site.web.text import render_markdown
 from lets_site.web.urls import with_query
@@ -19,7 +27,24 @@ from lets_site.web.urls import with_query
 _CONDITIONAL_TYPES = {"text/html", "application/json", "application/feed+json", "text/calendar"}
 
 
-def init_app(app: Flask, migrations: Path) -> None:
+# The site's features, in order (blueprints, menus, panels and demo steps follow it).
+FEATURES = (
+    "lets_site.site.feature",
+    "lets_site.members.feature",
+    "lets_site.organisations.feature",
+    "lets_site.audit.feature",
+    "lets_site.ledger.feature",
+    "lets_site.offers.feature",
+)
+
+
+def features() -> list[contract.Feature]:
+    """The feature descriptions: the ``FEATURE`` of each module in :data:`FEATURES`."""
+    return [import_module(name).FEATURE for name in FEATURES]
+
+
+def init_app(app: Flask, migrations: Path,
+             extra_features: Sequence[contract.Feature] = ()) -> None:
     # Inside ProxyFix, so that its key sees the forwarded scheme and host.
     pagecache.init_app(app)
     # Inside ProxyFix too (it checks the forwarded host), outside the page cache.
@@ -37,25 +62,18 @@ def init_app(app: Flask, migrations: Path) -> None:
     htmx.init_app(app)
     compress.init_app(app)
 
-    from lets_site.site.locale import select_locale, select_timezone
-
     babel.init_app(app, locale_selector=select_locale, timezone_selector=select_timezone)
 
+    # Who is logged in is the members feature's question (its setup gives the loader).
     login_manager.init_app(app)
-    login_manager.login_view = "members.login"
     login_manager.login_message = _l("Log in to see this page.")
     login_manager.login_message_category = "info"
     login_manager.session_protection = "basic"
 
-    from lets_site.members.services import load_for_session
-
-    login_manager.user_loader(load_for_session)
-
-    _register_blueprints(app)
+    contract.install(app, [*features(), *extra_features])
     errors.init_app(app)
     security.init_app(app)
     assets.init_app(app)
-    cli.init_app(app)
 
     app.jinja_env.filters["markdown"] = render_markdown
     app.jinja_env.globals["with_query"] = with_query
@@ -64,8 +82,6 @@ def init_app(app: Flask, migrations: Path) -> None:
 
     @app.context_processor
     def inject() -> dict[str, Any]:
-        from lets_site.site.services import get_settings
-
         return {"site": get_settings(), "current_locale": _current_locale()}
 
     # Registered after Compress so it runs before it: the ETag is of the plain body and
@@ -95,15 +111,3 @@ def _current_locale() -> str:
 
     locale = get_locale()
     return str(locale.language) if locale else "nl"
-
-
-def _register_blueprints(app: Flask) -> None:
-    from lets_site.audit.views import bp as audit_bp
-    from lets_site.ledger.views import bp as ledger_bp
-    from lets_site.members.views import bp as members_bp
-    from lets_site.offers.views import bp as offers_bp
-    from lets_site.organisations.views import bp as organisations_bp
-    from lets_site.site.views import bp as site_bp
-
-    for bp in (site_bp, members_bp, organisations_bp, audit_bp, ledger_bp, offers_bp):
-        app.register_blueprint(bp)

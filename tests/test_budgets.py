@@ -7,7 +7,8 @@
 
 Sizes are the bodies compressed with gzip at level 6 (what the app sends: Flask-Compress's
 default level); the test also checks that the app really sends them compressed. Pages
-come from test_routes.ROUTES, so a new page is measured as soon as it is listed there.
+come from the route tables (tests/<feature>/access.py, gathered in test_routes.TABLE), so a
+new page is measured as soon as it is listed there.
 """
 
 from __future__ import annotations
@@ -21,7 +22,7 @@ import pytest
 
 from tests import factories
 from tests.conftest import ROLES
-from tests.test_routes import ROUTES, _fill
+from tests.test_routes import TABLE, fill
 
 KB = 1024
 FIRST_VIEW_BUDGET = 14 * KB
@@ -84,13 +85,13 @@ def test_every_page_first_view_fits_the_budget(
     client: Any, group: dict[str, Any], login_as: Any, role: str
 ) -> None:
     login_as(role)
-    pages = [t for t, statuses in sorted(ROUTES.items()) if statuses[role] == 200]
+    pages = [t for t, statuses in sorted(TABLE.routes.items()) if statuses[role] == 200]
     assert pages, f"no page for {role}"
     asset_sizes: dict[str, int] = {}
     over: list[str] = []
     measured = 0
     for template in pages:
-        response = fetch(client, _fill(template, group))
+        response = fetch(client, fill(TABLE, template, group))
         if response.mimetype != "text/html":
             continue  # downloads (the JSON data export) are not pages
         assert response.headers.get("Content-Encoding") == "gzip", f"{template} not compressed"

@@ -1,13 +1,16 @@
 from __future__ import annotations
 
 from datetime import datetime
+from typing import TYPE_CHECKING
 
 from sqlalchemy import ForeignKey, Integer, String, Text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from lets_site.database import UTCDateTime, utcnow
 from lets_site.extensions import db
-from lets_site.members.models import Member
+
+if TYPE_CHECKING:  # the audit log knows members by their table: members import audit
+    from lets_site.members.models import Member
 
 
 class AuditEntry(db.Model):
@@ -24,4 +27,4 @@ class AuditEntry(db.Model):
     target_label: Mapped[str] = mapped_column(String(200), default="")
     details: Mapped[str] = mapped_column(Text, default="")
 
-    actor: Mapped[Member | None] = relationship(lazy="joined")
+    actor: Mapped[Member | None] = relationship("Member", lazy="joined")

@@ -1,14 +1,16 @@
 from __future__ import annotations
 
 import json
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import func, select
 
 from lets_site.audit.models import AuditEntry
 from lets_site.domain import PermissionDenied
 from lets_site.extensions import db
-from lets_site.members.models import Member
+
+if TYPE_CHECKING:
+    from lets_site.members.models import Member
 
 PAGE_SIZE = 50
 

@@ -21,14 +21,13 @@ from decimal import Decimal
 from itertools import pairwise
 from typing import Any
 
-from flask import current_app, has_request_context, request
 from flask_babel import format_decimal
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import and_, case, func, or_, select, union_all
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import aliased, lazyload
 
-from lets_site import codes
+from lets_site import codes, signals
 from lets_site.audit import services as audit
 from lets_site.database import utcnow
 from lets_site.domain import DomainError, NotFound, PermissionDenied
@@ -45,8 +44,11 @@ from lets_site.ledger.models import (
     TransferKind,
 )
 from lets_site.members.models import Member, Status
-from lets_site.members.services import Page
 from lets_site.organisations.models import Organisation
+from lets_site.organisations.services import organisations_for
+from lets_site.paging import Page
+from lets_site.settings import cached, remember, zone
+from lets_site.settings import get_settings as site_settings
 
 SETTINGS_ID = 1
 STATEMENT_PAGE_SIZE = 50
@@ -75,14 +77,14 @@ _SETTINGS_KEY = "lets.ledger_settings"
 def get_settings() -> LedgerSettings:
     """The group's ledger settings (unsaved defaults until an admin saves them). Kept for
     the rest of the request: a page formats many amounts."""
-    if has_request_context() and _SETTINGS_KEY in request.environ:
-        return request.environ[_SETTINGS_KEY]  # type: ignore[no-any-return]
+    return cached(_SETTINGS_KEY, _load_settings)
+
+
+def _load_settings() -> LedgerSettings:
     settings = db.session.get(LedgerSettings, SETTINGS_ID)
     if settings is None:
         settings = LedgerSettings(id=SETTINGS_ID, decimals=0, default_min=-300, default_max=300,
                                   balances_visible=False)
-    if has_request_context():
-        request.environ[_SETTINGS_KEY] = settings
     return settings
 
 
@@ -121,8 +123,7 @@ def update_settings(actor: Member, data: SettingsData) -> LedgerSettings:
         settings = LedgerSettings(id=SETTINGS_ID, decimals=0, default_min=-300, default_max=300,
                                   balances_visible=False)
         db.session.add(settings)
-    if has_request_context():
-        request.environ[_SETTINGS_KEY] = settings
+    remember(_SETTINGS_KEY, settings)
     if data.decimals != settings.decimals and _amounts_stored():
         raise DomainError(
             _l("The number of decimals cannot change once transfers, payment requests or "
@@ -204,11 +205,7 @@ def format_amount(value: int | None, decimals: int | None = None) -> str:
     decimals = get_settings().decimals if decimals is None else decimals
     number: int | Decimal = value if decimals == 0 else Decimal(value).scaleb(-decimals)
     pattern = "#,##0" if decimals == 0 else "#,##0.00"
-    if not has_request_context():  # command line: the group's default language
-        from babel.numbers import format_decimal as babel_format
-
-        return babel_format(number, format=pattern, locale=current_app.config.get(
-            "BABEL_DEFAULT_LOCALE", "nl"))
+    # In the reader's language; on the command line, the group's (lets_site/locale.py).
     return format_decimal(number, format=pattern)
 
 
@@ -224,13 +221,10 @@ def plain_amount(value: int, decimals: int) -> str:
 # --- Accounts ---------------------------------------------------------------------------------
 
 
-def _account_code_taken(code: str) -> bool:
+def account_code_taken(code: str) -> bool:
     return db.session.scalar(
         select(Account.id).where(Account.code == code, Account.kind == AccountKind.GROUP)
     ) is not None
-
-
-codes.register(_account_code_taken)
 
 
 def limits_of(account: Account, settings: LedgerSettings | None = None) -> tuple[
@@ -252,8 +246,6 @@ def holder_name(account: Account) -> str:
     if account.kind == AccountKind.ORGANISATION and account.organisation_id is not None:
         org = account.organisation or db.session.get(Organisation, account.organisation_id)
         return org.name if org else account.code
-    from lets_site.site.services import get_settings as site_settings
-
     return str(_l("%(group)s (group account)", group=site_settings().group_name))
 
 
@@ -338,8 +330,6 @@ def group_account(create: bool = False) -> Account | None:
     account = db.session.scalar(select(Account).where(Account.kind == AccountKind.GROUP))
     if account is not None or not create:
         return account
-    from lets_site.site.services import get_settings as site_settings
-
     prefix = codes.normalise(site_settings().code_prefix) or "LE"
     for suffix in GROUP_SUFFIXES:
         code = f"{prefix}-{suffix}"
@@ -361,8 +351,6 @@ def member_account(member: Member) -> Account | None:
 
 def accounts_for(member: Member) -> list[Account]:
     """The accounts this member acts for: their own, then their organisations'."""
-    from lets_site.organisations.services import organisations_for
-
     result = []
     own = member_account(member)
     if own is not None:
@@ -541,6 +529,7 @@ def _book(
     payee.balance = after_payee
     db.session.add(transfer)
     db.session.flush()
+    signals.transfer_booked.send(transfer, actor=actor)
     return Booked(transfer)
 
 
@@ -746,6 +735,7 @@ def request_payment(
         if previous is None:
             raise
         return previous
+    signals.payment_requested.send(req, actor=actor)
     return req
 
 
@@ -1010,8 +1000,6 @@ class Statement:
 
 
 def _bounds(start: date | None, end: date | None) -> tuple[datetime | None, datetime | None]:
-    from lets_site.site.services import zone
-
     tz = zone()
     # Years 1 and 9999 are valid dates but no ledger has entries there: an open end.
     if start is not None and start.year <= 1:
@@ -1217,8 +1205,6 @@ class Overview:
 
 
 def _months(count: int = 12) -> list[MonthFigures]:
-    from lets_site.site.services import zone
-
     tz = zone()
     now = utcnow().astimezone(tz)
     first = date(now.year, now.month, 1)

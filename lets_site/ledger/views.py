@@ -2,11 +2,10 @@ from __future__ import annotations
 
 import csv
 import io
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from datetime import date
-from typing import Any, TypeVar
+from typing import Any
 
-import click
 from flask import (
     Blueprint,
     Response,
@@ -21,8 +20,8 @@ from flask import (
 from flask_babel import format_datetime
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
-from sqlalchemy.exc import OperationalError
 
+from lets_site.database import retrying as _retrying
 from lets_site.database import utcnow
 from lets_site.domain import DomainError, NotFound, PermissionDenied
 from lets_site.extensions import db
@@ -38,21 +37,16 @@ from lets_site.ledger.forms import (
     ReverseForm,
     SettingsForm,
 )
-from lets_site.members.services import register_export_section
 from lets_site.web import htmx
 from lets_site.web.forms import choices, see_other, show_error
 from lets_site.web.security import admin_required
 
-T = TypeVar("T")
-bp = Blueprint("ledger", __name__, cli_group="ledger")
-register_export_section("ledger", services.export_section)
+bp = Blueprint("ledger", __name__)
 
 
 @bp.app_context_processor
 def inject() -> dict[str, Any]:
-    """``ledger_balance()`` for the header partial ``ledger/_balance.html``; amounts filter."""
-    return {"ledger_balance": lambda: services.header_balance(current_user),
-            "ledger_settings": services.get_settings}
+    return {"ledger_settings": services.get_settings}
 
 
 @bp.app_template_filter("units")
@@ -100,22 +94,6 @@ def _prefill(form: Any, own: Any, own_arg: str, other: Any, other_arg: str,
 def _fresh_key(form: Any) -> None:
     if not form.key.data:
         form.key.data = services.new_key()
-
-
-_RETRY_SQLSTATES = ("40P01", "40001")  # deadlock detected, serialization failure
-
-
-def _retrying(call: Callable[[], T]) -> T:
-    """Run a booking service; if PostgreSQL aborted it for a deadlock or a serialization
-    failure (another request won the race), roll back and run it once more."""
-    for attempt in range(3):
-        try:
-            return call()
-        except OperationalError as exc:
-            if getattr(exc.orig, "sqlstate", None) not in _RETRY_SQLSTATES or attempt == 2:
-                raise
-            db.session.rollback()
-    raise AssertionError("unreachable")
 
 
 def _refuse(form: Any, error: DomainError) -> None:
@@ -493,25 +471,3 @@ def admin_limits(code: str) -> Response | str:
             return see_other(url_for("ledger.account", code=acc.code))
     return render_template("ledger/admin_limits.html", form=form, account=acc,
                            limits=services.limits_of(acc), history=services.limit_history(acc))
-
-
-# --- Command line ------------------------------------------------------------------------------
-
-
-@bp.cli.command("check")
-def check_command() -> None:
-    """Verify the ledger: balances sum to zero, match their entries, respect limits; no
-    form or mass transfer was booked twice."""
-    # One snapshot for every query, while the site keeps booking: SQLite's read
-    # transaction in WAL mode is one; PostgreSQL needs REPEATABLE READ for it.
-    if db.engine.dialect.name == "postgresql":
-        db.session.connection(execution_options={"isolation_level": "REPEATABLE READ"})
-    problems = services.check()
-    figures = services.counts()
-    db.session.rollback()
-    for problem in problems:
-        click.echo(f"PROBLEM: {problem}", err=True)
-    if problems:
-        raise SystemExit(1)
-    click.echo(f"Ledger OK: {figures['accounts']} accounts, {figures['transfers']} transfers, "
-               "sum of balances 0.")

@@ -5,7 +5,6 @@ from __future__ import annotations
 import hashlib
 import hmac
 import math
-from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import date, timedelta
 from typing import Any
@@ -17,7 +16,7 @@ from itsdangerous import BadSignature, SignatureExpired, URLSafeTimedSerializer
 from sqlalchemy import and_, func, or_, select
 from werkzeug.security import check_password_hash, generate_password_hash
 
-from lets_site import codes
+from lets_site import codes, features, signals
 from lets_site.audit import services as audit
 from lets_site.database import utcnow
 from lets_site.domain import DomainError, NotFound, PermissionDenied
@@ -32,6 +31,7 @@ from lets_site.members.models import (
     Visibility,
     new_session_token,
 )
+from lets_site.paging import Page
 
 PAGE_SIZE = 20
 PASSWORD_MIN = 10
@@ -70,44 +70,11 @@ class ProfileData:
     profile_public: bool = False
 
 
-@dataclass
-class Page:
-    items: list[Any]
-    total: int
-    page: int
-    per_page: int = PAGE_SIZE
-
-    @property
-    def pages(self) -> int:
-        return max(1, math.ceil(self.total / self.per_page))
-
-    @property
-    def has_next(self) -> bool:
-        return self.page < self.pages
-
-    @property
-    def has_prev(self) -> bool:
-        return self.page > 1
-
-
-# --- Export sections contributed by other features ---------------------------------------
-
-_export_sections: dict[str, Callable[[Member], Any]] = {}
-
-
-def register_export_section(name: str, build: Callable[[Member], Any]) -> None:
-    """Features add their part of a member's data download here."""
-    _export_sections[name] = build
-
-
 # --- Account codes -----------------------------------------------------------------------
 
 
-def _member_code_taken(code: str) -> bool:
+def member_code_taken(code: str) -> bool:
     return db.session.scalar(select(Member.id).where(Member.account_code == code)) is not None
-
-
-codes.register(_member_code_taken)
 
 
 def suggest_account_code(prefix: str) -> str:
@@ -260,6 +227,7 @@ def register_candidate(data: ProfileData, password: str, address: str = "") -> M
     db.session.add(member)
     db.session.flush()
     _notify_admins_of_candidate(member)
+    signals.member_applied.send(member)
     return member
 
 
@@ -701,8 +669,8 @@ def export_data(actor: Member, member: Member) -> dict[str, Any]:
             "interface_language": member.locale,
         },
     }
-    for name, build in sorted(_export_sections.items()):
-        data[name] = build(member)
+    for section in features.export_sections():  # the other features' parts
+        data[section.name] = section.build(member)
     if actor.id != member.id:
         audit.record_for_member(actor, "member.export", member)
     return data

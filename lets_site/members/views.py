@@ -6,6 +6,7 @@ from flask import Blueprint, Response, abort, flash, render_template, request, s
 from flask_babel import gettext as _
 from flask_login import current_user, login_required, login_user, logout_user
 
+from lets_site import features
 from lets_site.domain import DomainError
 from lets_site.extensions import db
 from lets_site.members import services
@@ -25,7 +26,7 @@ from lets_site.members.forms import (
     StatusForm,
 )
 from lets_site.members.models import Member, Role, Status
-from lets_site.site.services import get_settings
+from lets_site.settings import get_settings
 from lets_site.web import htmx
 from lets_site.web.forms import safe_next, see_other, show_error
 from lets_site.web.security import admin_required
@@ -227,7 +228,8 @@ def profile(code: str) -> Response | str:
         viewer is not None and viewer.is_admin
     ):
         abort(404)
-    return render_template("members/detail.html", member=member, viewer=viewer)
+    return render_template("members/detail.html", member=member, viewer=viewer,
+                           panels=features.panels(features.PROFILE, member, viewer))
 
 
 @bp.route("/members/<code>/edit", methods=["GET", "POST"])

@@ -15,13 +15,13 @@ from sqlalchemy import Select, exists, func, or_, select, update
 from sqlalchemy.orm import aliased, defaultload, defer
 from sqlalchemy.orm.exc import StaleDataError
 
+from lets_site import signals
 from lets_site.audit import services as audit
 from lets_site.database import utcnow
 from lets_site.domain import DomainError, NotFound, PermissionDenied
 from lets_site.extensions import db
 from lets_site.mail import Mail, external_url, send_after_commit
 from lets_site.members.models import Member
-from lets_site.members.services import register_export_section
 from lets_site.offers import photos, search
 from lets_site.offers.models import (
     Category,
@@ -33,7 +33,9 @@ from lets_site.offers.models import (
     State,
     normalise_text,
 )
+from lets_site.organisations import services as organisations
 from lets_site.organisations.models import Organisation
+from lets_site.slugs import slugify
 
 PAGE_SIZE = 20
 DEFAULT_VALIDITY = timedelta(days=365)
@@ -134,8 +136,6 @@ def categories() -> list[Category]:
 
 def acting_choices(member: Member) -> list[Organisation]:
     """The organisations this member may act for (their intermediary roles)."""
-    from lets_site.organisations import services as organisations
-
     return organisations.organisations_for(member)
 
 
@@ -293,6 +293,8 @@ def create_listing(actor: Member, data: ListingData, *, organisation: Organisati
     db.session.flush()
     if organisation is not None and not organisation.has_intermediary(actor):
         _audit_if_admin(actor, listing, "create")
+    if listing.state == State.PUBLISHED:
+        signals.listing_published.send(listing, actor=actor)
     return listing
 
 
@@ -340,6 +342,8 @@ def _transition(actor: Member, listing: Listing, allowed: set[str], to: str,
     listing.updated_at = utcnow()
     _flush_listing()
     _audit_if_admin(actor, listing, to)
+    if to == State.PUBLISHED:
+        signals.listing_published.send(listing, actor=actor)
 
 
 def publish(actor: Member, listing: Listing) -> Listing:
@@ -372,18 +376,25 @@ def expire(listing: Listing) -> Listing:
         listing.state = State.EXPIRED
         listing.updated_at = utcnow()
         db.session.flush()
+        signals.listing_expiring.send(listing)
     return listing
 
 
 def expire_overdue(now: datetime | None = None) -> int:
     """Store the state of every published listing past its date as expired."""
     now = now or utcnow()
+    overdue = (Listing.state == State.PUBLISHED, Listing.valid_until < now)
+    ids = list(db.session.scalars(select(Listing.id).where(*overdue)))
     result = db.session.execute(
         update(Listing)
-        .where(Listing.state == State.PUBLISHED, Listing.valid_until < now)
+        .where(*overdue)
         .values(state=State.EXPIRED, updated_at=now, revision=Listing.revision + 1)
         .execution_options(synchronize_session=False)
     )
+    if ids and bool(signals.listing_expiring.receivers):
+        for listing in db.session.scalars(select(Listing).where(Listing.id.in_(ids))):
+            db.session.refresh(listing)
+            signals.listing_expiring.send(listing)
     return int(result.rowcount or 0)  # type: ignore[attr-defined]
 
 
@@ -466,6 +477,14 @@ def listings_for_owner(owner: Member | Organisation, viewer: Member | None, *,
     stmt = stmt.options(*LIST_LOAD_OPTIONS).order_by(Listing.created_at.desc(),
                                                      Listing.id.desc())
     return list(db.session.scalars(stmt))
+
+
+def newest(viewer: Member | None, limit: int) -> list[Listing]:
+    """The newest live listings this viewer may see (the public ones for None)."""
+    stmt = (select(Listing).where(Listing.live_clause(utcnow()), _visible_to(viewer))
+            .options(*LIST_LOAD_OPTIONS)
+            .order_by(Listing.created_at.desc(), Listing.id.desc()).limit(max(0, limit)))
+    return list(db.session.scalars(stmt).unique())
 
 
 def my_listings(member: Member) -> list[tuple[Member | Organisation, list[Listing]]]:
@@ -586,9 +605,7 @@ def _apply_category(category: Category, data: CategoryData) -> None:
 
 
 def _category_slug(name: str) -> str:
-    from lets_site.organisations.services import slugify
-
-    base = slugify(name)[:60] or "category"
+    base = slugify(name, fallback="category")
     slug, n = base, 2
     while db.session.scalar(select(Category.id).where(Category.slug == slug)):
         slug, n = f"{base}-{n}", n + 1
@@ -638,7 +655,7 @@ def get_category(category_id: int) -> Category:
 # --- A member's data download ---------------------------------------------------------------
 
 
-def _export(member: Member) -> list[dict[str, Any]]:
+def export_section(member: Member) -> list[dict[str, Any]]:
     """The member's own listings (organisations' listings belong to the organisation)."""
     listings = db.session.scalars(
         select(Listing).where(Listing.owner_member_id == member.id).order_by(Listing.id)
@@ -662,5 +679,3 @@ def _export(member: Member) -> list[dict[str, Any]]:
         for listing in listings
     ]
 
-
-register_export_section("listings", _export)

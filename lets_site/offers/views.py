@@ -30,7 +30,7 @@ from lets_site.offers.forms import (
     parse_filters,
 )
 from lets_site.offers.models import Listing, PriceBasis
-from lets_site.site.services import get_settings
+from lets_site.settings import get_settings
 from lets_site.web import htmx
 from lets_site.web.forms import choices, safe_next, see_other, show_error
 from lets_site.web.security import admin_required
@@ -64,13 +64,7 @@ def _acting_for() -> object | None:
 
 @bp.app_context_processor
 def _inject() -> dict[str, object]:
-    return {"listing_photo_url": _photo_url, "org_listings": _org_listings,
-            "kind_labels": KIND_LABELS}
-
-
-def _org_listings(org: object) -> list[Listing]:
-    """For the organisation page (templates/organisations/detail.html)."""
-    return services.listings_for_owner(org, _viewer())  # type: ignore[arg-type]
+    return {"listing_photo_url": _photo_url, "kind_labels": KIND_LABELS}
 
 
 def _photo_url(listing: Listing, thumb: bool = False) -> str:
@@ -349,17 +343,3 @@ def listing_price(listing: Listing, unit: str) -> str:
     if listing.price_basis == PriceBasis.HOUR:
         return _("%(amount)s %(unit)s per hour", amount=text, unit=unit)
     return _("%(amount)s %(unit)s per item", amount=text, unit=unit)
-
-
-@bp.cli.command("expire")
-def expire_command() -> None:
-    """Store the state "expired" for published listings past their date (optional: the
-    site already treats them as expired)."""
-    import click
-
-    from lets_site.database import write_transaction
-
-    with write_transaction():
-        count = services.expire_overdue()
-        db.session.commit()
-    click.echo(f"{count} listings marked expired.")

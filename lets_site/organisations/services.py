@@ -1,11 +1,11 @@
 from __future__ import annotations
 
 import re
-import unicodedata
 from dataclasses import dataclass
 
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import select
+from sqlalchemy.orm import lazyload
 
 from lets_site import codes
 from lets_site.audit import services as audit
@@ -14,6 +14,9 @@ from lets_site.extensions import db
 from lets_site.members import services as members
 from lets_site.members.models import Member, Status
 from lets_site.organisations.models import Intermediary, Organisation
+from lets_site.slugs import slugify
+
+__all__ = ["slugify"]  # kept here for its callers; it lives in lets_site/slugs.py
 
 
 @dataclass
@@ -23,20 +26,11 @@ class OrganisationData:
     website: str = ""
 
 
-def _org_code_taken(code: str) -> bool:
+def org_code_taken(code: str) -> bool:
     return (
         db.session.scalar(select(Organisation.id).where(Organisation.account_code == code))
         is not None
     )
-
-
-codes.register(_org_code_taken)
-
-
-def slugify(text: str) -> str:
-    ascii_text = unicodedata.normalize("NFKD", text).encode("ascii", "ignore").decode()
-    slug = re.sub(r"[^a-z0-9]+", "-", ascii_text.lower()).strip("-")
-    return slug[:60] or "organisation"
 
 
 def _unique_slug(name: str) -> str:
@@ -149,3 +143,14 @@ def remove_intermediary(actor: Member, org: Organisation, member_id: int) -> Non
     db.session.flush()
     audit.record(actor, "organisation.intermediary_remove", target_type="organisation",
                  target_id=org.slug, target_label=org.name, details={"member": code})
+
+
+def newest(limit: int) -> list[Organisation]:
+    """The newest active organisations (their pages are public)."""
+    return list(
+        db.session.scalars(
+            select(Organisation).where(Organisation.status == "active")
+            .options(lazyload(Organisation.intermediaries))  # a list of names and links
+            .order_by(Organisation.created_at.desc(), Organisation.id.desc()).limit(limit)
+        )
+    )

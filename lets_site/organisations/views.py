@@ -4,6 +4,7 @@ from flask import Blueprint, Response, abort, flash, render_template, url_for
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
 
+from lets_site import features
 from lets_site.domain import DomainError
 from lets_site.extensions import db
 from lets_site.organisations import services
@@ -36,7 +37,9 @@ def index() -> str:
 @bp.route("/organisations/<slug>")
 def detail(slug: str) -> str:
     org = _org_or_404(slug)
-    return render_template("organisations/detail.html", org=org)
+    viewer = current_user if current_user.is_authenticated else None
+    return render_template("organisations/detail.html", org=org,
+                           panels=features.panels(features.ORGANISATION, org, viewer))
 
 
 @bp.route("/organisations/<slug>/edit", methods=["GET", "POST"])

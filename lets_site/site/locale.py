@@ -1,30 +1,7 @@
-"""Which language and time zone a page is shown in."""
+"""Kept for its callers: the language and time zone choice lives in lets_site/locale.py."""
 
 from __future__ import annotations
 
-from flask import current_app, has_request_context, request
-from flask_login import current_user
+from lets_site.locale import LANG_COOKIE, select_locale, select_timezone
 
-from lets_site.site.services import LANGUAGES, get_settings
-
-LANG_COOKIE = "lang"
-
-
-def select_locale() -> str:
-    if not has_request_context():
-        default = get_settings().default_language
-        return default if default in LANGUAGES else current_app.config["BABEL_DEFAULT_LOCALE"]
-    chosen = request.cookies.get(LANG_COOKIE)
-    if chosen in LANGUAGES:
-        return chosen
-    if current_user and current_user.is_authenticated and current_user.locale in LANGUAGES:
-        return str(current_user.locale)
-    best = request.accept_languages.best_match(LANGUAGES)
-    if best:
-        return best
-    default = get_settings().default_language
-    return default if default in LANGUAGES else current_app.config["BABEL_DEFAULT_LOCALE"]
-
-
-def select_timezone() -> str:
-    return get_settings().timezone or "Europe/Brussels"
+__all__ = ["LANG_COOKIE", "select_locale", "select_timezone"]

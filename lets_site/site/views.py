@@ -5,21 +5,28 @@ from flask_babel import gettext as _
 from flask_babel import refresh
 from flask_login import current_user
 
+from lets_site import features
 from lets_site.domain import DomainError
 from lets_site.extensions import csrf, db
+from lets_site.locale import LANG_COOKIE
 from lets_site.members import services as members
+from lets_site.members.models import Member
 from lets_site.site import services
 from lets_site.site.forms import LANGUAGE_NAMES, LanguageForm, SettingsForm
-from lets_site.site.locale import LANG_COOKIE
 from lets_site.web.forms import safe_next, see_other, show_error
 from lets_site.web.security import admin_required
 
 bp = Blueprint("site", __name__)
 
 
+def _viewer() -> Member | None:
+    return current_user if current_user.is_authenticated else None  # type: ignore[return-value]
+
+
 @bp.route("/")
 def home() -> str:
-    return render_template("site/home.html")
+    return render_template("site/home.html", panels=features.panels(features.HOME, None,
+                                                                     _viewer()))
 
 
 # No CSRF token: the switcher is in every page's footer, and a per-visitor token there would
@@ -50,7 +57,7 @@ def language() -> Response | str:
 @bp.route("/admin/")
 @admin_required
 def admin_index() -> str:
-    return render_template("site/admin_index.html", candidates=members.count_candidates())
+    return render_template("site/admin_index.html", links=features.admin_links(current_user))
 
 
 @bp.route("/admin/settings", methods=["GET", "POST"])

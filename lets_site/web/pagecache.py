@@ -8,7 +8,7 @@ session untouched, no flashed message, no CSRF token generated (forms), and the 
 opt out with :func:`no_page_cache`. The stored bytes are final (compressed, with ETag).
 
 Key: host, path and query string, language (the ``lang`` cookie, else the Accept-Language
-best match, as ``site/locale.py`` chooses for anonymous visitors), the htmx headers and the
+best match, as ``lets_site/locale.py`` chooses for anonymous visitors), the htmx headers and the
 content encoding Flask-Compress will choose.
 
 Freshness: every database commit that wrote something replaces the file

@@ -1,0 +1,296 @@
+"""The feature contract: how a feature plugs into the site.
+
+Each feature describes itself once, in ``lets_site/<feature>/feature.py``, as a
+:class:`Feature` built from the plain records below; ``wiring.py`` keeps the list of
+features and :func:`install` binds them to an app. The descriptions live in
+``app.extensions["lets_features"]`` (no module globals), so two apps in one process (tests)
+can carry different features.
+
+Pages ask the questions at the bottom of this module (:func:`menu_links`,
+:func:`admin_links`, :func:`panels`, :func:`items`, :func:`export_sections`,
+:func:`account_code_taken`); none of them knows a feature by name.
+
+This module belongs to the base layer: it imports no feature.
+"""
+
+from __future__ import annotations
+
+import random
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+
+import click
+from flask import Blueprint, Flask, current_app, has_request_context, url_for
+from flask_login import current_user
+
+from lets_site.mail import external_url
+
+EXTENSION_KEY = "lets_features"
+
+# Who sees a menu link.
+EVERYONE = "everyone"
+VISITORS = "visitors"  # only who is not logged in (join, log in)
+MEMBERS = "members"
+ADMINS = "admins"
+AUDIENCES = (EVERYONE, VISITORS, MEMBERS, ADMINS)
+
+# Places that offer room for panels. A page that is a place asks for its panels in its view
+# (``panels(place, subject, viewer)``) and includes what comes back; the layout asks for
+# "header" and "footer" (every page renders it). Later features add their own places.
+HOME = "home"
+HEADER = "header"
+FOOTER = "footer"
+PROFILE = "profile"
+ORGANISATION = "organisation"
+
+# Visibility of an item.
+PUBLIC = "public"
+MEMBERS_ONLY = "members"
+
+DEFAULT_ITEMS_LIMIT = 20
+
+
+@dataclass(frozen=True)
+class MenuLink:
+    """An entry of the main menu. ``post`` makes it a small form (log out)."""
+
+    endpoint: str
+    label: Any
+    audience: str = EVERYONE
+    order: int = 50
+    values: Mapping[str, Any] = field(default_factory=dict)
+    post: bool = False
+
+    def __post_init__(self) -> None:
+        if self.audience not in AUDIENCES:
+            raise ValueError(f"unknown audience {self.audience!r}")
+
+    @property
+    def url(self) -> str:
+        return url_for(self.endpoint, **self.values)
+
+
+@dataclass(frozen=True)
+class AdminLink:
+    """An entry of the admin index. ``count`` (optional) is shown beside it, e.g. the
+    number of candidates waiting."""
+
+    endpoint: str
+    label: Any
+    order: int = 50
+    values: Mapping[str, Any] = field(default_factory=dict)
+    count: Callable[[], int] | None = None
+
+    @property
+    def url(self) -> str:
+        return url_for(self.endpoint, **self.values)
+
+
+@dataclass(frozen=True)
+class Panel:
+    """A partial a feature offers to a place on somebody else's page.
+
+    ``data(subject, viewer)`` returns the partial's data (a mapping, given to the template
+    as ``panel``) or None to show nothing. ``subject`` is what the page is about (the
+    organisation on its page; None on the home page), ``viewer`` the logged-in member or
+    None."""
+
+    place: str
+    template: str
+    data: Callable[[Any, Any], Mapping[str, Any] | None]
+    order: int = 50
+
+
+@dataclass(frozen=True)
+class ExportSection:
+    """A part of a member's data download: ``build(member)`` returns plain JSON values."""
+
+    name: str
+    build: Callable[[Any], Any]
+
+
+@dataclass(frozen=True)
+class Item:
+    """One piece of content, the same shape for every feature: what the home page's "new on
+    the site", the e-mail digest and the federation feed read."""
+
+    id: str  # stable across renames, e.g. "urn:lets:listing:12"
+    kind: str  # "offer", "want", "organisation", "event" ...
+    title: str
+    url: str
+    visibility: str  # PUBLIC or MEMBERS_ONLY
+    created: datetime
+    updated: datetime
+    start: datetime | None = None  # dated things (events)
+
+
+@dataclass
+class DemoContext:
+    """Shared by the demo steps, run in order: a seeded random generator, what earlier
+    steps made (``made["members"]``...), and the logins to print."""
+
+    rng: random.Random
+    made: dict[str, Any] = field(default_factory=dict)
+    logins: list[tuple[str, str, str, str]] = field(default_factory=list)
+
+
+@dataclass(frozen=True)
+class DemoStep:
+    order: int
+    run: Callable[[DemoContext], None]
+
+
+# items(viewer, limit): the feature's newest content this viewer (None: the public) may see,
+# newest first, at most ``limit``.
+ItemsFunction = Callable[[Any, int], Iterable[Item]]
+
+
+@dataclass(frozen=True)
+class Feature:
+    """What one feature brings. Everything but ``name`` is optional."""
+
+    name: str
+    blueprint: Blueprint | None = None
+    menu: Sequence[MenuLink] = ()
+    admin: Sequence[AdminLink] = ()
+    panels: Sequence[Panel] = ()
+    demo: DemoStep | None = None
+    export: ExportSection | None = None
+    # is_taken(code) -> bool for the account codes this feature hands out (codes.py).
+    account_codes: Callable[[str], bool] | None = None
+    # Click commands or groups from <feature>/commands.py, added to ``lets-site``.
+    commands: Sequence[click.Command] = ()
+    items: ItemsFunction | None = None
+    # Anything else the feature binds to the app (template filters of its own templates).
+    setup: Callable[[Flask], None] | None = None
+
+
+class Registry:
+    """The features of one app, in the order they were listed."""
+
+    def __init__(self, features: Iterable[Feature]) -> None:
+        self.features: list[Feature] = []
+        for feature in features:
+            if any(f.name == feature.name for f in self.features):
+                raise ValueError(f"feature {feature.name!r} listed twice")
+            self.features.append(feature)
+
+    def names(self) -> list[str]:
+        return [f.name for f in self.features]
+
+
+def install(app: Flask, features: Iterable[Feature]) -> Registry:
+    """Bind the features to the app: blueprints, commands, setup hooks, and the layout's
+    questions (``layout_menu()``, ``layout_panels(place)``) for ``base.html``."""
+    registry = Registry(features)
+    app.extensions[EXTENSION_KEY] = registry
+    for feature in registry.features:
+        if feature.blueprint is not None:
+            app.register_blueprint(feature.blueprint)
+        for command in feature.commands:
+            app.cli.add_command(command)
+        if feature.setup is not None:
+            feature.setup(app)
+
+    # The layout is part of every page, so it asks for its own links and panels (header,
+    # footer) when base.html renders; partials that do not extend it never ask.
+    @app.context_processor
+    def layout() -> dict[str, Any]:
+        return {"layout_menu": lambda: menu_links(_viewer()),
+                "layout_panels": lambda place: panels(place, None, _viewer())}
+
+    return registry
+
+
+def _viewer() -> Any:
+    return current_user if current_user and current_user.is_authenticated else None
+
+
+def item_url(endpoint: str, **values: Any) -> str:
+    """The URL of an item: a path inside a request, an absolute URL outside one (digest
+    mails, feeds built by a command)."""
+    if has_request_context():
+        return url_for(endpoint, **values)
+    return external_url(endpoint, **values)
+
+
+def registry(app: Flask | None = None) -> Registry:
+    return (app or current_app).extensions[EXTENSION_KEY]  # type: ignore[no-any-return]
+
+
+# --- Questions pages ask --------------------------------------------------------------------
+
+
+def _is_member(viewer: Any) -> bool:
+    return viewer is not None and bool(getattr(viewer, "is_authenticated", False))
+
+
+def _sees(audience: str, viewer: Any) -> bool:
+    if audience == EVERYONE:
+        return True
+    if audience == VISITORS:
+        return not _is_member(viewer)
+    if audience == MEMBERS:
+        return _is_member(viewer)
+    return _is_member(viewer) and bool(getattr(viewer, "is_admin", False))
+
+
+def menu_links(viewer: Any, app: Flask | None = None) -> list[MenuLink]:
+    links = [link for f in registry(app).features for link in f.menu if _sees(link.audience,
+                                                                               viewer)]
+    return sorted(links, key=lambda link: link.order)
+
+
+def admin_links(viewer: Any, app: Flask | None = None) -> list[tuple[AdminLink, int | None]]:
+    """The admin index's entries with their counts; nothing for anyone but an admin."""
+    if not _sees(ADMINS, viewer):
+        return []
+    links = sorted((link for f in registry(app).features for link in f.admin),
+                   key=lambda link: link.order)
+    return [(link, link.count() if link.count else None) for link in links]
+
+
+def panels(place: str, subject: Any, viewer: Any,
+           app: Flask | None = None) -> list[tuple[str, Mapping[str, Any]]]:
+    """(template, data) for each panel offered to ``place`` that has something to show,
+    in order. The page's view passes them to its template, which includes each template
+    with ``panel`` set to its data."""
+    offered = sorted((p for f in registry(app).features for p in f.panels if p.place == place),
+                     key=lambda p: p.order)
+    shown = []
+    for panel in offered:
+        data = panel.data(subject, viewer)
+        if data is not None:
+            shown.append((panel.template, data))
+    return shown
+
+
+def items(viewer: Any = None, limit: int = DEFAULT_ITEMS_LIMIT,
+          app: Flask | None = None) -> list[Item]:
+    """Every feature's content this viewer (None: the public) may see, newest first."""
+    limit = max(0, limit)
+    found: list[Item] = []
+    for feature in registry(app).features:
+        if feature.items is not None:
+            found.extend(feature.items(viewer if _is_member(viewer) else None, limit))
+    if not _is_member(viewer):
+        found = [item for item in found if item.visibility == PUBLIC]
+    found.sort(key=lambda item: (item.created, item.id), reverse=True)
+    return found[:limit]
+
+
+def export_sections(app: Flask | None = None) -> list[ExportSection]:
+    return sorted((f.export for f in registry(app).features if f.export is not None),
+                  key=lambda section: section.name)
+
+
+def account_code_taken(code: str, app: Flask | None = None) -> bool:
+    return any(f.account_codes(code) for f in registry(app).features
+               if f.account_codes is not None)
+
+
+def demo_steps(app: Flask | None = None) -> list[DemoStep]:
+    return sorted((f.demo for f in registry(app).features if f.demo is not None),
+                  key=lambda step: step.order)

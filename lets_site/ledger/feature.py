@@ -1,0 +1,45 @@
+"""The ledger feature: accounts, transfers, payment requests, mutual-credit limits."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flask_babel import lazy_gettext as _l
+
+from lets_site import features as f
+from lets_site.ledger import commands, demo, services
+from lets_site.ledger.views import bp
+
+
+def _header(_subject: Any, viewer: Any) -> dict[str, Any] | None:
+    balance = services.header_balance(viewer) if viewer is not None else None
+    return None if balance is None else {"balance": balance}
+
+
+def _home(_subject: Any, viewer: Any) -> dict[str, Any] | None:
+    """For members: their balance and the payment requests waiting for them."""
+    if viewer is None:
+        return None
+    balance = services.header_balance(viewer)
+    return {"balance": balance or 0, "pending": services.pending_for(viewer)}
+
+
+def _demo(ctx: f.DemoContext) -> None:
+    demo.seed(ctx.rng, ctx.made["members"], ctx.made["organisations"])
+
+
+FEATURE = f.Feature(
+    name="ledger",
+    blueprint=bp,
+    menu=[f.MenuLink("ledger.index", _l("My account"), f.MEMBERS, order=50)],
+    admin=[f.AdminLink("ledger.admin_index", _l("Ledger: balances, bookings, mass transfers"),
+                       order=30)],
+    panels=[
+        f.Panel(f.HEADER, "ledger/_balance.html", _header, order=50),
+        f.Panel(f.HOME, "ledger/_home.html", _home, order=25),
+    ],
+    demo=f.DemoStep(50, _demo),
+    export=f.ExportSection("ledger", services.export_section),
+    account_codes=services.account_code_taken,
+    commands=commands.COMMANDS,
+)

@@ -1,0 +1,54 @@
+"""The offers feature: offers and wants of members and organisations."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flask_babel import lazy_gettext as _l
+
+from lets_site import features as f
+from lets_site.offers import commands, demo, services
+from lets_site.offers.models import ListingVisibility
+from lets_site.offers.views import bp
+
+HOME_LISTINGS = 6
+
+
+def items(viewer: Any, limit: int) -> list[f.Item]:
+    return [
+        f.Item(id=listing.urn, kind=str(listing.kind), title=listing.title,
+               url=f.item_url("offers.detail", listing_id=listing.id),
+               visibility=(f.PUBLIC if listing.visibility == ListingVisibility.PUBLIC
+                           else f.MEMBERS_ONLY),
+               created=listing.created_at, updated=listing.updated_at)
+        for listing in services.newest(viewer, limit)
+    ]
+
+
+def _home(_subject: Any, viewer: Any) -> dict[str, Any]:
+    return {"listings": services.newest(viewer, HOME_LISTINGS)}
+
+
+def _organisation(org: Any, viewer: Any) -> dict[str, Any]:
+    return {"org": org, "listings": services.listings_for_owner(org, viewer)}
+
+
+def _demo(ctx: f.DemoContext) -> None:
+    demo.seed(ctx.rng, ctx.made["members"], ctx.made["organisations"])
+
+
+FEATURE = f.Feature(
+    name="offers",
+    blueprint=bp,
+    menu=[f.MenuLink("offers.index", _l("Offers and wants"), order=10)],
+    admin=[f.AdminLink("offers.admin_categories", _l("Categories of offers and wants"),
+                       order=40)],
+    panels=[
+        f.Panel(f.HOME, "offers/_home.html", _home, order=30),
+        f.Panel(f.ORGANISATION, "offers/_org_listings.html", _organisation, order=50),
+    ],
+    demo=f.DemoStep(40, _demo),
+    export=f.ExportSection("listings", services.export_section),
+    commands=commands.COMMANDS,
+    items=items,
+)

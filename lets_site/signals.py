@@ -1,0 +1,27 @@
+"""What happens on the site, announced for whoever listens (notifications, digests, the
+federation feed), so that nothing has to call them.
+
+Each signal is sent by the service that makes the change, after its flush and before the
+view commits: a receiver sees the new rows in the same transaction. A receiver must not
+commit or roll back (the view does, once), and an error it raises fails the action.
+
+Base layer: imports no feature. Senders pass the object as ``sender`` and keyword data:
+
+- ``transfer_booked``: sender the Transfer; ``actor`` (Member or None).
+- ``payment_requested``: sender the PaymentRequest; ``actor``.
+- ``listing_published``: sender the Listing; ``actor`` (first publication, republication).
+- ``listing_expiring``: sender the Listing (its date passed; ``lets-site offers expire``).
+- ``member_applied``: sender the new candidate Member.
+"""
+
+from __future__ import annotations
+
+from blinker import Namespace
+
+signals = Namespace()
+
+transfer_booked = signals.signal("transfer-booked")
+payment_requested = signals.signal("payment-requested")
+listing_published = signals.signal("listing-published")
+listing_expiring = signals.signal("listing-expiring")
+member_applied = signals.signal("member-applied")

@@ -1,0 +1,31 @@
+"""The site feature: home page, language switch, group settings, admin index."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flask_babel import lazy_gettext as _l
+
+from lets_site import features as f
+from lets_site.site import demo
+from lets_site.site.views import bp
+
+NEW_ON_THE_SITE = 8
+
+
+def _new_on_the_site(_subject: Any, viewer: Any) -> dict[str, Any] | None:
+    items = f.items(viewer, NEW_ON_THE_SITE)
+    return {"items": items} if items else None
+
+
+FEATURE = f.Feature(
+    name="site",
+    blueprint=bp,
+    menu=[f.MenuLink("site.admin_index", _l("Admin"), f.ADMINS, order=90)],
+    admin=[f.AdminLink("site.admin_settings", _l("Site settings"), order=80)],
+    panels=[
+        f.Panel(f.HOME, "site/_new.html", _new_on_the_site, order=90),
+        f.Panel(f.FOOTER, "site/_language.html", lambda _s, _v: {}, order=10),
+    ],
+    demo=f.DemoStep(10, demo.seed),
+)
