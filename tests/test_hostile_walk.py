@@ -14,6 +14,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from dataclasses import dataclass, field
+from functools import cache
 from html.parser import HTMLParser
 from typing import Any
 from urllib.parse import quote, urlsplit
@@ -21,7 +22,7 @@ from urllib.parse import quote, urlsplit
 import pytest
 
 from tests.conftest import ROLES
-from tests.test_routes import ROUTES, _fill
+from tests.test_routes import TABLE, fill
 
 NUL = "a\x00b"
 LINE = "a\u2028b\u2029c\x85d"
@@ -36,8 +37,23 @@ HOSTILE: dict[str, tuple[str, bool]] = {
     "bad_utf8": ("%ff%fe%C3%28%ED%A0%80", True),
 }
 # Messages of lets_site/web/forms.py (English: the test client asks for it).
-REFUSALS = ("invisible control characters", "must fit on one line",
-            "characters that are not allowed")
+
+@cache
+def refusals() -> list[str]:
+    """The form refusals as a page shows them, in every language (the walk may switch)."""
+    from flask_babel import force_locale
+    from markupsafe import escape
+
+    from lets_site.web import forms
+
+    messages = (forms.CONTROL_MESSAGE, forms.LINE_BREAK_MESSAGE, forms.HIDDEN_MESSAGE)
+    shown = []
+    for lang in ("nl", "fr", "en"):
+        with force_locale(lang):
+            shown += [str(escape(str(message))) for message in messages]
+    return shown
+
+
 TEXT_TYPES = {"text", "email", "search", "url", "password", "tel", "number", "date",
               "hidden", "textarea", "select", "radio"}
 SKIP_ACTIONS = {"/logout"}  # ends the walk's own session
@@ -192,12 +208,12 @@ def submit_hostile(walk: Walk, page: str, form: Form) -> None:
             response = walk.post(form, pairs, {}, f"{form.action} {target}={name}")
             text = response.get_data(as_text=True)
             if (form.visible(target) and response.status_code == 200 and "<form" in text
-                    and not any(message in text for message in REFUSALS)):
+                    and not any(message in text for message in refusals())):
                 walk.unexplained.append(f"{form.action} {target}={name}")
 
 
 def hostile_urls(template: str, people: dict[str, Any]) -> Iterator[str]:
-    path = _fill(template, people)
+    path = fill(TABLE, template, people)
     for name in ("nul", "line", "long", "bad_utf8"):  # control and crlf: as nul, to the guard
         value, raw = HOSTILE[name]
         v = value[:6000] if raw else quote(value[:6000], safe="")  # servers cap URL length
@@ -235,7 +251,8 @@ def test_hostile_input_through_every_form_and_route(client: Any, people: dict[st
     login_as(role)
     walk = Walk(client)
     forms_seen: set[tuple[str, ...]] = set()
-    pages = [(t, _fill(t, people), e[role] == 200) for t, e in sorted(ROUTES.items())]
+    pages = [(t, fill(TABLE, t, people), e[role] == 200)
+             for t, e in sorted(TABLE.routes.items())]
     pages += [(page, page, who == role) for page, who in extra.items()]
     for template, page, allowed in pages:
         if allowed:

@@ -76,7 +76,7 @@ def test_logout_says_other_devices_are_logged_out_too(
 def test_own_email_change_needs_the_current_password(
     client: Any, auth: Any, make_member: Any, outbox: Any, password: str | None
 ) -> None:
-    member = make_member(email="old@example.org")
+    member = make_member(email="old@example.org", locale="en")
     auth.login(member.account_code)
     data = _edit(member, email="new@example.org")
     if password is not None:
@@ -92,7 +92,7 @@ def test_own_email_change_needs_the_current_password(
 def test_own_email_change_with_the_password_tells_the_old_address(
     client: Any, auth: Any, make_member: Any, outbox: Any
 ) -> None:
-    member = make_member(email="old@example.org")
+    member = make_member(email="old@example.org", locale="en")
     auth.login(member.account_code)
     response = client.post_form(f"/members/{member.account_code}/edit",
                                 _edit(member, email="new@example.org",
@@ -121,7 +121,7 @@ def test_admin_changes_an_email_without_the_members_password_audited_and_told(
 ) -> None:
     from lets_site.audit.models import AuditEntry
 
-    admin, member = make_admin(), make_member(email="old@example.org")
+    admin, member = make_admin(), make_member(email="old@example.org", locale="en")
     auth.login(admin.account_code)
     response = client.post_form(f"/members/{member.account_code}/edit",
                                 _edit(member, email="new@example.org"))
@@ -137,7 +137,7 @@ def test_admin_changes_an_email_without_the_members_password_audited_and_told(
 def test_a_copied_session_cannot_change_the_email_after_logout(
     app: Any, client: Any, auth: Any, make_member: Any
 ) -> None:
-    member = make_member(email="old@example.org")
+    member = make_member(email="old@example.org", locale="en")
     auth.login(member.account_code)
     token = client.csrf_token(f"/members/{member.account_code}/edit")
     copied = client.get_cookie("session").value

@@ -37,7 +37,7 @@ def test_register_candidate_creates_a_candidate_who_cannot_log_in(app: Any) -> N
 def test_register_candidate_with_a_known_email_creates_nothing_and_mails_the_member(
     make_member: Any, outbox: Any
 ) -> None:
-    member = make_member(email="nina@example.org")
+    member = make_member(email="nina@example.org", locale="en")
     assert services.register_candidate(profile(email="NINA@example.ORG"),
                                        "a good long password") is None
     db.session.commit()

@@ -106,7 +106,7 @@ def test_join_with_a_known_email_answers_like_a_success_and_mails_the_member(
     client: Any, make_member: Any, make_admin: Any, outbox: Any
 ) -> None:
     make_admin(email="admin@example.org")
-    make_member(email="nina@example.org")
+    make_member(email="nina@example.org", locale="en")
     known = client.post_form("/join", JOIN)
     new = client.post_form("/join", dict(JOIN, email="someone.new@example.org"))
     assert known.status_code == new.status_code == 303
