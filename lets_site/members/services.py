@@ -1,10 +1,9 @@
-"""Business rules for members: joining, approval, login, tokens, profiles, directory."""
+"""Business rules for members: joining, approval, profiles, status and roles, directory, data
+download. Passwords, login, throttling and the signed links (invitation, reset) are in
+:mod:`lets_site.members.auth`; their names are also importable from here."""
 
 from __future__ import annotations
 
-import hashlib
-import hmac
-import math
 from dataclasses import dataclass, field
 from datetime import date, timedelta
 from typing import Any
@@ -12,7 +11,6 @@ from typing import Any
 from flask import current_app, render_template
 from flask_babel import force_locale
 from flask_babel import lazy_gettext as _l
-from itsdangerous import BadSignature, SignatureExpired, URLSafeTimedSerializer
 from sqlalchemy import and_, func, or_, select
 from werkzeug.security import check_password_hash, generate_password_hash
 
@@ -22,6 +20,20 @@ from lets_site.database import utcnow
 from lets_site.domain import DomainError, NotFound, PermissionDenied
 from lets_site.extensions import db
 from lets_site.mail import Mail, external_url, send_after_commit
+from lets_site.members.auth import PASSWORD_MAX as PASSWORD_MAX
+from lets_site.members.auth import PASSWORD_MIN as PASSWORD_MIN
+from lets_site.members.auth import BadToken as BadToken
+from lets_site.members.auth import LoginThrottled as LoginThrottled
+from lets_site.members.auth import _check_password, _send_invitation, _set_password
+from lets_site.members.auth import authenticate as authenticate
+from lets_site.members.auth import change_password as change_password
+from lets_site.members.auth import make_token as make_token
+from lets_site.members.auth import member_for_token as member_for_token
+from lets_site.members.auth import normalise_email as normalise_email
+from lets_site.members.auth import request_password_reset as request_password_reset
+from lets_site.members.auth import rotate_session as rotate_session
+from lets_site.members.auth import set_password_with_token as set_password_with_token
+from lets_site.members.mailing import mail_to
 from lets_site.members.models import (
     LoginAttempt,
     Member,
@@ -34,24 +46,6 @@ from lets_site.members.models import (
 from lets_site.paging import Page
 
 PAGE_SIZE = 20
-PASSWORD_MIN = 10
-PASSWORD_MAX = 200
-_DUMMY_HASH = generate_password_hash("not a real password, only for equal timing")
-
-
-class LoginThrottled(DomainError):
-    def __init__(self, minutes: int) -> None:
-        super().__init__(
-            _l(
-                "Too many failed attempts. Wait %(minutes)d minutes and try again.",
-                minutes=minutes,
-            )
-        )
-        self.minutes = minutes
-
-
-class BadToken(DomainError):
-    pass
 
 
 @dataclass
@@ -117,13 +111,6 @@ def load_for_session(token: str) -> Member | None:
     return member
 
 
-def normalise_email(email: str | None) -> str | None:
-    if email is None:
-        return None
-    email = email.strip()
-    return email.lower() if email else None
-
-
 def _email_taken(email: str | None, except_id: int | None = None) -> bool:
     if not email:
         return False
@@ -131,23 +118,6 @@ def _email_taken(email: str | None, except_id: int | None = None) -> bool:
     if except_id is not None:
         query = query.where(Member.id != except_id)
     return db.session.scalar(query) is not None
-
-
-def _check_password(password: str) -> None:
-    if len(password) < PASSWORD_MIN:
-        raise DomainError(
-            _l("Choose a password of at least %(n)d characters.", n=PASSWORD_MIN),
-            field="password",
-        )
-    if len(password) > PASSWORD_MAX:
-        raise DomainError(_l("That password is too long."), field="password")
-
-
-def _set_password(member: Member, password: str) -> None:
-    _check_password(password)
-    member.password_hash = generate_password_hash(password)
-    # New password: every other session, remember cookie and pending link stops working.
-    member.session_token = new_session_token()
 
 
 def _apply_profile(member: Member, data: ProfileData) -> dict[str, Any]:
@@ -165,20 +135,6 @@ def _apply_profile(member: Member, data: ProfileData) -> dict[str, Any]:
             changed[name] = value
             setattr(member, name, value)
     return changed
-
-
-def _build_mail(recipient: Member, subject: Any, template: str, **context: Any) -> Mail:
-    """A message to a member, written in their own language."""
-    with force_locale(recipient.locale or current_app.config["BABEL_DEFAULT_LOCALE"]):
-        return Mail(to=recipient.email or "", subject=str(subject),
-                    body=render_template(template, **context))
-
-
-def _mail_to(recipient: Member, subject: Any, template: str, **context: Any) -> None:
-    """Queue a message to a member, written in their own language."""
-    if not recipient.email:
-        return
-    send_after_commit(_build_mail(recipient, subject, template, **context))
 
 
 # --- Joining and approval ----------------------------------------------------------------
@@ -214,7 +170,7 @@ def register_candidate(data: ProfileData, password: str, address: str = "") -> M
     if existing is not None:
         # The same work as a real application (a password hash, a message queued).
         generate_password_hash(password)
-        _mail_to(existing, _l("Someone tried to join with your e-mail address"),
+        mail_to(existing, _l("Someone tried to join with your e-mail address"),
                  "members/mail/join_existing.txt", member=existing,
                  login_url=external_url("members.login"),
                  reset_url=external_url("members.forgot_password"))
@@ -244,7 +200,7 @@ def _admins() -> list[Member]:
 def _notify_admins_of_candidate(candidate: Member) -> None:
     url = external_url("members.admin_members", status="candidate")
     for admin in _admins():
-        _mail_to(admin, _l("New candidate: %(name)s", name=candidate.display_name),
+        mail_to(admin, _l("New candidate: %(name)s", name=candidate.display_name),
                  "members/mail/new_candidate.txt", candidate=candidate, url=url)
 
 
@@ -258,7 +214,7 @@ def approve_candidate(actor: Member, member: Member, account_code: str) -> Membe
     member.joined_on = date.today()
     db.session.flush()
     audit.record_for_member(actor, "member.approve", member, account_code=member.account_code)
-    _mail_to(member, _l("Welcome: your account is ready"), "members/mail/approved.txt",
+    mail_to(member, _l("Welcome: your account is ready"), "members/mail/approved.txt",
              member=member, url=external_url("members.login"))
     return member
 
@@ -309,188 +265,6 @@ def invite(actor: Member, member: Member) -> None:
         raise DomainError(_l("This member has no e-mail address."))
     _send_invitation(member)
     audit.record_for_member(actor, "member.invite", member)
-
-
-# --- Signed single-use links ---------------------------------------------------------------
-
-
-def _serializer(purpose: str) -> URLSafeTimedSerializer:
-    return URLSafeTimedSerializer(current_app.config["SECRET_KEY"], salt=f"lets-{purpose}")
-
-
-def _fingerprint(member: Member) -> str:
-    return hashlib.sha256(member.session_token.encode()).hexdigest()[:16]
-
-
-def make_token(member: Member, purpose: str) -> str:
-    return _serializer(purpose).dumps({"m": member.id, "f": _fingerprint(member)})
-
-
-def _max_age(purpose: str) -> int:
-    config = current_app.config
-    if purpose == "invite":
-        return int(config["INVITATION_MAX_AGE_DAYS"]) * 86400
-    return int(config["RESET_MAX_AGE_MINUTES"]) * 60
-
-
-def member_for_token(token: str, purpose: str) -> Member:
-    """The member a link was made for; refuses expired, forged and already used links."""
-    try:
-        payload = _serializer(purpose).loads(token, max_age=_max_age(purpose))
-    except SignatureExpired as exc:
-        raise BadToken(_l("This link has expired. Ask for a new one.")) from exc
-    except BadSignature as exc:
-        raise BadToken(_l("This link is not valid. Check that you copied all of it.")) from exc
-    if not isinstance(payload, dict):
-        raise BadToken(_l("This link is not valid. Check that you copied all of it."))
-    member = db.session.get(Member, payload.get("m"))
-    if member is None or not hmac.compare_digest(
-        str(payload.get("f", "")), _fingerprint(member)
-    ):
-        raise BadToken(_l("This link has already been used. Ask for a new one if you need it."))
-    if member.status not in (Status.ACTIVE, Status.LEAVING):
-        raise BadToken(_l("This account is not active. Contact the group's admins."))
-    return member
-
-
-def _send_invitation(member: Member) -> None:
-    _mail_to(member, _l("Your invitation: choose a password"), "members/mail/invitation.txt",
-             member=member,
-             url=external_url("members.set_password", token=make_token(member, "invite")),
-             days=current_app.config["INVITATION_MAX_AGE_DAYS"])
-
-
-def set_password_with_token(token: str, purpose: str, password: str) -> Member:
-    member = member_for_token(token, purpose)
-    _set_password(member, password)
-    member.managed_by_admin = False
-    db.session.flush()
-    return member
-
-
-def request_password_reset(email: str, address: str) -> None:
-    """Sends a reset link if the address belongs to an active account. Says nothing either
-    way, so the form does not reveal who is a member."""
-    config = current_app.config
-    key = normalise_email(email) or ""
-    since = utcnow() - timedelta(minutes=int(config["RESET_WINDOW_MINUTES"]))
-    recent_from_address = db.session.scalar(
-        select(func.count(LoginAttempt.id)).where(
-            LoginAttempt.kind == "reset", LoginAttempt.address == address, LoginAttempt.at >= since
-        )
-    )
-    recent_for_account = db.session.scalar(
-        select(func.count(LoginAttempt.id)).where(
-            LoginAttempt.kind == "reset", LoginAttempt.account_key == key, LoginAttempt.at >= since
-        )
-    )
-    if (recent_from_address or 0) >= int(config["RESET_MAX_PER_ADDRESS"]) or (
-        recent_for_account or 0
-    ) >= 3:
-        raise LoginThrottled(int(config["RESET_WINDOW_MINUTES"]))
-    db.session.add(LoginAttempt(kind="reset", account_key=key, address=address, success=False))
-    db.session.flush()
-    member = db.session.scalar(select(Member).where(func.lower(Member.email) == key))
-    if member is None or member.status not in (Status.ACTIVE, Status.LEAVING):
-        # Build the same message for nobody, so a known address is not answered slower
-        # (only queueing it is left out).
-        nobody = Member(display_name="", email=key)
-        _build_mail(nobody, _l("Reset your password"), "members/mail/reset.txt", member=nobody,
-                    url=external_url("members.reset_password",
-                                     token=_serializer("reset").dumps({"m": 0, "f": "0" * 16})),
-                    minutes=config["RESET_MAX_AGE_MINUTES"])
-        return
-    _mail_to(member, _l("Reset your password"), "members/mail/reset.txt", member=member,
-             url=external_url("members.reset_password", token=make_token(member, "reset")),
-             minutes=config["RESET_MAX_AGE_MINUTES"])
-
-
-# --- Login -----------------------------------------------------------------------------------
-
-
-def _failures_since(column: Any, value: str, since: Any) -> tuple[int, Any]:
-    row = db.session.execute(
-        select(func.count(LoginAttempt.id), func.min(LoginAttempt.at)).where(
-            LoginAttempt.kind == "login",
-            LoginAttempt.success.is_(False),
-            column == value,
-            LoginAttempt.at >= since,
-        )
-    ).one()
-    return int(row[0] or 0), row[1]
-
-
-def _throttle_key(member: Member | None, identifier: str) -> str:
-    """Failures count per member, whichever identifier was typed (e-mail or account code);
-    for an identifier that matches nobody, per identifier."""
-    if member is None:
-        return identifier
-    return (member.account_code or member.email or f"member:{member.id}").lower()[:254]
-
-
-def authenticate(identifier: str, password: str, address: str) -> Member:
-    """The member for an e-mail address or account code and password.
-
-    Failed attempts are counted per member (or per identifier that matches nobody) and per
-    address; past the limit, no password is checked until the window has passed."""
-    config = current_app.config
-    window = timedelta(minutes=int(config["LOGIN_THROTTLE_WINDOW_MINUTES"]))
-    now = utcnow()
-    identifier = identifier.strip().lower()[:254]
-    member = db.session.scalar(
-        select(Member).where(
-            or_(func.lower(Member.email) == identifier,
-                func.lower(Member.account_code) == identifier)
-        )
-    )
-    key = _throttle_key(member, identifier)
-
-    for column, value, limit in (
-        (LoginAttempt.account_key, key, int(config["LOGIN_MAX_FAILURES_PER_ACCOUNT"])),
-        (LoginAttempt.address, address, int(config["LOGIN_MAX_FAILURES_PER_ADDRESS"])),
-    ):
-        count, oldest = _failures_since(column, value, now - window)
-        if count >= limit:
-            wait = (oldest + window - now) if oldest is not None else window
-            raise LoginThrottled(max(1, math.ceil(wait.total_seconds() / 60)))
-
-    ok = check_password_hash(
-        member.password_hash if member and member.password_hash else _DUMMY_HASH, password
-    )
-    if member is None or not ok or member.password_hash is None:
-        db.session.add(LoginAttempt(kind="login", account_key=key, address=address))
-        db.session.flush()
-        raise DomainError(_l("That e-mail address or account code and password do not match."))
-    if member.status == Status.CANDIDATE:
-        raise DomainError(
-            _l("Your application is waiting for approval by the group's admins.")
-        )
-    if member.status == Status.INACTIVE:
-        raise DomainError(_l("This account is closed. Contact the group's admins."))
-    # A success clears the member's failure count.
-    db.session.execute(
-        LoginAttempt.__table__.delete().where(
-            LoginAttempt.kind == "login",
-            LoginAttempt.account_key.in_({key, identifier, (member.email or "").lower(),
-                                          (member.account_code or "").lower()}),
-        )
-    )
-    db.session.flush()
-    return member
-
-
-def rotate_session(member: Member) -> None:
-    """Logs the member out everywhere: every session and remember cookie made with the old
-    token stops working (used at logout)."""
-    member.session_token = new_session_token()
-    db.session.flush()
-
-
-def change_password(member: Member, current: str, new: str) -> None:
-    if not member.password_hash or not check_password_hash(member.password_hash, current):
-        raise DomainError(_l("Your current password is not right."), field="current_password")
-    _set_password(member, new)
-    db.session.flush()
 
 
 # --- Profiles, status and roles -----------------------------------------------------------
@@ -582,7 +356,7 @@ def request_closure(member: Member) -> Member:
     url = external_url("members.profile", code=member.account_code)
     for admin in _admins():
         if admin.id != member.id:
-            _mail_to(admin, _l("%(name)s asks to close their account", name=member.display_name),
+            mail_to(admin, _l("%(name)s asks to close their account", name=member.display_name),
                      "members/mail/close_request.txt", member=member, url=url)
     return member
 
