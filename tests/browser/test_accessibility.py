@@ -1,7 +1,8 @@
 """axe-core on every main page of every feature, as a visitor, a member, an intermediary
 and an admin, at 360 px (a small phone) and 1280 px: no serious or critical violation, and
 WCAG 2.2 AA target sizes (the ``target-size`` rule, off by default in axe-core, is turned
-on; it fails a target smaller than 24 by 24 px without room around it).
+on; it fails a target smaller than 24 by 24 px without room around it). At 360 px no page
+may be wider than the screen (the page would scroll sideways).
 
 axe-core is the npm package pinned in tests/browser/package.json (scripts/test installs it
 with ``npm ci``). The page's CSP allows only the site's own scripts, so this test's browser
@@ -86,6 +87,9 @@ def test_axe_finds_no_serious_violation(browser: Any, live_server: LiveServer,
                 if width == WIDTHS[0]:
                     page.goto(path)
                     page.add_script_tag(path=axe_source)
+                    wide = page.evaluate("document.documentElement.scrollWidth")
+                    if wide > width:
+                        problems.append(f"{path} at {width} px: the page is {wide} px wide")
                 result = page.evaluate("options => axe.run(document, options)", AXE_OPTIONS)
                 problems += [f"{path} at {width} px: {item}" for item in failures(result)]
     finally:
