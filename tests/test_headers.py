@@ -3,9 +3,10 @@ table for every role (pages, redirects to the login page, refusals), every error
 (400 from the request guard and from CSRF, 403, 404, 405, 413, 429, 500; as a page, as an
 htmx partial and as JSON), static files and 304 answers, the page cache's own included.
 
-What the server in front of the app answers on its own (gunicorn's 400 for a malformed
-request line, a proxy's 502) cannot carry them; docs/operations.md asks the proxy to add
-them there.
+What the servers in front of the app answer on their own (gunicorn's 400 for a malformed
+request line, nginx's 502 while the app is down) cannot carry them; the README's nginx
+example adds them to the static files nginx serves itself, and lets uploads just over the
+app's limit through so that the app's own 413 page answers.
 """
 
 from __future__ import annotations
