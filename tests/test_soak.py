@@ -1,14 +1,16 @@
 """A soak with faults: 16 connections of mixed reads and writes against gunicorn on
 127.0.0.1 while a worker is killed with SIGKILL now and then; and a full disk.
 
-Afterwards, for the soak: no 5xx outside a kill, no write lost or doubled, the SQLite
-file passes ``PRAGMA integrity_check`` and ``lets-site ledger check`` passes.
+Afterwards, for the soak: no 5xx (not even during a kill), no connection error outside a
+kill, no write lost or doubled, the SQLite file passes ``PRAGMA integrity_check`` and
+``lets-site ledger check`` passes.
 
 How "during a kill" is told: each request's start and end are recorded, and each kill's
-moment. A request that was in flight when a worker died (started before the kill, not
-answered before it) may end in a connection error (the worker's socket closes under it);
-any other connection error, and any 5xx at all, fails the test. gunicorn answers nothing
-itself for a dead worker (no proxy in between), so a 5xx can only come from the app.
+moment. A request that was in flight when a worker died (started before the kill, or at
+most half a second after the signal, and not answered before it) may end in a connection
+error: the worker's socket closes under it. Any other connection error fails the test.
+gunicorn answers nothing itself for a dead worker (no proxy in between), so a 5xx could
+only come from the app, and any 5xx fails the test.
 
 How writes are counted: every payment carries the pay form's idempotency key and a
 unique description, every listing a unique title. A payment whose answer was lost is sent
@@ -120,9 +122,14 @@ class Record:
     unsure_listings: set[str] = field(default_factory=set)  # titles whose answer was lost
 
 
+# The moment of a kill is taken just before the signal is sent: a request that starts
+# this soon after it may still have reached the worker that is about to die.
+KILL_GRACE = 0.5
+
+
 def in_kill(record: Record, start: float, end: float) -> bool:
     """The request was in flight when a worker was killed."""
-    return any(start <= kill <= end for kill in record.kills)
+    return any(start <= kill + KILL_GRACE and end >= kill for kill in record.kills)
 
 
 def test_soak_with_killed_workers(app: Flask, gunicorn: Server) -> None:
@@ -146,7 +153,8 @@ def test_soak_with_killed_workers(app: Flask, gunicorn: Server) -> None:
             with record.lock:
                 record.lost.append((start, time.monotonic(), what, repr(error)))
             return None
-        status = getattr(result, "code", 200)
+        # Browser.get raises HTTPError for a 4xx/5xx, Browser.post returns its status.
+        status = result[0] if isinstance(result, tuple) else getattr(result, "code", 200)
         with record.lock:
             record.requests += 1
             if status >= 500:
