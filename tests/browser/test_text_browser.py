@@ -209,10 +209,17 @@ class Tmux:
         self.wait(lambda: self.current_url() == url, f"{url} to open")
 
     def current_url(self) -> str:
-        """The page's address, which w3m's ``c`` (peek) shows on the last line."""
-        self.keys("c")
-        self.wait(lambda: "http" in self.lines()[-1], "the current URL")
-        return self.lines()[-1].strip()
+        """The page's address, which w3m's ``c`` (peek) shows on the last line. While a
+        page loads, w3m may drop the key: it is pressed again until the address shows."""
+        deadline = time.monotonic() + 10
+        while time.monotonic() < deadline:
+            self.keys("c")
+            for _ in range(20):
+                if "http" in self.lines()[-1]:
+                    return self.lines()[-1].strip()
+                time.sleep(0.05)
+        raise AssertionError("w3m: the current URL did not show; screen:\n"
+                             + "\n".join(self.lines()))
 
     def fill(self, text: str, shown: str) -> None:
         """Enter on a field opens w3m's input prompt on the last line; type and confirm."""
