@@ -99,7 +99,7 @@ class ProfileFields(BaseForm):
     phone = StringField(_l("Phone"), validators=[Optional(), Length(max=40)],
                         render_kw={"autocomplete": "tel"})
     address = StringField(_l("Street and number"), validators=[Optional(), Length(max=200)],
-                          render_kw={"autocomplete": "street-address"})
+                          render_kw={"autocomplete": "address-line1"})
     postcode = StringField(_l("Postcode"), validators=[Optional(), Length(max=12)],
                            render_kw={"autocomplete": "postal-code"})
     languages = StringField(

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import errno
+
 from flask import Flask, Response, jsonify, make_response, render_template, request
 from flask_babel import lazy_gettext as _l
 from flask_wtf.csrf import CSRFError
@@ -10,6 +12,8 @@ from werkzeug.exceptions import HTTPException, InternalServerError
 from lets_site.domain import NotFound, PermissionDenied
 from lets_site.extensions import db
 from lets_site.web import htmx
+
+SQLITE_FULL = 13  # sqlite3.SQLITE_FULL, the error code of "database or disk is full"
 
 MESSAGES = {
     400: (_l("Bad request"), _l("The request could not be understood.")),
@@ -21,12 +25,33 @@ MESSAGES = {
         _l("What you sent is too large. Make files smaller and try again."),
     ),
     429: (_l("Too many requests"), _l("Please wait a moment and try again.")),
+    507: (
+        _l("The disk is full"),
+        _l("The server's disk is full, so this was not saved. Please try again later; the "
+           "admins have been told."),
+    ),
     500: (
         _l("Something went wrong"),
         _l("The site made an error. Your last change may not have been saved; please try "
            "again. The admins have been told."),
     ),
 }
+
+
+def is_disk_full(error: BaseException | None) -> bool:
+    """The error, or the database error it wraps, says the disk is full: SQLite's
+    SQLITE_FULL, PostgreSQL's disk_full (53100), or ENOSPC from a file write."""
+    seen = 0
+    while error is not None and seen < 5:
+        if isinstance(error, OSError) and error.errno == errno.ENOSPC:
+            return True
+        if getattr(error, "sqlite_errorcode", None) == SQLITE_FULL:
+            return True
+        if getattr(error, "sqlstate", None) == "53100":
+            return True
+        error = getattr(error, "orig", None) or error.__cause__
+        seen += 1
+    return False
 
 
 def _wants_json() -> bool:
@@ -78,4 +103,6 @@ def init_app(app: Flask) -> None:
     def server_error(error: InternalServerError) -> Response:
         # The failed transaction must not break the error page's own queries.
         db.session.rollback()
+        if is_disk_full(error.original_exception):
+            return render_error(507)
         return render_error(500)

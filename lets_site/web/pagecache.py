@@ -55,8 +55,11 @@ STORABLE_TYPES = ("text/html",)
 _KEY = "lets.page_cache.key"
 _STORABLE = "lets.page_cache.storable"
 _WROTE = "lets_page_cache_wrote"
-# Headers a 304 repeats (RFC 9110 15.4.5).
-_NOT_MODIFIED_HEADERS = {"cache-control", "content-location", "date", "etag", "expires", "vary"}
+# Headers a 304 repeats (RFC 9110 15.4.5), and the security headers (web/security.py) that
+# every response of the app carries, as the app's own 304 does.
+_NOT_MODIFIED_HEADERS = {"cache-control", "content-location", "date", "etag", "expires", "vary",
+                         "content-security-policy", "x-content-type-options", "x-frame-options",
+                         "referrer-policy", "permissions-policy", "cross-origin-opener-policy"}
 
 
 def _now() -> float:

@@ -2,8 +2,9 @@
 
 The server is the real WSGI app in a werkzeug server thread on 127.0.0.1 on a free port,
 with its own database: a temporary SQLite file, or the PostgreSQL database named by
-LETS_TEST_DATABASE_URL (CI runs the browser tests on both). Chromium is Debian's
-(/usr/bin/chromium), never a browser downloaded by Playwright.
+LETS_TEST_DATABASE_URL (CI runs the browser tests once, on SQLite: what a browser receives
+does not depend on the database). Chromium is Debian's (/usr/bin/chromium), never a browser
+downloaded by Playwright.
 
 Without Chromium or w3m the tests that need them are skipped, except under CI=true, where a
 missing tool is a failure: CI installs them, so their absence there is a broken build.

@@ -181,6 +181,46 @@ class Tmux:
                 return
         raise AssertionError("w3m: no form field found with Tab")
 
+    def tab_to_field_labelled(self, label: str) -> None:
+        """Tab to the next field drawn right after the text ``label``."""
+        for _ in range(20):
+            self.tab_to_field()
+            x, y = self.cursor()
+            if self.lines()[y][:x - 1].rstrip().endswith(label):
+                return
+        raise AssertionError(f"w3m: no field labelled {label!r} found with Tab")
+
+    def tab_to_label(self, label: str) -> None:
+        """Tab until the cursor is on the link or button that starts with ``label``."""
+        for _ in range(60):
+            self.tab()
+            x, y = self.cursor()
+            if self.lines()[y][x:].startswith(label):
+                return
+        raise AssertionError(f"w3m: {label!r} not found with Tab")
+
+    def goto(self, url: str) -> None:
+        """w3m's Goto URL prompt (U): clear it, type the address, Enter."""
+        self.keys("U")
+        self.wait(lambda: "http" in self.lines()[-1], "the Goto URL prompt")
+        self.keys("C-u")
+        self.type(url)
+        self.keys("Enter")
+        self.wait(lambda: self.current_url() == url, f"{url} to open")
+
+    def current_url(self) -> str:
+        """The page's address, which w3m's ``c`` (peek) shows on the last line. While a
+        page loads, w3m may drop the key: it is pressed again until the address shows."""
+        deadline = time.monotonic() + 10
+        while time.monotonic() < deadline:
+            self.keys("c")
+            for _ in range(20):
+                if "http" in self.lines()[-1]:
+                    return self.lines()[-1].strip()
+                time.sleep(0.05)
+        raise AssertionError("w3m: the current URL did not show; screen:\n"
+                             + "\n".join(self.lines()))
+
     def fill(self, text: str, shown: str) -> None:
         """Enter on a field opens w3m's input prompt on the last line; type and confirm."""
         _, y = self.cursor()
@@ -240,3 +280,85 @@ def test_w3m_login_form_submits(live_server: LiveServer, w3m: str, tmux: Tmux) -
     tmux.keys("Enter")
     tmux.wait(lambda: "Zoë Zonnebloem" in "\n".join(tmux.lines()), "the member directory")
     assert "Wim W3m" in "\n".join(tmux.lines())
+
+
+def test_w3m_logs_in_creates_a_listing_and_pays(live_server: LiveServer, w3m: str,
+                                                tmux: Tmux) -> None:
+    """One w3m session, as a person uses it: log in through the form, create a listing
+    (the title and price typed into w3m's prompt, Publish chosen with Tab), then pay a member.
+
+    Buttons are found by their label as the site sends it in the language w3m asks for
+    (read from the same page with the test client), so the test holds in every language.
+    """
+    from sqlalchemy import select
+
+    from lets_site.extensions import db
+    from lets_site.ledger.models import Account
+    from lets_site.offers.models import Listing
+
+    def seed() -> tuple[str, str, str]:
+        member = factories.make_member(display_name="Tine Tekst", email="tine@example.org")
+        payee = factories.make_member(display_name="Omer Ontvanger")
+        return member.account_code, member.email, payee.account_code
+
+    code, email, payee = live_server.run(seed)
+    form = client_page(live_server, code, "/offers/new")
+    publish = re.search(r'id="publish"[^>]*value="([^"]+)"', form)
+    price = re.search(r'<label for="price">([^<]+)</label>', form)
+    assert publish and price, "no Publish button or price field on /offers/new"
+
+    tmux("new-session", "-d", "-s", "w", "-x", "120", "-y", "50",
+         f"{w3m} -o accept_cookie=1 -o use_cookie=1 -o confirm_qq=0 -o accept_language=nl "
+         f"-o display_charset=UTF-8 {live_server.url}/login")
+    tmux.wait(lambda: any("[" in line for line in tmux.lines()), "the login page")
+    tmux.tab_to_field()  # e-mail address or account code
+    tmux.fill(email, email)
+    tmux.tab_to_field()  # password
+    tmux.fill(factories.PASSWORD, "*" * 10)
+    tmux.tab_to_field()  # "stay logged in"
+    tmux.tab()  # the submit button
+    tmux.keys("Enter")
+    tmux.wait(lambda: code in "\n".join(tmux.lines()), "the home page after login")
+
+    # A new listing: the kind stays "offer", the title is typed, Publish is pressed.
+    tmux.goto(f"{live_server.url}/offers/new")
+    tmux.wait(lambda: any("[" in line for line in tmux.lines()), "the listing form")
+    tmux.tab_to_field()  # offer or want (a select: left as it is)
+    tmux.tab_to_field()  # title
+    tmux.fill("Fietsherstelling per tekst", "Fietsherstelling per")  # the field is narrow
+    tmux.tab_to_field_labelled(price.group(1).strip())
+    tmux.fill("3", "3")
+    tmux.tab_to_label(publish.group(1))
+    tmux.keys("Enter")
+    tmux.wait(lambda: "/offers/new" not in tmux.current_url(), "the new listing's page")
+    tmux.wait(lambda: "Fietsherstelling per tekst" in "\n".join(tmux.lines()),
+              "the listing's title")
+    listing = live_server.run(lambda: db.session.scalar(
+        select(Listing).where(Listing.title == "Fietsherstelling per tekst")))
+    assert listing is not None and str(getattr(listing.state, "value", listing.state)) \
+        == "published"
+
+    # A payment.
+    tmux.goto(f"{live_server.url}/ledger/pay")
+    tmux.wait(lambda: any("[" in line for line in tmux.lines()), "the pay form")
+    tmux.tab_to_field()  # pay to (account code)
+    tmux.fill(payee, payee)
+    tmux.tab_to_field()  # amount
+    tmux.fill("6", "6")
+    tmux.tab_to_field()  # what for
+    tmux.fill("Per w3m betaald", "Per w3m betaald")
+    tmux.tab()  # the submit button
+    tmux.keys("Enter")
+    tmux.wait(lambda: "Omer Ontvanger" in "\n".join(tmux.lines())
+              and "/ledger/pay" not in tmux.current_url(), "the transfer page")
+    rows = live_server.run(lambda: db.session.execute(
+        select(Account.code, Account.balance).where(Account.code.in_([code, payee]))).all())
+    assert {row.code: row.balance for row in rows} == {code: -6, payee: 6}
+
+
+def client_page(live: LiveServer, identifier: str, path: str) -> str:
+    """A page as the member sees it in Dutch, fetched with the test client."""
+    live.app.test_client_class = Client
+    client = live.app.test_client()
+    client.post_form("/login", {"identifier": identifier, "password": factories.PASSWORD})
+    return client.get(path, headers={"Accept-Language": "nl"}).get_data(as_text=True)
