@@ -21,7 +21,6 @@ from flask_babel import format_datetime
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
 
-from lets_site.database import retrying as _retrying
 from lets_site.database import utcnow
 from lets_site.domain import DomainError, NotFound, PermissionDenied
 from lets_site.extensions import db
@@ -40,6 +39,7 @@ from lets_site.ledger.forms import (
 from lets_site.web import htmx
 from lets_site.web.forms import choices, see_other, show_error
 from lets_site.web.security import admin_required
+from lets_site.web.submit import act, submit
 
 bp = Blueprint("ledger", __name__)
 
@@ -96,9 +96,14 @@ def _fresh_key(form: Any) -> None:
         form.key.data = services.new_key()
 
 
-def _refuse(form: Any, error: DomainError) -> None:
-    db.session.rollback()
-    show_error(form, error)
+def _on_field(name: str) -> Any:
+    """A refusal hook: a permission refused is about the account chosen in ``name``."""
+
+    def point(error: DomainError) -> None:
+        if isinstance(error, PermissionDenied):
+            error.field = name
+
+    return point
 
 
 # --- Member pages ------------------------------------------------------------------------------
@@ -125,28 +130,25 @@ def pay() -> Response | str:
     if request.method == "GET":
         _prefill(form, form.from_account, "from", form.payee, "to", accounts)
     _fresh_key(form)
-    if form.validate_on_submit():
-        try:
-            booked = _retrying(lambda: services.pay(
-                current_user, form.from_account.data or "", form.payee.data or "",
-                form.amount.data or "", form.description.data or "", form.key.data,
-                form.listing.data or None))
-        except DomainError as error:
-            if isinstance(error, PermissionDenied):
-                error.field = "from_account"
-            _refuse(form, error)
-        else:
-            target = url_for("ledger.transfer", uid=booked.transfer.uid)
-            if booked.replayed:
-                message = _("This payment was already booked; it is not booked twice.")
-            else:
-                message = _("Paid %(amount)s to %(name)s.",
-                            amount=services.format_amount(booked.transfer.amount),
-                            name=services.holder_name(booked.transfer.payee))
-            db.session.commit()
-            flash(message, "info" if booked.replayed else "success")
-            return see_other(target)
-    return render_template("ledger/pay.html", form=form)
+
+    def paid(booked: services.Booked) -> tuple[str, str]:
+        if booked.replayed:
+            return _("This payment was already booked; it is not booked twice."), "info"
+        return _("Paid %(amount)s to %(name)s.",
+                 amount=services.format_amount(booked.transfer.amount),
+                 name=services.holder_name(booked.transfer.payee)), "success"
+
+    done = submit(
+        form,
+        lambda: services.pay(current_user, form.from_account.data or "",
+                             form.payee.data or "", form.amount.data or "",
+                             form.description.data or "", form.key.data,
+                             form.listing.data or None),
+        retry=True, refused=_on_field("from_account"),
+        success=lambda booked: url_for("ledger.transfer", uid=booked.transfer.uid),
+        message=paid,
+    )
+    return done or render_template("ledger/pay.html", form=form)
 
 
 @bp.route("/ledger/transfers/<uid>")
@@ -178,23 +180,19 @@ def new_request() -> Response | str:
     if request.method == "GET":
         _prefill(form, form.to_account, "to", form.payer, "from", accounts)
     _fresh_key(form)
-    if form.validate_on_submit():
-        try:
-            req = services.request_payment(current_user, form.to_account.data or "",
-                                           form.payer.data or "", form.amount.data or "",
-                                           form.description.data or "", form.key.data,
-                                           form.listing.data or None)
-        except DomainError as error:
-            if isinstance(error, PermissionDenied):
-                error.field = "to_account"
-            _refuse(form, error)
-        else:
-            db.session.commit()
-            flash(_("Your request for %(amount)s is sent to %(name)s.",
-                    amount=services.format_amount(req.amount),
-                    name=services.holder_name(req.payer)), "success")
-            return see_other(url_for("ledger.requests"))
-    return render_template("ledger/request_form.html", form=form)
+    done = submit(
+        form,
+        lambda: services.request_payment(current_user, form.to_account.data or "",
+                                         form.payer.data or "", form.amount.data or "",
+                                         form.description.data or "", form.key.data,
+                                         form.listing.data or None),
+        refused=_on_field("to_account"),
+        success=url_for("ledger.requests"),
+        message=lambda req: _("Your request for %(amount)s is sent to %(name)s.",
+                              amount=services.format_amount(req.amount),
+                              name=services.holder_name(req.payer)),
+    )
+    return done or render_template("ledger/request_form.html", form=form)
 
 
 def _request_action(uid: str, action: Any, done: str) -> Response:
@@ -202,20 +200,15 @@ def _request_action(uid: str, action: Any, done: str) -> Response:
     if not form.validate_on_submit():
         flash(_("The form has expired. Try again."), "error")
         return see_other(url_for("ledger.requests"))
+    back = url_for("ledger.requests")
     try:
-        result = _retrying(lambda: action(current_user, uid))
+        return act(lambda: action(current_user, uid), retry=True, propagate=(NotFound,),
+                   back=back, message=done,
+                   success=lambda result: (
+                       url_for("ledger.transfer", uid=result.transfer.uid)
+                       if isinstance(result, services.Booked) else back))
     except NotFound:
-        db.session.rollback()
         abort(404)
-    except DomainError as error:
-        db.session.rollback()
-        flash(str(error.message), "error")
-        return see_other(url_for("ledger.requests"))
-    db.session.commit()
-    flash(done, "success")
-    if isinstance(result, services.Booked):
-        return see_other(url_for("ledger.transfer", uid=result.transfer.uid))
-    return see_other(url_for("ledger.requests"))
 
 
 @bp.route("/ledger/requests/<uid>/confirm", methods=["POST"])
@@ -352,19 +345,16 @@ def admin_settings() -> Response | str:
         form.default_min.data = services.plain_amount(settings.default_min, settings.decimals)
         form.default_max.data = services.plain_amount(settings.default_max, settings.decimals)
         form.balances_visible.data = settings.balances_visible
-    if form.validate_on_submit():
-        try:
-            services.update_settings(current_user, services.SettingsData(
-                decimals=int(form.decimals.data or 0), default_min=form.default_min.data or "",
-                default_max=form.default_max.data or "",
-                balances_visible=bool(form.balances_visible.data)))
-        except DomainError as error:
-            _refuse(form, error)
-        else:
-            db.session.commit()
-            flash(_("The ledger settings are saved."), "success")
-            return see_other(url_for("ledger.admin_index"))
-    return render_template("ledger/admin_settings.html", form=form)
+    done = submit(
+        form,
+        lambda: services.update_settings(current_user, services.SettingsData(
+            decimals=int(form.decimals.data or 0), default_min=form.default_min.data or "",
+            default_max=form.default_max.data or "",
+            balances_visible=bool(form.balances_visible.data))),
+        success=url_for("ledger.admin_index"),
+        message=_("The ledger settings are saved."),
+    )
+    return done or render_template("ledger/admin_settings.html", form=form)
 
 
 @bp.route("/admin/ledger/book", methods=["GET", "POST"])
@@ -375,22 +365,19 @@ def admin_book() -> Response | str:
         form.payer.data = request.args.get("from", "")[:16]
         form.payee.data = request.args.get("to", "")[:16]
     _fresh_key(form)
-    if form.validate_on_submit():
-        try:
-            booked = _retrying(lambda: services.admin_book(
-                current_user, form.payer.data or "", form.payee.data or "",
-                form.amount.data or "", form.description.data or "", form.key.data,
-                bool(form.allow_over_limit.data)))
-        except DomainError as error:
-            _refuse(form, error)
-        else:
-            db.session.commit()
-            if booked.replayed:
-                flash(_("This booking was already made; it is not booked twice."), "info")
-            else:
-                flash(_("The booking is made."), "success")
-            return see_other(url_for("ledger.transfer", uid=booked.transfer.uid))
-    return render_template("ledger/admin_book.html", form=form)
+    done = submit(
+        form,
+        lambda: services.admin_book(current_user, form.payer.data or "",
+                                    form.payee.data or "", form.amount.data or "",
+                                    form.description.data or "", form.key.data,
+                                    bool(form.allow_over_limit.data)),
+        retry=True,
+        success=lambda booked: url_for("ledger.transfer", uid=booked.transfer.uid),
+        message=lambda booked: (
+            (_("This booking was already made; it is not booked twice."), "info")
+            if booked.replayed else _("The booking is made.")),
+    )
+    return done or render_template("ledger/admin_book.html", form=form)
 
 
 @bp.route("/admin/ledger/mass", methods=["GET", "POST"])
@@ -399,32 +386,35 @@ def admin_mass() -> Response | str:
     form = MassForm()
     _fresh_key(form)
     plan = None
-    if form.validate_on_submit():
-        step = request.form.get("step", "preview")
+    if request.form.get("step", "preview") == "book":
+        done = submit(
+            form,
+            lambda: services.book_mass(
+                current_user, form.kind.data or "", form.amount.data or "",
+                form.description.data or "", form.fingerprint.data or "", form.key.data,
+                bool(form.allow_over_limit.data)),
+            retry=True,
+            success=url_for("ledger.admin_index"),
+            message=lambda booked: (
+                (_("This mass transfer was already booked (%(n)d transfers); it is "
+                   "not booked twice.", n=len(booked.transfers)), "info")
+                if booked.replayed
+                else _("%(n)d transfers are booked.", n=len(booked.transfers))),
+        )
+        if done:
+            return done
+    elif form.validate_on_submit():
+        # The preview answers with the plan on the same page, not a redirect.
         try:
-            if step == "book":
-                booked = _retrying(lambda: services.book_mass(
-                    current_user, form.kind.data or "", form.amount.data or "",
-                    form.description.data or "", form.fingerprint.data or "", form.key.data,
-                    bool(form.allow_over_limit.data)))
-            else:
-                plan = services.plan_mass(current_user, form.kind.data or "",
-                                          form.amount.data or "", form.description.data or "")
+            plan = services.plan_mass(current_user, form.kind.data or "",
+                                      form.amount.data or "", form.description.data or "")
         except DomainError as error:
-            _refuse(form, error)
-            plan = None
+            db.session.rollback()
+            show_error(form, error)
         else:
-            if step == "book":
-                db.session.commit()
-                if booked.replayed:
-                    flash(_("This mass transfer was already booked (%(n)d transfers); it is "
-                            "not booked twice.", n=len(booked.transfers)), "info")
-                else:
-                    flash(_("%(n)d transfers are booked.", n=len(booked.transfers)), "success")
-                return see_other(url_for("ledger.admin_index"))
             # The preview only created missing accounts; keep nothing else.
             db.session.commit()
-            form.fingerprint.data = plan.fingerprint if plan else ""
+            form.fingerprint.data = plan.fingerprint
     return render_template("ledger/admin_mass.html", form=form, plan=plan)
 
 
@@ -434,17 +424,14 @@ def admin_reverse(uid: str) -> Response | str:
     original = services.get_transfer(current_user, uid)
     form = ReverseForm()
     _fresh_key(form)
-    if form.validate_on_submit():
-        try:
-            booked = _retrying(lambda: services.reverse(current_user, uid,
-                                                        form.reason.data or "", form.key.data))
-        except DomainError as error:
-            _refuse(form, error)
-        else:
-            db.session.commit()
-            flash(_("The correction is booked."), "success")
-            return see_other(url_for("ledger.transfer", uid=booked.transfer.uid))
-    return render_template("ledger/admin_reverse.html", form=form, t=original,
+    done = submit(
+        form,
+        lambda: services.reverse(current_user, uid, form.reason.data or "", form.key.data),
+        retry=True,
+        success=lambda booked: url_for("ledger.transfer", uid=booked.transfer.uid),
+        message=_("The correction is booked."),
+    )
+    return done or render_template("ledger/admin_reverse.html", form=form, t=original,
                            reversal=services.reversal_of(original))
 
 
@@ -459,15 +446,12 @@ def admin_limits(code: str) -> Response | str:
                                  else services.plain_amount(acc.min_balance, decimals))
         form.max_balance.data = ("" if acc.max_balance is None
                                  else services.plain_amount(acc.max_balance, decimals))
-    if form.validate_on_submit():
-        try:
-            services.set_limits(current_user, code, form.min_balance.data or "",
-                                form.max_balance.data or "")
-        except DomainError as error:
-            _refuse(form, error)
-        else:
-            db.session.commit()
-            flash(_("The limits are saved."), "success")
-            return see_other(url_for("ledger.account", code=acc.code))
-    return render_template("ledger/admin_limits.html", form=form, account=acc,
+    done = submit(
+        form,
+        lambda: services.set_limits(current_user, code, form.min_balance.data or "",
+                                    form.max_balance.data or ""),
+        success=url_for("ledger.account", code=acc.code),
+        message=_("The limits are saved."),
+    )
+    return done or render_template("ledger/admin_limits.html", form=form, account=acc,
                            limits=services.limits_of(acc), history=services.limit_history(acc))

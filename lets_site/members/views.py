@@ -30,6 +30,7 @@ from lets_site.settings import get_settings
 from lets_site.web import htmx
 from lets_site.web.forms import safe_next, see_other, show_error
 from lets_site.web.security import admin_required
+from lets_site.web.submit import act, submit
 
 bp = Blueprint("members", __name__)
 
@@ -88,18 +89,12 @@ def logout() -> Response:
 @bp.route("/join", methods=["GET", "POST"])
 def join() -> Response | str:
     form = JoinForm()
-    if form.validate_on_submit():
-        try:
-            services.register_candidate(
-                form.profile_data(), form.password.data or "", _client_address()
-            )
-        except DomainError as error:
-            db.session.rollback()
-            show_error(form, error)
-        else:
-            db.session.commit()
-            return see_other(url_for("members.join_thanks"))
-    return render_template("members/join.html", form=form)
+    done = submit(form,
+                  lambda: services.register_candidate(form.profile_data(),
+                                                      form.password.data or "",
+                                                      _client_address()),
+                  success=url_for("members.join_thanks"))
+    return done or render_template("members/join.html", form=form)
 
 
 @bp.route("/join/thanks")
@@ -113,21 +108,13 @@ def join_thanks() -> str:
 @bp.route("/password/forgot", methods=["GET", "POST"])
 def forgot_password() -> Response | str:
     form = ForgotPasswordForm()
-    if form.validate_on_submit():
-        try:
-            services.request_password_reset(form.email.data or "", _client_address())
-        except DomainError as error:
-            db.session.rollback()
-            show_error(form, error)
-        else:
-            db.session.commit()
-            flash(
-                _("If this address belongs to an account, a link to choose a new password is "
-                  "on its way. Check your mail, also the spam folder."),
-                "success",
-            )
-            return see_other(url_for("members.login"))
-    return render_template("members/forgot.html", form=form)
+    done = submit(form,
+                  lambda: services.request_password_reset(form.email.data or "",
+                                                          _client_address()),
+                  success=url_for("members.login"),
+                  message=_("If this address belongs to an account, a link to choose a new "
+                            "password is on its way. Check your mail, also the spam folder."))
+    return done or render_template("members/forgot.html", form=form)
 
 
 def _token_password(token: str, purpose: str, template: str) -> Response | str:
@@ -136,19 +123,18 @@ def _token_password(token: str, purpose: str, template: str) -> Response | str:
     except services.BadToken as error:
         return render_template("members/bad_link.html", message=error.message), 400
     form = SetPasswordForm()
-    if form.validate_on_submit():
-        try:
-            member = services.set_password_with_token(token, purpose, form.password.data or "")
-        except DomainError as error:
-            db.session.rollback()
-            show_error(form, error)
-        else:
-            db.session.commit()
-            session.clear()
-            login_user(member)
-            flash(_("Your password is set. You are logged in."), "success")
-            return see_other(url_for("site.home"))
-    return render_template(template, form=form, member=member)
+
+    def logged_in(member: Member) -> str:
+        session.clear()
+        login_user(member)
+        return url_for("site.home")
+
+    done = submit(form,
+                  lambda: services.set_password_with_token(token, purpose,
+                                                           form.password.data or ""),
+                  success=logged_in,
+                  message=_("Your password is set. You are logged in."))
+    return done or render_template(template, form=form, member=member)
 
 
 @bp.route("/password/reset/<token>", methods=["GET", "POST"])
@@ -166,20 +152,17 @@ def set_password(token: str) -> Response | str:
 def change_password() -> Response | str:
     form = ChangePasswordForm()
     member: Member = current_user._get_current_object()
-    if form.validate_on_submit():
-        try:
-            services.change_password(
-                member, form.current_password.data or "", form.password.data or ""
-            )
-        except DomainError as error:
-            db.session.rollback()
-            show_error(form, error)
-        else:
-            db.session.commit()
-            login_user(member)  # keep this session: it carries the new token
-            flash(_("Your password is changed. Other devices are logged out."), "success")
-            return see_other(url_for("members.profile", code=member.account_code))
-    return render_template("members/change_password.html", form=form)
+
+    def still_logged_in(_result: object) -> str:
+        login_user(member)  # keep this session: it carries the new token
+        return url_for("members.profile", code=member.account_code)
+
+    done = submit(form,
+                  lambda: services.change_password(member, form.current_password.data or "",
+                                                   form.password.data or ""),
+                  success=still_logged_in,
+                  message=_("Your password is changed. Other devices are logged out."))
+    return done or render_template("members/change_password.html", form=form)
 
 
 # --- Directory and profiles ----------------------------------------------------------------
@@ -239,18 +222,13 @@ def edit_profile(code: str) -> Response | str:
     if not member.can_edit(current_user):
         abort(403)
     form = EditProfileForm(obj=member)
-    if form.validate_on_submit():
-        try:
-            services.update_profile(current_user, member, form.profile_data(),
-                                    form.current_password.data or None)
-        except DomainError as error:
-            db.session.rollback()
-            show_error(form, error)
-        else:
-            db.session.commit()
-            flash(_("The profile is saved."), "success")
-            return see_other(url_for("members.profile", code=member.account_code))
-    return render_template("members/form.html", form=form, member=member)
+    done = submit(form,
+                  lambda: services.update_profile(current_user, member, form.profile_data(),
+                                                  form.current_password.data or None),
+                  success=lambda _result: url_for("members.profile",
+                                                  code=member.account_code),
+                  message=_("The profile is saved."))
+    return done or render_template("members/form.html", form=form, member=member)
 
 
 @bp.route("/members/<code>/export")
@@ -272,20 +250,12 @@ def export(code: str) -> Response:
 @login_required
 def close_account() -> Response | str:
     form = CloseAccountForm()
-    if form.validate_on_submit():
-        try:
-            services.request_closure(current_user)
-        except DomainError as error:
-            db.session.rollback()
-            show_error(form, error)
-        else:
-            db.session.commit()
-            flash(
-                _("Your request is sent. The admins will settle your account and contact you."),
-                "success",
-            )
-            return see_other(url_for("members.profile", code=current_user.account_code))
-    return render_template("members/close.html", form=form)
+    done = submit(form, lambda: services.request_closure(current_user),
+                  success=lambda _result: url_for("members.profile",
+                                                  code=current_user.account_code),
+                  message=_("Your request is sent. The admins will settle your account and "
+                            "contact you."))
+    return done or render_template("members/close.html", form=form)
 
 
 # --- Admin ---------------------------------------------------------------------------------
@@ -313,27 +283,19 @@ def admin_new_member() -> Response | str:
     form = AdminMemberForm()
     if request.method == "GET":
         form.account_code.data = services.suggest_account_code(get_settings().code_prefix)
-    if form.validate_on_submit():
-        try:
-            member = services.create_member(
-                current_user,
-                form.profile_data(),
-                form.account_code.data or "",
-                managed_by_admin=bool(form.managed_by_admin.data),
-            )
-        except DomainError as error:
-            db.session.rollback()
-            show_error(form, error)
-        else:
-            db.session.commit()
-            if member.email:
-                flash(_("%(name)s is added and invited by e-mail to choose a password.",
-                        name=member.display_name), "success")
-            else:
-                flash(_("%(name)s is added. Admins manage this account.",
-                        name=member.display_name), "success")
-            return see_other(url_for("members.admin_member", member_id=member.id))
-    return render_template("members/admin_new.html", form=form)
+    done = submit(
+        form,
+        lambda: services.create_member(current_user, form.profile_data(),
+                                       form.account_code.data or "",
+                                       managed_by_admin=bool(form.managed_by_admin.data)),
+        success=lambda member: url_for("members.admin_member", member_id=member.id),
+        message=lambda member: (
+            _("%(name)s is added and invited by e-mail to choose a password.",
+              name=member.display_name) if member.email
+            else _("%(name)s is added. Admins manage this account.",
+                   name=member.display_name)),
+    )
+    return done or render_template("members/admin_new.html", form=form)
 
 
 def _admin_target(member_id: int) -> Member:
@@ -366,20 +328,14 @@ def admin_member(member_id: int) -> str:
 def _admin_action(member_id: int, form_class: type, action: object, message: str) -> Response:
     member = _admin_target(member_id)
     form = form_class()
+    back = url_for("members.admin_member", member_id=member_id)
     if not form.validate_on_submit():
         for errors in form.errors.values():
             for error in errors:
                 flash(str(error), "error")
-        return see_other(url_for("members.admin_member", member_id=member_id))
-    try:
-        action(member, form)  # type: ignore[operator]
-    except DomainError as error:
-        db.session.rollback()
-        flash(str(error.message), "error")
-    else:
-        db.session.commit()
-        flash(message, "success")
-    return see_other(url_for("members.admin_member", member_id=member_id))
+        return see_other(back)
+    return act(lambda: action(member, form), back=back,  # type: ignore[operator]
+               message=message)
 
 
 @bp.route("/admin/members/<int:member_id>/approve", methods=["POST"])

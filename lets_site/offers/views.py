@@ -14,7 +14,7 @@ from flask_babel import gettext as _
 from flask_login import current_user, login_required
 
 from lets_site.domain import DomainError, NotFound, PermissionDenied
-from lets_site.extensions import db, login_manager
+from lets_site.extensions import login_manager
 from lets_site.offers import photos, services
 from lets_site.offers.forms import (
     KIND_LABELS,
@@ -32,8 +32,9 @@ from lets_site.offers.forms import (
 from lets_site.offers.models import Listing, PriceBasis
 from lets_site.settings import get_settings
 from lets_site.web import htmx
-from lets_site.web.forms import choices, safe_next, see_other, show_error
+from lets_site.web.forms import choices, safe_next, see_other
 from lets_site.web.security import admin_required
+from lets_site.web.submit import act, submit
 
 bp = Blueprint("offers", __name__)
 
@@ -136,16 +137,12 @@ def detail(listing_id: int) -> Response | str:
     if request.method == "POST":
         if not current_user.is_authenticated:
             return login_manager.unauthorized()
-        if form.validate_on_submit():
-            try:
-                services.respond(current_user, listing, form.message.data or "")
-            except DomainError as error:
-                db.session.rollback()
-                show_error(form, error)
-            else:
-                db.session.commit()
-                flash(_("Your message is sent. The owner will contact you."), "success")
-                return see_other(url_for("offers.detail", listing_id=listing.id))
+        done = submit(form,
+                      lambda: services.respond(current_user, listing, form.message.data or ""),
+                      success=url_for("offers.detail", listing_id=listing.id),
+                      message=_("Your message is sent. The owner will contact you."))
+        if done:
+            return done
     return render_template("offers/detail.html", listing=listing, form=form,
                            locale=_locale())
 
@@ -170,21 +167,17 @@ def _listing_form(obj: Listing | None = None) -> ListingForm:
 def new() -> Response | str:
     form = _listing_form()
     acting = _acting_for()
-    if form.validate_on_submit():
-        try:
-            listing = services.create_listing(
-                current_user, form.listing_data(get_settings().timezone),
-                organisation=acting,  # type: ignore[arg-type]
-                publish=not form.save_draft.data,
-            )
-        except DomainError as error:
-            db.session.rollback()
-            show_error(form, error)
-        else:
-            db.session.commit()
-            flash(_("Your listing is saved."), "success")
-            return see_other(url_for("offers.detail", listing_id=listing.id))
-    return render_template("offers/form.html", form=form, listing=None, acting=acting)
+    done = submit(
+        form,
+        lambda: services.create_listing(
+            current_user, form.listing_data(get_settings().timezone),
+            organisation=acting,  # type: ignore[arg-type]
+            publish=not form.save_draft.data,
+        ),
+        success=lambda listing: url_for("offers.detail", listing_id=listing.id),
+        message=_("Your listing is saved."),
+    )
+    return done or render_template("offers/form.html", form=form, listing=None, acting=acting)
 
 
 @bp.route("/offers/<int:listing_id>/edit", methods=["GET", "POST"])
@@ -192,22 +185,20 @@ def new() -> Response | str:
 def edit(listing_id: int) -> Response | str:
     listing = services.get_for_edit(listing_id, current_user)
     form = _listing_form(listing)
-    if form.validate_on_submit():
-        try:
-            services.update_listing(current_user, listing,
-                                    form.listing_data(get_settings().timezone),
-                                    revision=form.loaded_revision())
-        except DomainError as error:
-            db.session.rollback()
-            show_error(form, error)
-            if isinstance(error, services.EditConflict):
-                # Saving again now saves over the other edit: the user has been told.
-                form.revision.data = str(listing.revision)
-        else:
-            db.session.commit()
-            flash(_("Your listing is saved."), "success")
-            return see_other(url_for("offers.detail", listing_id=listing.id))
-    return render_template("offers/form.html", form=form, listing=listing, acting=None)
+
+    def refused(error: DomainError) -> None:
+        if isinstance(error, services.EditConflict):
+            # Saving again now saves over the other edit: the user has been told.
+            form.revision.data = str(listing.revision)
+
+    done = submit(form,
+                  lambda: services.update_listing(current_user, listing,
+                                                  form.listing_data(get_settings().timezone),
+                                                  revision=form.loaded_revision()),
+                  refused=refused,
+                  success=url_for("offers.detail", listing_id=listing.id),
+                  message=_("Your listing is saved."))
+    return done or render_template("offers/form.html", form=form, listing=listing, acting=None)
 
 
 def _lifecycle(listing_id: int, action: str) -> Response:
@@ -215,20 +206,13 @@ def _lifecycle(listing_id: int, action: str) -> Response:
     listing = services.get_for_edit(listing_id, current_user)
     if not form.validate_on_submit():
         abort(400)
-    try:
-        getattr(services, action)(current_user, listing)
-    except DomainError as error:
-        if isinstance(error, (PermissionDenied, NotFound)):
-            raise
-        db.session.rollback()
-        flash(str(error.message), "error")
-    else:
-        db.session.commit()
-        flash({"publish": _("The listing is published."),
-               "withdraw": _("The listing is withdrawn."),
-               "renew": _("The listing is renewed for a year.")}[action], "success")
-    return see_other(safe_next(request.form.get("next"),
-                               url_for("offers.detail", listing_id=listing_id)))
+    return act(lambda: getattr(services, action)(current_user, listing),
+               propagate=(PermissionDenied, NotFound),
+               back=safe_next(request.form.get("next"),
+                              url_for("offers.detail", listing_id=listing_id)),
+               message={"publish": _("The listing is published."),
+                        "withdraw": _("The listing is withdrawn."),
+                        "renew": _("The listing is renewed for a year.")}[action])
 
 
 @bp.route("/offers/<int:listing_id>/publish", methods=["POST"])
@@ -301,17 +285,10 @@ def _category_data(form: CategoryForm) -> services.CategoryData:
 @admin_required
 def admin_categories() -> Response | str:
     form = _category_form()
-    if form.validate_on_submit():
-        try:
-            services.create_category(current_user, _category_data(form))
-        except DomainError as error:
-            db.session.rollback()
-            show_error(form, error)
-        else:
-            db.session.commit()
-            flash(_("The category is added."), "success")
-            return see_other(url_for("offers.admin_categories"))
-    return render_template("offers/admin_categories.html", form=form,
+    done = submit(form, lambda: services.create_category(current_user, _category_data(form)),
+                  success=url_for("offers.admin_categories"),
+                  message=_("The category is added."))
+    return done or render_template("offers/admin_categories.html", form=form,
                            categories=services.categories(), locale=_locale())
 
 
@@ -320,17 +297,12 @@ def admin_categories() -> Response | str:
 def admin_category(category_id: int) -> Response | str:
     category = services.get_category(category_id)
     form = _category_form(category)
-    if form.validate_on_submit():
-        try:
-            services.update_category(current_user, category, _category_data(form))
-        except DomainError as error:
-            db.session.rollback()
-            show_error(form, error)
-        else:
-            db.session.commit()
-            flash(_("The category is saved."), "success")
-            return see_other(url_for("offers.admin_categories"))
-    return render_template("offers/admin_category.html", form=form, category=category)
+    done = submit(form,
+                  lambda: services.update_category(current_user, category,
+                                                   _category_data(form)),
+                  success=url_for("offers.admin_categories"),
+                  message=_("The category is saved."))
+    return done or render_template("offers/admin_category.html", form=form, category=category)
 
 
 # Make the template filters about prices available.

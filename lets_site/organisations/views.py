@@ -6,7 +6,6 @@ from flask_login import current_user, login_required
 
 from lets_site import features
 from lets_site.domain import DomainError
-from lets_site.extensions import db
 from lets_site.organisations import services
 from lets_site.organisations.forms import (
     IntermediaryForm,
@@ -15,8 +14,9 @@ from lets_site.organisations.forms import (
     RemoveIntermediaryForm,
 )
 from lets_site.organisations.models import Organisation
-from lets_site.web.forms import see_other, show_error
+from lets_site.web.forms import see_other
 from lets_site.web.security import admin_required
+from lets_site.web.submit import act, submit
 
 bp = Blueprint("organisations", __name__)
 
@@ -49,36 +49,24 @@ def edit(slug: str) -> Response | str:
     if not org.can_act_for(current_user):
         abort(403)
     form = OrganisationForm(obj=org)
-    if form.validate_on_submit():
-        try:
-            services.update_organisation(current_user, org, form.organisation_data())
-        except DomainError as error:
-            db.session.rollback()
-            show_error(form, error)
-        else:
-            db.session.commit()
-            flash(_("The organisation is saved."), "success")
-            return see_other(url_for("organisations.detail", slug=org.slug))
-    return render_template("organisations/form.html", form=form, org=org)
+    done = submit(form,
+                  lambda: services.update_organisation(current_user, org,
+                                                       form.organisation_data()),
+                  success=lambda _result: url_for("organisations.detail", slug=org.slug),
+                  message=_("The organisation is saved."))
+    return done or render_template("organisations/form.html", form=form, org=org)
 
 
 @bp.route("/admin/organisations/new", methods=["GET", "POST"])
 @admin_required
 def admin_new() -> Response | str:
     form = NewOrganisationForm()
-    if form.validate_on_submit():
-        try:
-            org = services.create_organisation(
-                current_user, form.organisation_data(), form.account_code.data or ""
-            )
-        except DomainError as error:
-            db.session.rollback()
-            show_error(form, error)
-        else:
-            db.session.commit()
-            flash(_("The organisation is added."), "success")
-            return see_other(url_for("organisations.admin_detail", slug=org.slug))
-    return render_template("organisations/form.html", form=form, org=None)
+    done = submit(form,
+                  lambda: services.create_organisation(current_user, form.organisation_data(),
+                                                       form.account_code.data or ""),
+                  success=lambda org: url_for("organisations.admin_detail", slug=org.slug),
+                  message=_("The organisation is added."))
+    return done or render_template("organisations/form.html", form=form, org=None)
 
 
 @bp.route("/admin/organisations/<slug>", methods=["GET", "POST"])
@@ -87,17 +75,12 @@ def admin_detail(slug: str) -> Response | str:
     """Intermediaries: the list, a form to add one (POST here) and a button per row."""
     org = _org_or_404(slug)
     form = IntermediaryForm()
-    if form.validate_on_submit():
-        try:
-            services.add_intermediary(current_user, org, form.account_code.data or "")
-        except DomainError as error:
-            db.session.rollback()
-            show_error(form, error)
-        else:
-            db.session.commit()
-            flash(_("The intermediary is added."), "success")
-            return see_other(url_for("organisations.admin_detail", slug=org.slug))
-    return render_template("organisations/admin_detail.html", org=org, form=form,
+    done = submit(form,
+                  lambda: services.add_intermediary(current_user, org,
+                                                    form.account_code.data or ""),
+                  success=url_for("organisations.admin_detail", slug=org.slug),
+                  message=_("The intermediary is added."))
+    return done or render_template("organisations/admin_detail.html", org=org, form=form,
                            remove_form=RemoveIntermediaryForm())
 
 
@@ -107,15 +90,9 @@ def admin_remove(slug: str) -> Response:
     org = _org_or_404(slug)
     form = RemoveIntermediaryForm()
     member_id = form.member_id.data or ""
-    if form.validate_on_submit() and member_id.isascii() and member_id.isdigit():
-        try:
-            services.remove_intermediary(current_user, org, int(member_id))
-        except DomainError as error:
-            db.session.rollback()
-            flash(str(error.message), "error")
-        else:
-            db.session.commit()
-            flash(_("The intermediary is removed."), "success")
-    else:
+    back = url_for("organisations.admin_detail", slug=org.slug)
+    if not (form.validate_on_submit() and member_id.isascii() and member_id.isdigit()):
         flash(_("Nothing was removed: the form was incomplete."), "error")
-    return see_other(url_for("organisations.admin_detail", slug=org.slug))
+        return see_other(back)
+    return act(lambda: services.remove_intermediary(current_user, org, int(member_id)),
+               back=back, message=_("The intermediary is removed."))

@@ -1,20 +1,20 @@
 from __future__ import annotations
 
-from flask import Blueprint, Response, flash, render_template, request, url_for
+from flask import Blueprint, Response, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_babel import refresh
 from flask_login import current_user
 
 from lets_site import features
-from lets_site.domain import DomainError
 from lets_site.extensions import csrf, db
 from lets_site.locale import LANG_COOKIE
 from lets_site.members import services as members
 from lets_site.members.models import Member
 from lets_site.site import services
 from lets_site.site.forms import LANGUAGE_NAMES, LanguageForm, SettingsForm
-from lets_site.web.forms import safe_next, see_other, show_error
+from lets_site.web.forms import safe_next, see_other
 from lets_site.web.security import admin_required
+from lets_site.web.submit import submit
 
 bp = Blueprint("site", __name__)
 
@@ -65,14 +65,7 @@ def admin_index() -> str:
 def admin_settings() -> Response | str:
     settings = services.get_settings()
     form = SettingsForm(obj=settings)
-    if form.validate_on_submit():
-        try:
-            services.update_settings(current_user, form.settings_data())
-        except DomainError as error:
-            db.session.rollback()
-            show_error(form, error)
-        else:
-            db.session.commit()
-            flash(_("The settings are saved."), "success")
-            return see_other(url_for("site.admin_settings"))
-    return render_template("site/settings.html", form=form)
+    done = submit(form, lambda: services.update_settings(current_user, form.settings_data()),
+                  success=url_for("site.admin_settings"),
+                  message=_("The settings are saved."))
+    return done or render_template("site/settings.html", form=form)
