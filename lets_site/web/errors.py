@@ -27,8 +27,8 @@ MESSAGES = {
     429: (_l("Too many requests"), _l("Please wait a moment and try again.")),
     507: (
         _l("The disk is full"),
-        _l("The server's disk is full, so this was not saved. Please try again later; the "
-           "admins have been told."),
+        _l("The server's disk is full, so this was not saved. Please try again later; if it "
+           "lasts, tell the group's admins."),
     ),
     500: (
         _l("Something went wrong"),
