@@ -20,6 +20,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+import werkzeug.security
 from flask import Flask, has_app_context
 from flask.testing import FlaskClient
 from flask_babel import force_locale
@@ -31,6 +32,14 @@ from sqlalchemy.orm import close_all_sessions
 from lets_site import create_app
 from lets_site.extensions import db
 from tests import factories
+
+# Passwords the app hashes in tests (joining, resets, the equal-timing dummy hash made at
+# import) use a cheap method: scrypt, werkzeug's default, costs 0.1 s of CPU per hash by
+# design. Set before lets_site is imported (below) so the dummy hash is cheap too; servers
+# and commands run in subprocesses keep the real default.
+_hash_defaults = werkzeug.security.generate_password_hash.__defaults__
+werkzeug.security.generate_password_hash.__defaults__ = ("pbkdf2:sha256:1000",
+                                                         *(_hash_defaults or ())[1:])
 
 CSRF_RE = re.compile(r'name="csrf_token"[^>]*value="([^"]+)"')
 
@@ -123,13 +132,19 @@ def shared_database(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Shared
         db.engine.dispose()
 
 
+def forget_schema_of(url: str) -> None:
+    """Called by a fixture that drops the tables at ``url``: if that is the shared database
+    (on PostgreSQL there is only one), the next rolled-back test builds the schema again."""
+    if _shared is not None and url == _shared.url:
+        _shared.built = False
+
+
 @contextmanager
 def own_database(url: str) -> Iterator[None]:
     """Build the schema in a database that really commits, drop it afterwards (in the
     current app context). On PostgreSQL that database is the shared one, so the next
     rolled-back test builds the schema again."""
-    if _shared is not None and url == _shared.url:
-        _shared.built = False
+    forget_schema_of(url)
     db.drop_all()
     db.create_all()
     try:

@@ -389,6 +389,7 @@ def test_admin_overview_and_settings(client: Any, people: dict[str, Any],
     assert "cannot change once transfers" in refused.get_data(as_text=True)
 
 
+@pytest.mark.real_commits  # the command sets its own transaction's isolation level
 def test_check_command_passes_and_fails(runner: Any, people: dict[str, Any]) -> None:
     factories.make_transfer(people["member"], people["other_org_member"], "5")
     ok = runner.invoke(args=["ledger", "check"])
