@@ -234,10 +234,9 @@ def extra_pages(people: dict[str, Any]) -> dict[str, str]:
 
     member, other = people["member"], people["other_org_member"]
     candidate = factories.make_candidate(display_name="Cas Candidate")
-    booked = ledger.pay(member, member.account_code, other.account_code, "2", "Klus", None)
+    uid = factories.make_transfer(member, other, "2", "Klus").uid
     ledger.request_payment(other, other.account_code, member.account_code, "3", "Les", None)
     db.session.commit()
-    uid = booked.transfer.uid
     return {f"/admin/members/{candidate.id}": "admin",
             f"/admin/ledger/transfers/{uid}/reverse": "admin",
             f"/ledger/transfers/{uid}": "member"}

@@ -149,6 +149,7 @@ def test_cron_mode_sends_only_from_the_command(
     assert len(handler.messages) == 2
 
 
+@pytest.mark.real_commits  # the sender works in threads of its own
 def test_join_answers_fast_when_the_mail_server_never_answers_and_cron_delivers_later(
     app: Any, client: Any, runner: Any, make_admin: Any, silent_server: int,
     smtp_server: tuple[Collector, int],
@@ -185,6 +186,7 @@ def test_join_answers_fast_when_the_mail_server_never_answers_and_cron_delivers_
     assert row.status == "sent" and row.sent_at is not None and row.attempts == 2
 
 
+@pytest.mark.real_commits  # the sender works in threads of its own
 def test_forgot_password_for_a_known_address_does_not_wait_for_the_mail_server(
     app: Any, client: Any, make_member: Any, silent_server: int
 ) -> None:
@@ -279,6 +281,7 @@ def test_a_temporary_refusal_is_retried_later_with_back_off(app: Any) -> None:
         controller.stop()
 
 
+@pytest.mark.real_commits  # three senders race for the rows in threads of their own
 def test_two_senders_never_send_one_row_twice(
     app: Any, smtp_server: tuple[Collector, int]
 ) -> None:
@@ -305,6 +308,7 @@ def test_two_senders_never_send_one_row_twice(
     assert {row.status for row in _rows()} == {"sent"}
 
 
+@pytest.mark.real_commits  # the sender works in threads of its own
 def test_the_background_sender_delivers_after_a_real_servers_response(
     app: Any, make_member: Any, smtp_server: tuple[Collector, int]
 ) -> None:

@@ -4,12 +4,16 @@ from __future__ import annotations
 
 from typing import Any
 
+import pytest
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
 from flask_migrate import downgrade, upgrade
 from sqlalchemy import inspect, text
 
 from lets_site.extensions import db
+
+# Migrations run DDL and commit on connections of their own.
+pytestmark = pytest.mark.real_commits
 
 
 def _empty(app: Any) -> None:

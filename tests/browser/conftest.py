@@ -27,7 +27,7 @@ from werkzeug.serving import make_server
 from lets_site import create_app
 from lets_site.extensions import db
 from tests import factories
-from tests.conftest import app_config
+from tests.conftest import app_config, forget_schema_of
 
 CHROMIUM = "/usr/bin/chromium"
 CHROMIUM_ARGS = [
@@ -70,6 +70,7 @@ def live_server(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Liv
     monkeypatch.setenv("LETS_INSTANCE", str(tmp_path / "instance"))
     app = create_app(app_config(tmp_path))
     with app.app_context():
+        forget_schema_of(app.config["DATABASE_URL"])  # PostgreSQL: the one test database
         db.drop_all()
         db.create_all()
         admin = factories.make_admin(display_name="Ada Admin")

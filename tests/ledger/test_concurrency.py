@@ -32,6 +32,9 @@ from lets_site.ledger import services
 from lets_site.ledger.models import Account, LedgerSettings, PaymentRequest, Transfer
 from tests import factories
 
+# A real server in other processes reads and writes the test's database.
+pytestmark = pytest.mark.real_commits
+
 CLIENTS = 8
 ATTEMPTS_PER_CLIENT = 30  # 240 payments in all
 REPLAY_EVERY = 7  # every 7th form is sent twice

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from typing import Any
 
+import pytest
 from flask_migrate import upgrade
 from sqlalchemy import select, text
 
@@ -13,6 +14,9 @@ from lets_site.extensions import db
 from lets_site.ledger import services
 from lets_site.ledger.models import MassBatch
 from tests.test_migrations import _empty
+
+# Migrations run DDL and commit on connections of their own.
+pytestmark = pytest.mark.real_commits
 
 
 def test_0005_fills_ledger_batch_from_booked_batches(app: Any) -> None:

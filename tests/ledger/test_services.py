@@ -99,7 +99,7 @@ def test_only_admins_set_limits(people: dict[str, Any]) -> None:
 
 def test_reverse_books_mirror_and_refuses_twice(people: dict[str, Any]) -> None:
     member, other, admin = people["member"], people["other_org_member"], people["admin"]
-    t = services.pay(member, member.account_code, other.account_code, "10", "x", None).transfer
+    t = factories.make_transfer(member, other, "10", "x")
     correction = services.reverse(admin, t.uid, "Dubbel geboekt", None).transfer
     assert (correction.payer_id, correction.payee_id, correction.amount) == (
         t.payee_id, t.payer_id, 10)
@@ -182,9 +182,8 @@ def test_ledger_check_finds_a_batch_booked_twice(people: dict[str, Any]) -> None
 
 def test_ledger_check_finds_tampering(people: dict[str, Any]) -> None:
     member, other = people["member"], people["other_org_member"]
-    services.pay(member, member.account_code, other.account_code, "10", "x", None)
-    t = services.pay(member, member.account_code, other.account_code, "5", "y", None).transfer
-    db.session.commit()
+    factories.make_transfer(member, other, "10", "x")
+    t = factories.make_transfer(member, other, "5", "y")
     assert services.check() == []
     # A row that claims a balance below the limit it was checked against, not overridden.
     db.session.execute(update(Transfer).where(Transfer.id == t.id).values(payer_min=-12))
@@ -211,7 +210,7 @@ def test_settings_only_by_admin_and_limits_sane(people: dict[str, Any]) -> None:
 
 def test_export_section_lists_own_transfers(people: dict[str, Any]) -> None:
     member, other = people["member"], people["other_org_member"]
-    services.pay(member, member.account_code, other.account_code, "3", "Brood", None)
+    factories.make_transfer(member, other, "3", "Brood")
     section = services.export_section(member)
     assert section["balance"] == "-3"
     assert section["transfers"][0]["description"] == "Brood"

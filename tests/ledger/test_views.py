@@ -13,6 +13,7 @@ from lets_site.extensions import db
 from lets_site.ledger import services
 from lets_site.ledger.models import Account, PaymentRequest, Transfer
 from tests import factories
+from tests.html import main_text, select_text
 
 KEY_RE = re.compile(r'name="key"[^>]*value="([^"]+)"')
 
@@ -45,13 +46,16 @@ def test_pay_books_and_shows_transfer(client: Any, people: dict[str, Any], login
     response = _pay(client, people, other, "25")
     assert response.status_code == 303
     page = client.get(response.headers["Location"])
-    text = page.get_data(as_text=True)
-    assert "Soep gemaakt" in text and "25" in text
+    facts = select_text(page, "dl.facts")
+    assert "Amount 25 uur What for Soep gemaakt" in facts
+    assert f"Balance of {people['member'].account_code} after this transfer: -25 uur" \
+        in main_text(page)
     assert _balance(people["member"].account_code) == -25
     assert _balance(other) == 25
-    # The header shows the new balance on every page.
-    assert 'id="ledger-balance"' in client.get("/").get_data(as_text=True)
-    assert "-25" in client.get("/ledger/").get_data(as_text=True)
+    # The header shows the new balance on every page, the account page in its summary.
+    assert select_text(client.get("/"), "#ledger-balance") == "Balance: -25 uur"
+    summary = select_text(client.get("/ledger/"), "section.account-summary")
+    assert "Balance: -25 uur" in summary
 
 
 @pytest.mark.parametrize(
@@ -117,9 +121,8 @@ def test_pay_over_limit_states_limit_and_balance(client: Any, people: dict[str, 
 def test_pay_refuses_payee_above_maximum_without_showing_balance(
         client: Any, people: dict[str, Any], login_as: Any) -> None:
     rich = people["other_org_member"]
-    services.admin_book(people["admin"], people["admin"].account_code, rich.account_code,
-                        "290", "start", None, allow_over_limit=True)
-    db.session.commit()
+    factories.make_transfer(people["admin"], rich, "290", "start", admin=people["admin"],
+                            over_limit=True)
     login_as("member")
     text = _pay(client, people, rich.account_code, "20").get_data(as_text=True)
     assert "above its maximum of 300" in text
@@ -174,7 +177,8 @@ def test_payment_request_confirmed_by_payer(client: Any, people: dict[str, Any],
     auth.logout()
     auth.login(people["other_org_member"].account_code)
     dashboard = client.get("/ledger/").get_data(as_text=True)
-    assert "Fiets hersteld" in dashboard and 'hx-get="/ledger/requests"' in dashboard
+    assert "Fiets hersteld" in select_text(dashboard, "#pending-requests")
+    assert 'hx-get="/ledger/requests"' in dashboard
     partial = client.get("/ledger/requests", headers={"HX-Request": "true"})
     assert partial.get_data(as_text=True).lstrip().startswith('<section id="pending-requests"')
     assert "HX-Request" in partial.headers["Vary"]
@@ -222,14 +226,13 @@ def test_statement_privacy_csv_and_print(client: Any, people: dict[str, Any],
                                          login_as: Any, auth: Any) -> None:
     member, other = people["member"], people["other_org_member"]
     for n in range(1, 4):
-        services.pay(member, member.account_code, other.account_code, str(n), f"Klus {n}",
-                     None)
-    services.pay(member, member.account_code, other.account_code, "1",
-                 '=HYPERLINK("http://x")', None)
-    db.session.commit()
+        factories.make_transfer(member, other, str(n), f"Klus {n}")
+    factories.make_transfer(member, other, "1", '=HYPERLINK("http://x")')
     login_as("member")
-    page = client.get(f"/ledger/accounts/{member.account_code}").get_data(as_text=True)
-    assert "Klus 3" in page and "-7" in page
+    page = client.get(f"/ledger/accounts/{member.account_code}")
+    assert select_text(page, "dd.big") == "-7 uur"
+    statement = select_text(page, "#statement")
+    assert "Klus 3" in statement and "-3 uur -6 uur" in statement  # amount, balance after
     assert client.get(f"/ledger/accounts/{other.account_code}").status_code == 403
     csv_plain = client.get(f"/ledger/accounts/{member.account_code}/statement.csv")
     body = csv_plain.get_data(as_text=True)
@@ -253,8 +256,7 @@ def test_statement_period_filter_and_pagination(client: Any, people: dict[str, A
                                                 login_as: Any) -> None:
     member, other = people["member"], people["other_org_member"]
     for n in range(services.STATEMENT_PAGE_SIZE + 5):
-        services.pay(other, other.account_code, member.account_code, "1", f"Item {n}", None)
-    db.session.commit()
+        factories.make_transfer(other, member, "1", f"Item {n}")
     login_as("member")
     first = client.get(f"/ledger/accounts/{member.account_code}").get_data(as_text=True)
     assert "Item 54" in first and "Item 0<" not in first and 'rel="next"' in first
@@ -267,9 +269,7 @@ def test_statement_period_filter_and_pagination(client: Any, people: dict[str, A
 
 def test_group_page_hides_balances_by_default(client: Any, people: dict[str, Any],
                                               login_as: Any) -> None:
-    services.pay(people["member"], people["member"].account_code,
-                 people["other_org_member"].account_code, "17", "x", None)
-    db.session.commit()
+    factories.make_transfer(people["member"], people["other_org_member"], "17")
     login_as("intermediary")
     text = client.get("/ledger/group").get_data(as_text=True)
     assert "Individual balances are private" in text
@@ -278,8 +278,9 @@ def test_group_page_hides_balances_by_default(client: Any, people: dict[str, Any
     settings.balances_visible = True
     db.session.add(settings)
     db.session.commit()
-    text = client.get("/ledger/group").get_data(as_text=True)
-    assert people["other_org_member"].display_name in text
+    text = main_text(client.get("/ledger/group"))
+    assert f"{people['other_org_member'].display_name} " \
+        f"{people['other_org_member'].account_code} 17 uur" in text
 
 
 def test_admin_booking_over_limit_needs_checkbox(client: Any, people: dict[str, Any],
@@ -302,9 +303,7 @@ def test_admin_booking_over_limit_needs_checkbox(client: Any, people: dict[str, 
 
 def test_admin_correction_reverses_and_is_audited(client: Any, people: dict[str, Any],
                                                   login_as: Any) -> None:
-    t = services.pay(people["member"], people["member"].account_code,
-                     people["other_org_member"].account_code, "9", "Vergissing", None).transfer
-    db.session.commit()
+    t = factories.make_transfer(people["member"], people["other_org_member"], "9", "Vergissing")
     login_as("admin")
     form = client.get(f"/admin/ledger/transfers/{t.uid}/reverse").get_data(as_text=True)
     key = KEY_RE.search(form).group(1)
@@ -348,9 +347,7 @@ def test_mass_contribution_preview_then_book(client: Any, people: dict[str, Any]
 
 def test_mass_transfer_is_all_or_nothing(client: Any, people: dict[str, Any],
                                          login_as: Any) -> None:
-    services.admin_book(people["admin"], people["member"].account_code,
-                        people["admin"].account_code, "299", "x", None)
-    db.session.commit()
+    factories.make_transfer(people["member"], people["admin"], "299", admin=people["admin"])
     login_as("admin")
     data = {"kind": "contribution", "amount": "2", "description": "Bijdrage",
             "key": _key(client, "/admin/ledger/mass"), "step": "preview"}
@@ -369,19 +366,19 @@ def test_admin_limits_history(client: Any, people: dict[str, Any], login_as: Any
     response = client.post_form(f"/admin/ledger/accounts/{code}/limits",
                                 {"min_balance": "-50", "max_balance": ""})
     assert response.status_code == 303
-    page = client.get(f"/ledger/accounts/{code}").get_data(as_text=True)
-    assert "Ada Admin" in page and "-50" in page
+    page = client.get(f"/ledger/accounts/{code}")
+    assert "from -50 to 300 uur" in select_text(page, "dl.facts")
+    # The history names who changed it (the header names the admin who is reading).
+    assert "Ada Admin default / default -50 / default" in main_text(page)
     bad = client.post_form(f"/admin/ledger/accounts/{code}/limits", {"min_balance": "10"})
     assert "cannot be above zero" in bad.get_data(as_text=True)
 
 
 def test_admin_overview_and_settings(client: Any, people: dict[str, Any],
                                      login_as: Any) -> None:
-    services.pay(people["member"], people["member"].account_code,
-                 people["other_org_member"].account_code, "290", "Groot werk", None)
-    db.session.commit()
+    factories.make_transfer(people["member"], people["other_org_member"], "290", "Groot werk")
     login_as("admin")
-    text = client.get("/admin/ledger").get_data(as_text=True)
+    text = main_text(client.get("/admin/ledger"))
     assert "Accounts near their limits" in text and people["member"].display_name in text
     saved = client.post_form("/admin/ledger/settings", {
         "decimals": "0", "default_min": "-100", "default_max": "200"})
@@ -392,10 +389,9 @@ def test_admin_overview_and_settings(client: Any, people: dict[str, Any],
     assert "cannot change once transfers" in refused.get_data(as_text=True)
 
 
+@pytest.mark.real_commits  # the command sets its own transaction's isolation level
 def test_check_command_passes_and_fails(runner: Any, people: dict[str, Any]) -> None:
-    services.pay(people["member"], people["member"].account_code,
-                 people["other_org_member"].account_code, "5", "x", None)
-    db.session.commit()
+    factories.make_transfer(people["member"], people["other_org_member"], "5")
     ok = runner.invoke(args=["ledger", "check"])
     assert ok.exit_code == 0, ok.output
     assert "Ledger OK" in ok.output
@@ -410,9 +406,7 @@ def test_check_command_passes_and_fails(runner: Any, people: dict[str, Any]) -> 
 
 def test_transfer_page_only_for_parties_and_admins(client: Any, people: dict[str, Any],
                                                    login_as: Any, auth: Any) -> None:
-    t = services.pay(people["member"], people["member"].account_code,
-                     people["other_org_member"].account_code, "2", "Privé", None).transfer
-    db.session.commit()
+    t = factories.make_transfer(people["member"], people["other_org_member"], "2", "Privé")
     login_as("intermediary")
     assert client.get(f"/ledger/transfers/{t.uid}").status_code == 403
     auth.logout()
@@ -431,7 +425,7 @@ def test_intermediary_confirms_request_to_organisation(client: Any, people: dict
                                    org.account_code, "8", "Wandeling", None)
     db.session.commit()
     login_as("intermediary")
-    assert "Wandeling" in client.get("/ledger/").get_data(as_text=True)
+    assert "Wandeling" in select_text(client.get("/ledger/"), "#pending-requests")
     response = client.post_form(f"/ledger/requests/{req.uid}/confirm")
     assert response.status_code == 303
     assert _balance(org.account_code) == -8
@@ -456,21 +450,18 @@ def test_confirming_request_over_limit_is_refused_with_message(
 
 def test_admin_sees_every_balance_on_group_page(client: Any, people: dict[str, Any],
                                                 login_as: Any) -> None:
-    services.pay(people["member"], people["member"].account_code,
-                 people["other_org_member"].account_code, "17", "x", None)
-    db.session.commit()
+    factories.make_transfer(people["member"], people["other_org_member"], "17")
     login_as("admin")
-    text = client.get("/ledger/group").get_data(as_text=True)
-    assert people["other_org_member"].display_name in text
+    text = main_text(client.get("/ledger/group"))
+    assert f"{people['other_org_member'].display_name} " \
+        f"{people['other_org_member'].account_code} 17 uur" in text
     assert "Individual balances are private" not in text
 
 
 def test_transfer_links_to_its_listing(client: Any, people: dict[str, Any],
                                        login_as: Any) -> None:
-    t = services.pay(people["member"], people["member"].account_code,
-                     people["other_org_member"].account_code, "2", "Fiets", None,
-                     listing_id="17").transfer
-    db.session.commit()
+    t = factories.make_transfer(people["member"], people["other_org_member"], "2", "Fiets",
+                                listing_id="17")
     login_as("member")
     page = client.get(f"/ledger/transfers/{t.uid}").get_data(as_text=True)
     assert 'href="/offers/17"' in page

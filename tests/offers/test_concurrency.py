@@ -29,6 +29,7 @@ TITLE_RE = re.compile(r'name="title"[^>]*value="(Titel \d)"')
 
 
 @pytest.mark.slow
+@pytest.mark.real_commits  # a real server in other processes
 def test_concurrent_edits_of_one_listing_one_wins_the_others_are_told(
         app: Flask, server: tuple[str, dict[str, str], Path]) -> None:  # noqa: F811
     base, _env, server_log = server

@@ -139,6 +139,7 @@ def test_update_listing_refuses_a_form_of_an_older_revision(people: dict[str, An
     assert (listing.title, listing.revision) == ("Eerste", 2)
 
 
+@pytest.mark.real_commits  # another connection commits between the read and the write
 def test_update_listing_saved_meanwhile_is_a_conflict_not_an_error(
         people: dict[str, Any]) -> None:
     """What PostgreSQL does when a concurrent edit commits between this one's read and

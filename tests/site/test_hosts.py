@@ -13,9 +13,8 @@ from flask import Flask
 
 from lets_site import create_app
 from lets_site.config import trusted_hosts
-from lets_site.extensions import db
 from tests import factories
-from tests.conftest import Client, app_config
+from tests.conftest import Client, app_config, own_database
 
 ATTACKER = "attacker.example"
 
@@ -78,13 +77,8 @@ def proxied_app(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Fla
                       "BASE_URL": "https://lets.example.org",
                       "TRUSTED_HOSTS": ["lets.example.org"]})
     app.test_client_class = Client
-    with app.app_context():
-        db.drop_all()
-        db.create_all()
+    with app.app_context(), own_database(app.config["DATABASE_URL"]):
         yield app
-        db.session.remove()
-        db.drop_all()
-        db.engine.dispose()
 
 
 @pytest.mark.parametrize("form", [_forgot, _join])
