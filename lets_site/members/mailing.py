@@ -11,15 +11,18 @@ from lets_site.mail import Mail, send_after_commit
 from lets_site.members.models import Member
 
 
-def build_mail(recipient: Member, subject: Any, template: str, **context: Any) -> Mail:
-    """A message to a member, written in their own language."""
+def build_mail(recipient: Member, subject: Any, template: str, /, *,
+               reply_to: str | None = None, **context: Any) -> Mail:
+    """A message to a member, written in their own language (subject and body)."""
     with force_locale(recipient.locale or current_app.config["BABEL_DEFAULT_LOCALE"]):
         return Mail(to=recipient.email or "", subject=str(subject),
-                    body=render_template(template, **context))
+                    body=render_template(template, **context), reply_to=reply_to)
 
 
-def mail_to(recipient: Member, subject: Any, template: str, **context: Any) -> None:
-    """Queue a message to a member, written in their own language."""
+def mail_to(recipient: Member, subject: Any, template: str, /, *,
+            reply_to: str | None = None, **context: Any) -> None:
+    """Queue a message to a member, written in their own language; nothing for a member
+    without an e-mail address."""
     if not recipient.email:
         return
-    send_after_commit(build_mail(recipient, subject, template, **context))
+    send_after_commit(build_mail(recipient, subject, template, reply_to=reply_to, **context))

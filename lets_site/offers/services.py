@@ -8,8 +8,6 @@ from datetime import datetime, timedelta
 from decimal import Decimal, InvalidOperation
 from typing import IO, Any
 
-from flask import current_app, render_template
-from flask_babel import force_locale
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import Select, exists, func, or_, select, update
 from sqlalchemy.orm import aliased, defaultload, defer
@@ -20,7 +18,8 @@ from lets_site.audit import services as audit
 from lets_site.database import utcnow
 from lets_site.domain import DomainError, NotFound, PermissionDenied
 from lets_site.extensions import db
-from lets_site.mail import Mail, external_url, send_after_commit
+from lets_site.mail import external_url
+from lets_site.members.mailing import mail_to
 from lets_site.members.models import Member
 from lets_site.offers import photos, search
 from lets_site.offers.models import (
@@ -542,19 +541,12 @@ def respond(responder: Member, listing: Listing, message: str) -> ListingRespons
         recipients = [listing.owner_member] if listing.owner_member else []
     url = external_url("offers.detail", listing_id=listing.id)
     for person in recipients:
-        if person is None or not person.email:
+        if person is None:
             continue
-        with force_locale(person.locale or current_app.config["BABEL_DEFAULT_LOCALE"]):
-            send_after_commit(
-                Mail(
-                    to=person.email,
-                    subject=str(_l("Answer to \"%(title)s\"", title=listing.title)),
-                    body=render_template("offers/mail/response.txt", listing=listing,
-                                         responder=responder, message=message, url=url,
-                                         recipient=person),
-                    reply_to=responder.email or None,
-                )
-            )
+        mail_to(person, _l("Answer to \"%(title)s\"", title=listing.title),
+                "offers/mail/response.txt", reply_to=responder.email or None,
+                listing=listing, responder=responder, message=message, url=url,
+                recipient=person)
     return row
 
 
