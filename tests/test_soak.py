@@ -132,6 +132,7 @@ def in_kill(record: Record, start: float, end: float) -> bool:
     return any(start <= kill + KILL_GRACE and end >= kill for kill in record.kills)
 
 
+@pytest.mark.real_commits  # a real server in other processes commits and reads
 def test_soak_with_killed_workers(app: Flask, gunicorn: Server) -> None:
     db.session.add(LedgerSettings(id=1, decimals=0, default_min=-100_000,
                                   default_max=100_000, balances_visible=False))
