@@ -3,7 +3,6 @@ from __future__ import annotations
 from flask_babel import lazy_gettext as _l
 from wtforms import (
     BooleanField,
-    DateField,
     HiddenField,
     IntegerField,
     RadioField,
@@ -12,6 +11,7 @@ from wtforms import (
 )
 from wtforms.validators import DataRequired, Length, NumberRange, Optional
 
+from lets_site.web.fields import DateTextField
 from lets_site.web.forms import BaseForm, choices
 
 MASS_KINDS = {
@@ -119,8 +119,8 @@ class PeriodForm(BaseForm):
     class Meta:
         csrf = False
 
-    start = DateField(_l("From"), validators=[Optional()])
-    end = DateField(_l("Until"), validators=[Optional()])
+    start = DateTextField(_l("From"), validators=[Optional()])
+    end = DateTextField(_l("Until"), validators=[Optional()])
     page = IntegerField(validators=[Optional(), NumberRange(min=1, max=1_000_000)], default=1)
 
 

@@ -9,8 +9,6 @@ from flask_babel import lazy_gettext as _l
 from flask_wtf.file import FileField
 from wtforms import (
     BooleanField,
-    DateField,
-    DecimalField,
     HiddenField,
     IntegerField,
     SelectField,
@@ -22,6 +20,7 @@ from wtforms.validators import DataRequired, Length, NumberRange, Optional
 
 from lets_site.offers.models import Category, Kind, ListingVisibility, PriceBasis
 from lets_site.offers.services import DESCRIPTION_MAX, MESSAGE_MAX, TITLE_MAX, Filters, ListingData
+from lets_site.web.fields import DateTextField, DecimalTextField
 from lets_site.web.forms import BaseForm, choices
 
 KIND_LABELS = {Kind.OFFER.value: _l("Offer"), Kind.WANT.value: _l("Want")}
@@ -34,15 +33,6 @@ VISIBILITY_LABELS = {
     ListingVisibility.MEMBERS.value: _l("Members of the group"),
     ListingVisibility.PUBLIC.value: _l("Everyone, also visitors"),
 }
-
-
-class PriceField(DecimalField):
-    """A decimal that also takes a comma, as people write it here: "1,5"."""
-
-    def process_formdata(self, valuelist: list[Any]) -> None:
-        if valuelist and isinstance(valuelist[0], str):
-            valuelist = [valuelist[0].strip().replace(",", ".")]
-        super().process_formdata(valuelist)
 
 
 def category_choices(categories: list[Category], locale: str, empty: Any) -> list[Any]:
@@ -63,12 +53,11 @@ class ListingForm(BaseForm):
         description=_l("What, where, when. You can use Markdown."),
     )
     category_id = SelectField(_l("Category"), choices=[], validators=[Optional()])
-    price = PriceField(_l("Price"), places=2, validators=[Optional()],
-                         description=_l("In the group's unit. Leave empty for 'to agree'."),
-                         render_kw={"inputmode": "decimal"})
+    price = DecimalTextField(_l("Price"), places=2, validators=[Optional()],
+                             description=_l("In the group's unit. Leave empty for 'to agree'."))
     price_basis = SelectField(_l("Price counted"), choices=choices(BASIS_LABELS.items()),
                               default=PriceBasis.HOUR.value)
-    valid_until = DateField(_l("Valid until"), validators=[Optional()],
+    valid_until = DateTextField(_l("Valid until"), validators=[Optional()],
                             description=_l("Leave empty for one year from today."))
     visibility = SelectField(_l("Who can see it"), choices=choices(VISIBILITY_LABELS.items()),
                              default=ListingVisibility.MEMBERS.value)
