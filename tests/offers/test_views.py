@@ -94,7 +94,7 @@ def test_new_listing_save_as_draft(client: Any, login_as: Any) -> None:
     ({"title": ""}, "Fill in a title."),
     ({"price": "-3"}, "The price cannot be negative."),
     ({"price": "99999999"}, "The price can be at most"),
-    ({"price": "abc"}, "Not a valid decimal value"),
+    ({"price": "abc"}, "Write a number such as 1,5 or 2."),
 ])
 def test_new_listing_bad_input_keeps_what_was_typed(client: Any, login_as: Any,
                                                     overrides: dict[str, Any],
