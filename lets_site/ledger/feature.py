@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from flask import g
 from flask_babel import lazy_gettext as _l
 
 from lets_site import features as f
@@ -11,8 +12,17 @@ from lets_site.ledger import commands, demo, services
 from lets_site.ledger.views import bp
 
 
+def _balance(viewer: Any) -> Any:
+    """The viewer's balance, read once per request: the header and the home panel both
+    show it."""
+    cache: dict[int, Any] = g.setdefault("lets_ledger_balances", {})
+    if viewer.id not in cache:
+        cache[viewer.id] = services.header_balance(viewer)
+    return cache[viewer.id]
+
+
 def _header(_subject: Any, viewer: Any) -> dict[str, Any] | None:
-    balance = services.header_balance(viewer) if viewer is not None else None
+    balance = _balance(viewer) if viewer is not None else None
     return None if balance is None else {"balance": balance}
 
 
@@ -20,7 +30,7 @@ def _home(_subject: Any, viewer: Any) -> dict[str, Any] | None:
     """For members: their balance and the payment requests waiting for them."""
     if viewer is None:
         return None
-    balance = services.header_balance(viewer)
+    balance = _balance(viewer)
     return {"balance": balance or 0, "pending": services.pending_for(viewer)}
 
 
