@@ -44,6 +44,10 @@ HEADER = "header"
 FOOTER = "footer"
 PROFILE = "profile"
 ORGANISATION = "organisation"
+# A listing's page (offers and wants): the subject is the listing, which has ``id``,
+# ``title``, ``kind`` ("offer" or "want") and ``owner_account_code``; the page asks only
+# where the viewer may answer the listing (live, not their own).
+LISTING = "listing"
 
 # Visibility of an item.
 PUBLIC = "public"

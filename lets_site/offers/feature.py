@@ -33,6 +33,11 @@ def _organisation(org: Any, viewer: Any) -> dict[str, Any]:
     return {"org": org, "listings": services.listings_for_owner(org, viewer)}
 
 
+def _profile(member: Any, viewer: Any) -> dict[str, Any]:
+    """On a member's profile: their live listings this viewer may see."""
+    return {"member": member, "listings": services.listings_for_owner(member, viewer)}
+
+
 def _demo(ctx: f.DemoContext) -> None:
     demo.seed(ctx.rng, ctx.made["members"], ctx.made["organisations"])
 
@@ -46,6 +51,7 @@ FEATURE = f.Feature(
     panels=[
         f.Panel(f.HOME, "offers/_home.html", _home, order=30),
         f.Panel(f.ORGANISATION, "offers/_org_listings.html", _organisation, order=50),
+        f.Panel(f.PROFILE, "offers/_profile_listings.html", _profile, order=50),
     ],
     demo=f.DemoStep(40, _demo),
     export=f.ExportSection("listings", services.export_section),
