@@ -13,6 +13,7 @@ thousand members, and no database column has to hold a folded copy of every name
 
 from __future__ import annotations
 
+import re
 import unicodedata
 from dataclasses import dataclass
 
@@ -26,6 +27,8 @@ from lets_site.ledger.services.accounts import ACTIVE_MEMBER, find_account
 from lets_site.members.models import Member
 from lets_site.organisations.models import Organisation
 
+# The accents NFKD splits off Latin letters (é -> e + U+0301).
+_COMBINING = re.compile("[\u0300-\u036f]")
 MAX_QUERY = 80
 MAX_WORDS = 6
 DEFAULT_LIMIT = 8
@@ -33,8 +36,10 @@ DEFAULT_LIMIT = 8
 
 def fold(text: str) -> str:
     """Lower case without accents and with single spaces: "Lemaître  J." -> "lemaitre j."."""
-    decomposed = unicodedata.normalize("NFKD", text or "")
-    plain = "".join(c for c in decomposed if not unicodedata.combining(c))
+    text = text or ""
+    if text.isascii():  # most names: nothing to decompose
+        return " ".join(text.lower().split())
+    plain = _COMBINING.sub("", unicodedata.normalize("NFKD", text))
     return " ".join(plain.casefold().split())
 
 
