@@ -35,3 +35,19 @@ def test_visitors_see_only_public_listings_on_a_public_profile(
     make_listing(owner, "Publieke fietsles", visibility=ListingVisibility.PUBLIC)
     panel = select_text(client.get(f"/members/{owner.account_code}"), "#profile-listings")
     assert "Publieke fietsles" in panel and "Soep aan huis" not in panel
+
+
+def test_directory_lines_show_what_members_offer_and_want(
+        client: Any, people: dict[str, Any], login_as: Any) -> None:
+    owner = factories.make_member(display_name="Zeno Z.")
+    make_listing(owner, "Soep aan huis")
+    make_listing(owner, "Ladder", kind="want")
+    make_listing(owner, "Klad", state=State.DRAFT)
+    login_as("member")
+    page = client.get("/members/?q=Zeno")
+    line = select_text(page, "p.line-listings")
+    assert "Soep aan huis" in line and "Wants: Ladder" in line
+    assert "Klad" not in line
+    partial = client.get("/members/?q=Zeno", headers={"HX-Request": "true"})
+    assert "Soep aan huis" in select_text(partial, "p.line-listings")
+    assert "line-listings" not in client.get("/members/?q=Mia").get_data(as_text=True)
