@@ -44,6 +44,14 @@ HEADER = "header"
 FOOTER = "footer"
 PROFILE = "profile"
 ORGANISATION = "organisation"
+# A listing's page (offers and wants): the subject is the listing, which has ``id``,
+# ``title``, ``kind`` ("offer" or "want") and ``owner_account_code``; the page asks only
+# where the viewer may answer the listing (live, not their own).
+LISTING = "listing"
+# One line per member in the member directory: the subject is the list of members on the
+# page, and the panel's template is included in each line with ``m`` set to that member
+# (one query for the page, not one per line).
+DIRECTORY = "directory"
 
 # Visibility of an item.
 PUBLIC = "public"

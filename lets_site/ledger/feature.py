@@ -34,6 +34,38 @@ def _home(_subject: Any, viewer: Any) -> dict[str, Any] | None:
     return {"balance": balance or 0, "pending": services.pending_for(viewer)}
 
 
+def _others_account(viewer: Any, code: str | None, is_open: bool) -> bool:
+    """Whether the viewer may be shown "pay" and "ask to be paid" for account ``code``:
+    logged in, the account open, and not one the viewer acts for."""
+    if viewer is None or not code or not is_open:
+        return False
+    return code not in {a.code for a in services.accounts_for(viewer)}
+
+
+def _profile(member: Any, viewer: Any) -> dict[str, Any] | None:
+    """On a member's profile: pay them, ask them for a payment."""
+    if not _others_account(viewer, member.account_code,
+                           member.status in services.ACTIVE_MEMBER):
+        return None
+    return {"code": member.account_code, "name": member.display_name}
+
+
+def _organisation(org: Any, viewer: Any) -> dict[str, Any] | None:
+    """On an organisation's page: pay it, ask it for a payment."""
+    if not _others_account(viewer, org.account_code, org.status == "active"):
+        return None
+    return {"code": org.account_code, "name": org.name}
+
+
+def _listing(listing: Any, viewer: Any) -> dict[str, Any] | None:
+    """On a listing's page: pay for an offer or ask to be paid for a want (the other one
+    too, smaller), with the listing's title and link filled in."""
+    if not _others_account(viewer, listing.owner_account_code, True):
+        return None
+    return {"code": listing.owner_account_code, "listing": listing.id,
+            "title": listing.title, "want": listing.kind == "want"}
+
+
 def _demo(ctx: f.DemoContext) -> None:
     demo.seed(ctx.rng, ctx.made["members"], ctx.made["organisations"])
 
@@ -47,6 +79,9 @@ FEATURE = f.Feature(
     panels=[
         f.Panel(f.HEADER, "ledger/_balance.html", _header, order=50),
         f.Panel(f.HOME, "ledger/_home.html", _home, order=25),
+        f.Panel(f.PROFILE, "ledger/_pay_links.html", _profile, order=20),
+        f.Panel(f.ORGANISATION, "ledger/_pay_links.html", _organisation, order=20),
+        f.Panel(f.LISTING, "ledger/_pay_links.html", _listing, order=20),
     ],
     demo=f.DemoStep(50, _demo),
     export=f.ExportSection("ledger", services.export_section),

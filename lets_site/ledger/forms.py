@@ -21,6 +21,10 @@ MASS_KINDS = {
 }
 
 
+# A name typed into the payee field ("Jean-Pierre Lemaire"), or an account code.
+PAYEE_MAX = 80
+
+
 class KeyedForm(BaseForm):
     # A random value per form: a second submit of the same form books nothing new.
     key = HiddenField()
@@ -42,19 +46,20 @@ class _MemberTransferForm(KeyedForm):
 class PayForm(_MemberTransferForm):
     from_account = RadioField(_l("Pay from"), validators=[DataRequired(_l("Choose an account."))])
     payee = StringField(
-        _l("Pay to (account code)"),
-        validators=[DataRequired(_l("Fill in the account code of who you pay.")),
-                    Length(max=16)],
-        description=_l("For example IE-042. You find it on the member's profile."),
+        _l("Pay to"),
+        validators=[DataRequired(_l("Fill in who you pay: a name or an account code.")),
+                    Length(max=PAYEE_MAX)],
+        description=_l("A name or an account code, for example Inge or IE-042."),
     )
 
 
 class RequestForm(_MemberTransferForm):
     to_account = RadioField(_l("Pay to"), validators=[DataRequired(_l("Choose an account."))])
     payer = StringField(
-        _l("Ask from (account code)"),
-        validators=[DataRequired(_l("Fill in the account code of who should pay.")),
-                    Length(max=16)],
+        _l("Ask from"),
+        validators=[DataRequired(_l("Fill in who should pay: a name or an account code.")),
+                    Length(max=PAYEE_MAX)],
+        description=_l("A name or an account code, for example Inge or IE-042."),
     )
 
 

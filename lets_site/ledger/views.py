@@ -12,6 +12,7 @@ from flask import (
     abort,
     current_app,
     flash,
+    make_response,
     render_template,
     request,
     stream_with_context,
@@ -26,6 +27,7 @@ from lets_site.domain import DomainError, NotFound, PermissionDenied
 from lets_site.extensions import db
 from lets_site.ledger import services
 from lets_site.ledger.forms import (
+    PAYEE_MAX,
     AdminBookingForm,
     ConfirmForm,
     LimitsForm,
@@ -60,6 +62,17 @@ def ledger_holder(account: Any) -> str:
 
 
 @bp.app_template_global()
+def ledger_amount_text(value: int | None) -> str:
+    """An amount with the unit, for sentences ("2,00 uur")."""
+    return services.format_units(value)
+
+
+@bp.app_template_global()
+def ledger_full_name(account: Any) -> str:
+    return services.full_holder_name(account)
+
+
+@bp.app_template_global()
 def ledger_listing_url(listing_id: int | None) -> str | None:
     """The page of the listing a transfer is for, when the offers feature serves one (the
     ledger does not import offers: it only links to it)."""
@@ -83,12 +96,16 @@ def _own_accounts_choices(form_field: Any) -> list[Any]:
 
 def _prefill(form: Any, own: Any, own_arg: str, other: Any, other_arg: str,
              accounts: list[Any]) -> None:
-    """A pay or request form filled from its link (e.g. a listing's "Pay for this")."""
+    """A pay or request form filled from its link (e.g. a listing's "Pay for this", or a
+    name picked from the list of matches, which keeps the form's key)."""
     own.data = request.args.get(own_arg) or accounts[0].code
-    other.data = request.args.get(other_arg, "")[:16]
+    other.data = request.args.get(other_arg, "")[:PAYEE_MAX]
     form.amount.data = request.args.get("amount", "")[:30]
     form.description.data = request.args.get("for", "")[:200]
     form.listing.data = request.args.get("listing", "")[:12]
+    key = request.args.get("key")
+    if services.is_form_key(key):
+        form.key.data = key
 
 
 def _fresh_key(form: Any) -> None:
@@ -104,6 +121,95 @@ def _on_field(name: str) -> Any:
             error.field = name
 
     return point
+
+
+# --- Whom to pay: by name or code ----------------------------------------------------------
+
+# The payee field of each form: the endpoint of the form and the query argument that fills it.
+PAYEE_FIELDS = {"payee": ("ledger.pay", "to"), "payer": ("ledger.new_request", "from")}
+
+
+def _enhance(field: Any) -> None:
+    """The payee field asks for suggestions while people type (htmx); without JavaScript
+    the form's own answer lists the matches."""
+    field.render_kw = {
+        "autocomplete": "off",
+        "hx-get": url_for("ledger.payees", field=field.name),
+        "hx-trigger": "input changed delay:400ms, search",
+        "hx-target": f"#{field.id}-suggestions",
+        "hx-swap": "outerHTML",
+        "aria-controls": f"{field.id}-suggestions",
+    }
+
+
+def _lookup(field: Any) -> list[services.Payee] | None:
+    """None when the field holds an account code (then normalised); else the accounts
+    whose name matches, with a message on the field: pick one, or nobody matches."""
+    code = services.exact_code(field.data or "")
+    if code is not None:
+        field.data = code
+        return None
+    matches = services.find_payees(current_user, field.data or "")
+    if matches:
+        field.errors = [*field.errors, _("Choose who you mean from the list below.")]
+    else:
+        field.errors = [*field.errors, _('No member or organisation matches "%(text)s".',
+                                         text=(field.data or "").strip())]
+    return matches
+
+
+def _pick_url(form: Any, fieldname: str, own_arg: str, own: Any) -> Any:
+    """For the list of matches: a link per match that fills the form again, with what was
+    typed and the same key."""
+    endpoint, arg = PAYEE_FIELDS[fieldname]
+
+    def url(code: str) -> str:
+        values = {own_arg: own.data or "", arg: code, "amount": form.amount.data or "",
+                  "for": form.description.data or "", "listing": form.listing.data or "",
+                  "key": form.key.data or ""}
+        return url_for(endpoint, **{k: v for k, v in values.items() if v})
+
+    return url
+
+
+@bp.route("/ledger/payees")
+@login_required
+def payees() -> Response:
+    """Suggestions for the payee field: an htmx partial while typing; without JavaScript
+    (or opened directly) a page that lists the matches, each a link to the form."""
+    fieldname = request.args.get("field", "payee")
+    if fieldname not in PAYEE_FIELDS:
+        fieldname = "payee"
+    text = (request.args.get("q") or request.args.get(fieldname) or "")[:PAYEE_MAX]
+    endpoint, arg = PAYEE_FIELDS[fieldname]
+    found = services.find_payees(current_user, text) if text.strip() else []
+    return htmx.render("ledger/payees.html", "ledger/_payees.html", fieldname=fieldname,
+                       endpoint=endpoint, arg=arg, query=text.strip(), found=found,
+                       inline=htmx.wants_partial())
+
+
+@bp.route("/ledger/payees/pick")
+@login_required
+def payee_pick() -> Response | str:
+    """A suggestion picked (htmx): the payee field again, filled with the account's code
+    and saying whose it is. Without JavaScript the suggestion is a plain link instead."""
+    fieldname = request.args.get("field", "payee")
+    if fieldname not in PAYEE_FIELDS:
+        abort(404)
+    endpoint = PAYEE_FIELDS[fieldname][0]
+    form = (PayForm if fieldname == "payee" else RequestForm)(formdata=None)
+    field = form[fieldname]
+    code = services.exact_code(request.args.get("code", "")[:PAYEE_MAX])
+    if code is None:
+        abort(404)
+    field.data = code
+    _enhance(field)
+    field.render_kw["autofocus"] = True
+    account = services.find_account(code)
+    if not htmx.wants_partial():
+        return see_other(url_for(endpoint, **{PAYEE_FIELDS[fieldname][1]: code}))
+    return htmx.add_vary(make_response(render_template(
+        "ledger/_payee_field.html", f=field, chosen=account)))
 
 
 # --- Member pages ------------------------------------------------------------------------------
@@ -123,6 +229,10 @@ def index() -> str:
 @bp.route("/ledger/pay", methods=["GET", "POST"])
 @login_required
 def pay() -> Response | str:
+    """Three steps in one form: the form (its hidden ``review`` asks for the summary), the
+    summary with "Confirm" (books) and "Back" (the form again, as it was typed). One key,
+    made with the form, travels through all of them: a second confirmation books nothing.
+    A post without ``review`` or ``back`` books at once, as the confirmation does."""
     form = PayForm()
     accounts = _own_accounts_choices(form.from_account)
     if not accounts:
@@ -130,12 +240,35 @@ def pay() -> Response | str:
     if request.method == "GET":
         _prefill(form, form.from_account, "from", form.payee, "to", accounts)
     _fresh_key(form)
+    _enhance(form.payee)
+    matches = None
+    if request.method == "POST" and request.form.get("back"):
+        return render_template("ledger/pay.html", form=form, matches=None)
+    if request.method == "POST" and request.form.get("review"):
+        if form.validate_on_submit():
+            matches = _lookup(form.payee)
+            if matches is None:
+                try:
+                    preview = services.preview_payment(
+                        current_user, form.from_account.data or "", form.payee.data or "",
+                        form.amount.data or "", form.description.data or "", form.key.data,
+                        form.listing.data or None)
+                except DomainError as error:
+                    db.session.rollback()
+                    _on_field("from_account")(error)
+                    show_error(form, error)
+                else:
+                    return render_template("ledger/pay_confirm.html", form=form,
+                                           preview=preview)
+        return render_template(
+            "ledger/pay.html", form=form, matches=matches,
+            pick=_pick_url(form, "payee", "from", form.from_account))
 
     def paid(booked: services.Booked) -> tuple[str, str]:
         if booked.replayed:
             return _("This payment was already booked; it is not booked twice."), "info"
         return _("Paid %(amount)s to %(name)s.",
-                 amount=services.format_amount(booked.transfer.amount),
+                 amount=services.format_units(booked.transfer.amount),
                  name=services.holder_name(booked.transfer.payee)), "success"
 
     done = submit(
@@ -148,7 +281,7 @@ def pay() -> Response | str:
         success=lambda booked: url_for("ledger.transfer", uid=booked.transfer.uid),
         message=paid,
     )
-    return done or render_template("ledger/pay.html", form=form)
+    return done or render_template("ledger/pay.html", form=form, matches=None)
 
 
 @bp.route("/ledger/transfers/<uid>")
@@ -180,6 +313,12 @@ def new_request() -> Response | str:
     if request.method == "GET":
         _prefill(form, form.to_account, "to", form.payer, "from", accounts)
     _fresh_key(form)
+    _enhance(form.payer)
+    if form.validate_on_submit():
+        matches = _lookup(form.payer)
+        if matches is not None:
+            return render_template("ledger/request_form.html", form=form, matches=matches,
+                                   pick=_pick_url(form, "payer", "to", form.to_account))
     done = submit(
         form,
         lambda: services.request_payment(current_user, form.to_account.data or "",
@@ -189,10 +328,10 @@ def new_request() -> Response | str:
         refused=_on_field("to_account"),
         success=url_for("ledger.requests"),
         message=lambda req: _("Your request for %(amount)s is sent to %(name)s.",
-                              amount=services.format_amount(req.amount),
+                              amount=services.format_units(req.amount),
                               name=services.holder_name(req.payer)),
     )
-    return done or render_template("ledger/request_form.html", form=form)
+    return done or render_template("ledger/request_form.html", form=form, matches=None)
 
 
 def _request_action(uid: str, action: Any, done: str) -> Response:
@@ -211,16 +350,41 @@ def _request_action(uid: str, action: Any, done: str) -> Response:
         abort(404)
 
 
-@bp.route("/ledger/requests/<uid>/confirm", methods=["POST"])
+@bp.route("/ledger/requests/<uid>/confirm", methods=["GET", "POST"])
 @login_required
-def confirm_request(uid: str) -> Response:
-    return _request_action(uid, services.confirm_request, _("The payment is booked."))
+def confirm_request(uid: str) -> Response | str:
+    """GET: the summary of what paying this request does, with "Confirm"; POST books it
+    (once: the request's own key)."""
+    if request.method == "POST":
+        return _request_action(uid, services.confirm_request, _("The payment is booked."))
+    try:
+        req, preview = services.preview_request(current_user, uid)
+    except (NotFound, PermissionDenied):
+        raise
+    except DomainError as error:
+        db.session.rollback()
+        return render_template("ledger/request_answer.html", req=None, preview=None,
+                               error=error.message, decline=False)
+    return render_template("ledger/request_answer.html", req=req, preview=preview,
+                           error=None, decline=False, confirm_form=ConfirmForm())
 
 
-@bp.route("/ledger/requests/<uid>/decline", methods=["POST"])
+@bp.route("/ledger/requests/<uid>/decline", methods=["GET", "POST"])
 @login_required
-def decline_request(uid: str) -> Response:
-    return _request_action(uid, services.decline_request, _("The request is declined."))
+def decline_request(uid: str) -> Response | str:
+    """GET asks once ("Decline this request?"); POST declines."""
+    if request.method == "POST":
+        return _request_action(uid, services.decline_request, _("The request is declined."))
+    try:
+        req = services.pending_request(current_user, uid)
+    except (NotFound, PermissionDenied):
+        raise
+    except DomainError as error:
+        db.session.rollback()
+        return render_template("ledger/request_answer.html", req=None, preview=None,
+                               error=error.message, decline=True)
+    return render_template("ledger/request_answer.html", req=req, preview=None, error=None,
+                           decline=True, confirm_form=ConfirmForm())
 
 
 @bp.route("/ledger/requests/<uid>/cancel", methods=["POST"])

@@ -180,7 +180,8 @@ def directory() -> Response:
     )
     page = services.search_directory(current_user, query)
     return htmx.render(
-        "members/index.html", "members/_list.html", form=form, page=page, query=query
+        "members/index.html", "members/_list.html", form=form, page=page, query=query,
+        line_panels=features.panels(features.DIRECTORY, page.items, current_user),
     )
 
 

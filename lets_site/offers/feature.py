@@ -33,6 +33,17 @@ def _organisation(org: Any, viewer: Any) -> dict[str, Any]:
     return {"org": org, "listings": services.listings_for_owner(org, viewer)}
 
 
+def _profile(member: Any, viewer: Any) -> dict[str, Any]:
+    """On a member's profile: their live listings this viewer may see."""
+    return {"member": member, "listings": services.listings_for_owner(member, viewer)}
+
+
+def _directory(members: Any, viewer: Any) -> dict[str, Any] | None:
+    """In the member directory: what each member on the page offers and wants."""
+    titles = services.titles_by_member([m.id for m in members], viewer)
+    return {"titles": titles} if titles else None
+
+
 def _demo(ctx: f.DemoContext) -> None:
     demo.seed(ctx.rng, ctx.made["members"], ctx.made["organisations"])
 
@@ -46,6 +57,8 @@ FEATURE = f.Feature(
     panels=[
         f.Panel(f.HOME, "offers/_home.html", _home, order=30),
         f.Panel(f.ORGANISATION, "offers/_org_listings.html", _organisation, order=50),
+        f.Panel(f.PROFILE, "offers/_profile_listings.html", _profile, order=50),
+        f.Panel(f.DIRECTORY, "offers/_directory_line.html", _directory, order=50),
     ],
     demo=f.DemoStep(40, _demo),
     export=f.ExportSection("listings", services.export_section),

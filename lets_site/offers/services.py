@@ -671,3 +671,32 @@ def export_section(member: Member) -> list[dict[str, Any]]:
         for listing in listings
     ]
 
+
+
+@dataclass(frozen=True)
+class ListingTitle:
+    """A listing as a line in a list of people: enough for a link."""
+
+    id: int
+    kind: str
+    title: str
+
+
+def titles_by_member(member_ids: list[int], viewer: Member | None,
+                     per_member: int = 3) -> dict[int, list[ListingTitle]]:
+    """For each member, the titles of their newest live listings this viewer may see (at
+    most ``per_member``): the member directory shows what people offer. One query."""
+    if not member_ids:
+        return {}
+    rows = db.session.execute(
+        select(Listing.id, Listing.kind, Listing.title, Listing.owner_member_id)
+        .where(Listing.owner_member_id.in_(member_ids), Listing.live_clause(utcnow()),
+               _visible_to(viewer))
+        .order_by(Listing.created_at.desc(), Listing.id.desc())
+    )
+    found: dict[int, list[ListingTitle]] = {}
+    for listing_id, kind, title, owner_id in rows:
+        titles = found.setdefault(owner_id, [])
+        if len(titles) < per_member:
+            titles.append(ListingTitle(listing_id, str(kind), title))
+    return found

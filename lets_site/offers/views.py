@@ -13,6 +13,7 @@ from flask import (
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
 
+from lets_site import features
 from lets_site.domain import DomainError, NotFound, PermissionDenied
 from lets_site.extensions import login_manager
 from lets_site.offers import photos, services
@@ -144,7 +145,8 @@ def detail(listing_id: int) -> Response | str:
         if done:
             return done
     return render_template("offers/detail.html", listing=listing, form=form,
-                           locale=_locale())
+                           locale=_locale(),
+                           panels=features.panels(features.LISTING, listing, _viewer()))
 
 
 # --- Creating and editing ---------------------------------------------------------------------

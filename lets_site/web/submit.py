@@ -20,7 +20,8 @@ rolls back), so a bug is a 500 and never a message on a form.
 A few views stay written out because they do something else: the login commits a refused
 attempt (it counts for throttling); the logout, the language switch and offers'
 "acting for" have no refusal to show; the mass transfer's preview commits and shows its
-plan on the same page instead of redirecting.
+plan on the same page instead of redirecting; the pay form's summary step writes nothing
+and answers with the summary page.
 """
 
 from __future__ import annotations

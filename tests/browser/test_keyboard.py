@@ -114,6 +114,9 @@ def test_keyboard_only_login_listing_and_payment(browser: Any,
         keys.type_into("#description", "Ladder geleend")
         keys.tab_to('form[action="/ledger/pay"] button[type=submit]')
         page.keyboard.press("Space")  # a button takes Space as well as Enter
+        expect(page.locator("#payment-summary")).to_be_visible()
+        keys.tab_to("form.confirm button.big-button")  # the summary's Confirm
+        page.keyboard.press("Enter")
         expect(page).to_have_url(re.compile(r"/ledger/transfers/[0-9a-f]{16}$"))
         expect(page.locator("main")).to_contain_text("Ladder geleend")
         expect(page.locator("#ledger-balance .num")).to_have_text("-7")

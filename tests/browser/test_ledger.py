@@ -19,7 +19,7 @@ from lets_site.ledger import services
 from lets_site.ledger.models import Account, Transfer
 from tests import factories
 from tests.browser import test_foundation, test_text_browser
-from tests.browser.conftest import LiveServer
+from tests.browser.conftest import ARTIFACTS, LiveServer
 from tests.browser.test_foundation import MODES, log_in
 
 pytestmark = pytest.mark.browser
@@ -28,6 +28,10 @@ pytestmark = pytest.mark.browser
 tabs = test_foundation.tabs
 tmux = test_text_browser.tmux
 w3m_env = test_text_browser.w3m_env
+
+
+# The big button of a summary page ("Confirm: pay ..."), not its "Back".
+CONFIRM = "form.confirm button.big-button"
 
 
 def _balance(live_server: LiveServer, code: str) -> int:
@@ -54,6 +58,10 @@ def test_pay_request_and_confirm(live_server: LiveServer, tabs: Any, javascript:
     payer.fill("#amount", "12")
     payer.fill("#description", "Fiets hersteld")
     payer.click('form[action="/ledger/pay"] button[type=submit]')
+    # The summary first; nothing is booked until it is confirmed.
+    expect(payer.locator("#payment-summary")).to_contain_text(payee_code)
+    assert _balance(live_server, payee_code) == 0
+    payer.click(CONFIRM)
     expect(payer).to_have_url(re.compile(r"/ledger/transfers/[0-9a-f]{16}$"))
     expect(payer.locator("main")).to_contain_text("Fiets hersteld")
     # The header balance follows the transfer.
@@ -82,7 +90,9 @@ def test_pay_request_and_confirm(live_server: LiveServer, tabs: Any, javascript:
     else:
         payer.goto("/ledger/")
         expect(pending).to_contain_text("Soep gemaakt")
-    pending.locator('form[action$="/confirm"] button[type=submit]').click()
+    pending.locator('a[href$="/confirm"]').click()
+    expect(payer.locator("#payment-summary")).to_contain_text("Soep gemaakt")
+    payer.click(CONFIRM)
     expect(payer).to_have_url(re.compile(r"/ledger/transfers/[0-9a-f]{16}$"))
     expect(payer.locator("#ledger-balance .num")).to_have_text("-17")
     assert _balance(live_server, payee_code) == 17
@@ -113,16 +123,39 @@ def test_double_submit_books_once(live_server: LiveServer, tabs: Any, javascript
             for name in ("csrf_token", "key", "from_account", "payee", "amount",
                          "description")}
     page.click('form[action="/ledger/pay"] button[type=submit]')
+    page.click(CONFIRM)
     expect(page).to_have_url(re.compile(r"/ledger/transfers/"))
     first = page.url
     # The same form sent again from this browser session (a double click, a retry after
-    # a slow answer): it answers with the same transfer and books nothing new.
+    # a slow answer): it carries the key of the first form, which the confirmation kept,
+    # so it answers with the same transfer and books nothing new.
     again = page.request.post("/ledger/pay", form=form, max_redirects=0)
     assert again.status == 303
     assert first.endswith(again.headers["location"])
     count = live_server.run(lambda: db.session.scalar(select(func.count(Transfer.id))))
     assert count == 1
     assert live_server.run(services.check) == []
+
+
+def label(live_server: LiveServer, text: str, **values: Any) -> str:
+    """A button's label as the site says it in Dutch, w3m's language here."""
+    from flask_babel import force_locale, gettext
+
+    def say() -> str:
+        with force_locale("nl"):
+            if "amount" in values:
+                values["amount"] = services.format_units(values["amount"])
+            return gettext(text, **values)
+
+    return str(live_server.run(say))
+
+
+def confirm_in_w3m(live_server: LiveServer, tmux: Any, amount: int) -> None:
+    """On the summary page: Tab to the Confirm button and press it."""
+    confirm = label(live_server, "Confirm: pay %(amount)s", amount=amount)
+    tmux.wait(lambda: confirm in "\n".join(tmux.lines()), "the summary page")
+    tmux.tab_to_label(confirm[:12])
+    tmux.keys("Enter")
 
 
 def test_w3m_pay_form_submits(live_server: LiveServer, w3m: str, tmux: Any) -> None:
@@ -148,7 +181,106 @@ def test_w3m_pay_form_submits(live_server: LiveServer, w3m: str, tmux: Any) -> N
     tmux.fill("Per tekstbrowser", "Per tekstbrowser")
     tmux.tab()  # the submit button
     tmux.keys("Enter")
+    confirm_in_w3m(live_server, tmux, 4)
     tmux.wait(lambda: "Tekst Ontvanger" in "\n".join(tmux.lines())
               and "/ledger/pay" not in tmux.lines()[-1], "the transfer page")
     assert _balance(live_server, payee_code) == 4
     assert _balance(live_server, payer_code) == -4
+
+
+@pytest.mark.parametrize("javascript", MODES)
+def test_pay_by_name(live_server: LiveServer, tabs: Any, javascript: bool) -> None:
+    """A member pays someone whose code they do not know: with JavaScript the field
+    suggests names as they type and a pick fills it; without, the form answers with the
+    matches and a pick opens the form again with what was typed. Then the summary, then
+    Confirm. At 360 px, as on the members' phones; the screenshots go to test-artifacts/."""
+    from playwright.sync_api import expect
+
+    def seed() -> tuple[str, str]:
+        factories.make_member(display_name="Jean-Luc M.", full_name="Jean-Luc Maes")
+        return (factories.make_member(display_name="Pia P.").account_code,
+                factories.make_member(display_name="Jean-Pierre L.",
+                                      full_name="Jean-Pierre Lemaître").account_code)
+
+    payer_code, payee_code = live_server.run(seed)
+    tab = tabs(javascript)
+    page = tab.page
+    page.set_viewport_size({"width": 360, "height": 740})
+    log_in(page, payer_code)
+    page.goto("/ledger/pay")
+    mode = "js" if javascript else "nojs"
+    if javascript:
+        page.locator("#payee").press_sequentially("lemaitre", delay=30)
+        suggestion = page.locator("#payee-suggestions a", has_text="Jean-Pierre Lemaître")
+        expect(suggestion).to_have_count(1)
+        expect(page.locator("#payee-suggestions a")).to_have_count(1)  # not Jean-Luc
+        suggestion.focus()
+        page.keyboard.press("Enter")  # keyboard: the suggestion is a link
+        expect(page.locator("#payee")).to_have_value(payee_code)
+        expect(page.locator("#payee-field .chosen")).to_contain_text("Jean-Pierre Lemaître")
+        page.fill("#amount", "2")
+        page.fill("#description", "Soep")
+    else:
+        page.fill("#payee", "jean")
+        page.fill("#amount", "2")
+        page.fill("#description", "Soep")
+        page.click('form[action="/ledger/pay"] button[type=submit]')
+        matches = page.locator("#payee-matches a")
+        expect(matches).to_have_count(2)
+        ARTIFACTS.mkdir(exist_ok=True)
+        page.screenshot(path=str(ARTIFACTS / "pay-matches-360-nojs.png"), full_page=True)
+        page.click('#payee-matches a:has-text("Jean-Pierre Lemaître")')
+        expect(page.locator("#payee")).to_have_value(payee_code)
+        expect(page.locator("#amount")).to_have_value("2")
+        expect(page.locator("#description")).to_have_value("Soep")
+    page.click('form[action="/ledger/pay"] button[type=submit]')
+    summary = page.locator("#payment-summary")
+    expect(summary).to_contain_text("Jean-Pierre Lemaître")
+    expect(summary).to_contain_text("-2")
+    assert page.evaluate("document.documentElement.scrollWidth") <= 360
+    ARTIFACTS.mkdir(exist_ok=True)
+    page.screenshot(path=str(ARTIFACTS / f"pay-summary-360-{mode}.png"), full_page=True)
+    page.click(CONFIRM)
+    expect(page).to_have_url(re.compile(r"/ledger/transfers/[0-9a-f]{16}$"))
+    expect(page.locator("h1")).to_contain_text("Jean-Pierre Lemaître")
+    assert _balance(live_server, payee_code) == 2
+    assert not tab.problems, "\n".join(tab.problems)
+
+
+def test_w3m_pays_by_name(live_server: LiveServer, w3m: str, tmux: Any) -> None:
+    """In w3m: a name typed in the payee field gives the list of matches; the match's
+    link opens the form with the payee filled in and the rest kept; then the summary and
+    Confirm."""
+    from tests.browser.test_text_browser import session_cookie
+
+    def seed() -> tuple[str, str]:
+        return (factories.make_member(display_name="Tekst Betaler").account_code,
+                factories.make_member(display_name="Inge P.",
+                                      full_name="Inge Peeters").account_code)
+
+    payer_code, payee_code = live_server.run(seed)
+    cookie = session_cookie(live_server, payer_code)
+    tmux("new-session", "-d", "-s", "w", "-x", "120", "-y", "50",
+         f"{w3m} -o confirm_qq=0 -o display_charset=UTF-8 -header 'Cookie: {cookie}' "
+         f"{live_server.url}/ledger/pay")
+    tmux.wait(lambda: any("[" in line for line in tmux.lines()), "the pay form")
+    tmux.tab_to_field()  # pay to: a name
+    tmux.fill("peeters", "peeters")
+    tmux.tab_to_field()  # amount
+    tmux.fill("3", "3")
+    tmux.tab_to_field()  # what for
+    tmux.fill("Per naam", "Per naam")
+    tmux.tab()  # the submit button
+    tmux.keys("Enter")
+    tmux.wait(lambda: "Inge Peeters" in "\n".join(tmux.lines()), "the list of matches")
+    tmux.tab_to_label("Inge Peeters")
+    tmux.keys("Enter")
+    tmux.wait(lambda: f"to={payee_code}" in tmux.current_url(), "the form filled in")
+    assert any(payee_code in line for line in tmux.lines())
+    assert any("Per naam" in line for line in tmux.lines())
+    tmux.tab_to_label(label(live_server, "Next: check the payment")[:12])
+    tmux.keys("Enter")
+    confirm_in_w3m(live_server, tmux, 3)
+    tmux.wait(lambda: "/ledger/transfers/" in tmux.current_url(), "the transfer page")
+    assert _balance(live_server, payee_code) == 3
+    assert _balance(live_server, payer_code) == -3

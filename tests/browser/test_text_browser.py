@@ -349,6 +349,9 @@ def test_w3m_logs_in_creates_a_listing_and_pays(live_server: LiveServer, w3m: st
     tmux.fill("Per w3m betaald", "Per w3m betaald")
     tmux.tab()  # the submit button
     tmux.keys("Enter")
+    from tests.browser.test_ledger import confirm_in_w3m
+
+    confirm_in_w3m(live_server, tmux, 6)  # the summary, then Confirm
     tmux.wait(lambda: "Omer Ontvanger" in "\n".join(tmux.lines())
               and "/ledger/pay" not in tmux.current_url(), "the transfer page")
     rows = live_server.run(lambda: db.session.execute(

@@ -8,6 +8,11 @@ TABLE = Table(
         "/ledger/pay": MEMBERS_ONLY,
         "/ledger/requests": MEMBERS_ONLY,
         "/ledger/requests/new": MEMBERS_ONLY,
+        "/ledger/payees": MEMBERS_ONLY,
+        # Without a code to pick (the pick itself is tested in test_payees.py).
+        "/ledger/payees/pick": {A: LOGIN, M: 404, I: 404, AD: 404, O: 404},
+        "/ledger/requests/{token}/confirm": {A: LOGIN, M: 404, I: 404, AD: 404, O: 404},
+        "/ledger/requests/{token}/decline": {A: LOGIN, M: 404, I: 404, AD: 404, O: 404},
         "/ledger/group": MEMBERS_ONLY,
         "/ledger/transfers/{token}": {A: LOGIN, M: 404, I: 404, AD: 404, O: 404},
         "/ledger/accounts/{member}": {A: LOGIN, M: 200, I: 403, AD: 200, O: 403},
@@ -22,12 +27,12 @@ TABLE = Table(
         "/admin/ledger/accounts/{member}/limits": ADMINS_ONLY,
     },
     post_only={
-        "/ledger/requests/<uid>/confirm",
-        "/ledger/requests/<uid>/decline",
         "/ledger/requests/<uid>/cancel",
     },
     rules={
         "/ledger/transfers/<uid>": "/ledger/transfers/{token}",
+        "/ledger/requests/<uid>/confirm": "/ledger/requests/{token}/confirm",
+        "/ledger/requests/<uid>/decline": "/ledger/requests/{token}/decline",
         "/ledger/accounts/<code>": "/ledger/accounts/{member}",
         "/ledger/accounts/<code>/statement.csv": "/ledger/accounts/{member}/statement.csv",
         "/ledger/accounts/<code>/print": "/ledger/accounts/{member}/print",

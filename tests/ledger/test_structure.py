@@ -10,7 +10,7 @@ from lets_site.ledger import services
 
 PACKAGE = Path(services.__file__).resolve().parent
 # From the bottom: a module may import only modules listed before it.
-LAYERS = ["settings", "amounts", "accounts", "booking", "payment_requests", "mass",
+LAYERS = ["settings", "amounts", "accounts", "payees", "booking", "payment_requests", "mass",
           "statements", "reports"]
 
 

@@ -8,6 +8,7 @@ write ``from lets_site.ledger import services`` and ``services.pay(...)``.
 - ``booking``: :func:`_book`, the ONE writer of transfer rows and balances; payments, admin
   bookings, corrections;
 - ``payment_requests``: asking for a payment, confirming, declining, withdrawing;
+- ``payees``: finding whom to pay by name or code (the payee field);
 - ``mass``: contributions and start credits for every account;
 - ``statements``: an account's transfers, by page and period, for CSV, print and the data
   download;
@@ -28,6 +29,7 @@ from lets_site.ledger.services.accounts import (
     can_act_for,
     can_view,
     find_account,
+    full_holder_name,
     group_account,
     header_balance,
     holder_name,
@@ -42,6 +44,7 @@ from lets_site.ledger.services.amounts import (
     MAX_LIMIT_UNITS,
     MAX_TRANSFER_UNITS,
     format_amount,
+    format_units,
     parse_amount,
     parse_limit,
     plain_amount,
@@ -49,12 +52,15 @@ from lets_site.ledger.services.amounts import (
 from lets_site.ledger.services.booking import (
     Booked,
     LimitExceeded,
+    Preview,
     _book,
     _new_uid,
     admin_book,
     get_transfer,
+    is_form_key,
     new_key,
     pay,
+    preview_payment,
     reversal_of,
     reverse,
 )
@@ -67,12 +73,15 @@ from lets_site.ledger.services.mass import (
     book_mass,
     plan_mass,
 )
+from lets_site.ledger.services.payees import Payee, exact_code, find_payees, fold
 from lets_site.ledger.services.payment_requests import (
     asked_by,
     cancel_request,
     confirm_request,
     decline_request,
     pending_for,
+    pending_request,
+    preview_request,
     request_payment,
 )
 from lets_site.ledger.services.reports import (
@@ -118,6 +127,8 @@ __all__ = [
     "MassPlan",
     "MonthFigures",
     "Overview",
+    "Payee",
+    "Preview",
     "SettingsData",
     "Statement",
     "_book",
@@ -137,14 +148,20 @@ __all__ = [
     "counts",
     "decline_request",
     "distribution",
+    "exact_code",
     "export_section",
     "find_account",
+    "find_payees",
+    "fold",
     "format_amount",
+    "format_units",
+    "full_holder_name",
     "get_settings",
     "get_transfer",
     "group_account",
     "header_balance",
     "holder_name",
+    "is_form_key",
     "is_open",
     "limit_history",
     "limits_of",
@@ -155,8 +172,11 @@ __all__ = [
     "parse_limit",
     "pay",
     "pending_for",
+    "pending_request",
     "plain_amount",
     "plan_mass",
+    "preview_payment",
+    "preview_request",
     "recent_for",
     "request_payment",
     "reversal_of",

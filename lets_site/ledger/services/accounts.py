@@ -65,6 +65,16 @@ def holder_name(account: Account) -> str:
     return str(_l("%(group)s (group account)", group=site_settings().group_name))
 
 
+def full_holder_name(account: Account) -> str:
+    """The name to say who is paid, where a mistake costs money: a member's full name
+    ("Jean-Pierre Lemaire", not "Jean-Pierre L."), else :func:`holder_name`."""
+    if account.kind == AccountKind.MEMBER and account.member_id is not None:
+        member = account.member or db.session.get(Member, account.member_id)
+        if member is not None and member.full_name:
+            return member.full_name
+    return holder_name(account)
+
+
 def is_open(account: Account) -> bool:
     if account.kind == AccountKind.MEMBER:
         member = db.session.get(Member, account.member_id)

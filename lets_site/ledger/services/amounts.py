@@ -12,6 +12,7 @@ from flask_babel import lazy_gettext as _l
 
 from lets_site.domain import DomainError
 from lets_site.ledger.services.settings import get_settings
+from lets_site.settings import get_settings as site_settings
 
 # The largest amount one transfer may move, in whole units.
 MAX_TRANSFER_UNITS = 100_000
@@ -76,6 +77,11 @@ def format_amount(value: int | None, decimals: int | None = None) -> str:
     pattern = "#,##0" if decimals == 0 else "#,##0.00"
     # In the reader's language; on the command line, the group's (lets_site/locale.py).
     return format_decimal(number, format=pattern)
+
+
+def format_units(value: int | None, decimals: int | None = None) -> str:
+    """An amount with the group's unit, for sentences ("2,00 uur")."""
+    return f"{format_amount(value, decimals)} {site_settings().unit_name}"
 
 
 def plain_amount(value: int, decimals: int) -> str:

@@ -25,7 +25,7 @@ from lets_site.audit import services as audit
 from lets_site.database import utcnow
 from lets_site.domain import DomainError, NotFound, PermissionDenied
 from lets_site.extensions import db
-from lets_site.ledger.models import Account, Transfer, TransferKind
+from lets_site.ledger.models import Account, LedgerSettings, Transfer, TransferKind
 from lets_site.ledger.services.accounts import (
     _open_or_refuse,
     _resolve,
@@ -53,6 +53,11 @@ def new_key() -> str:
 
 def _new_uid() -> str:
     return secrets.token_hex(8)
+
+
+def is_form_key(key: str | None) -> bool:
+    """Whether ``key`` looks like a key :func:`new_key` made (a link may carry one)."""
+    return bool(key) and bool(_KEY_RE.match(key or ""))
 
 
 def _clean_key(key: str | None) -> str | None:
@@ -84,6 +89,43 @@ def _existing(key: str | None) -> Transfer | None:
 class Booked:
     transfer: Transfer
     replayed: bool = False
+
+
+def _limit_refusal(payer: Account, payee: Account, amount: int, settings: LedgerSettings,
+                   viewer_sees_payee: bool) -> LimitExceeded | None:
+    """Why moving ``amount`` from ``payer`` to ``payee`` breaks a limit, or None. The
+    payee's balance is named only to who may see it."""
+    payer_min, _payer_max = limits_of(payer, settings)
+    _payee_min, payee_max = limits_of(payee, settings)
+    after_payer = payer.balance - amount
+    after_payee = payee.balance + amount
+    d = settings.decimals
+    if payer_min is not None and after_payer < payer_min:
+        room = max(0, payer.balance - payer_min)
+        return LimitExceeded(
+            _l("Refused: this would take the balance of %(code)s below its minimum of "
+               "%(min)s. The balance is %(balance)s, so at most %(room)s can be paid.",
+               code=payer.code, min=format_amount(payer_min, d),
+               balance=format_amount(payer.balance, d), room=format_amount(room, d)),
+            field="amount",
+        )
+    if payee_max is None or after_payee <= payee_max:
+        return None
+    if viewer_sees_payee:
+        return LimitExceeded(
+            _l("Refused: this would take the balance of %(code)s above its maximum of "
+               "%(max)s. The balance is %(balance)s, so at most %(room)s can be received.",
+               code=payee.code, max=format_amount(payee_max, d),
+               balance=format_amount(payee.balance, d),
+               room=format_amount(max(0, payee_max - payee.balance), d)),
+            field="amount",
+        )
+    return LimitExceeded(
+        _l("Refused: this would take the balance of %(code)s above its maximum of "
+           "%(max)s. Ask them for a smaller amount or try again later.",
+           code=payee.code, max=format_amount(payee_max, d)),
+        field="amount",
+    )
 
 
 def _book(
@@ -128,36 +170,10 @@ def _book(
     _payee_min, payee_max = limits_of(payee, settings)
     after_payer = payer.balance - amount
     after_payee = payee.balance + amount
-    broken = (payer_min is not None and after_payer < payer_min) or (
-        payee_max is not None and after_payee > payee_max
-    )
-    if broken and not allow_over_limit:
-        d = settings.decimals
-        if payer_min is not None and after_payer < payer_min:
-            room = max(0, payer.balance - payer_min)
-            raise LimitExceeded(
-                _l("Refused: this would take the balance of %(code)s below its minimum of "
-                   "%(min)s. The balance is %(balance)s, so at most %(room)s can be paid.",
-                   code=payer.code, min=format_amount(payer_min, d),
-                   balance=format_amount(payer.balance, d), room=format_amount(room, d)),
-                field="amount",
-            )
-        assert payee_max is not None
-        if viewer_sees_payee:
-            raise LimitExceeded(
-                _l("Refused: this would take the balance of %(code)s above its maximum of "
-                   "%(max)s. The balance is %(balance)s, so at most %(room)s can be received.",
-                   code=payee.code, max=format_amount(payee_max, d),
-                   balance=format_amount(payee.balance, d),
-                   room=format_amount(max(0, payee_max - payee.balance), d)),
-                field="amount",
-            )
-        raise LimitExceeded(
-            _l("Refused: this would take the balance of %(code)s above its maximum of "
-               "%(max)s. Ask them for a smaller amount or try again later.",
-               code=payee.code, max=format_amount(payee_max, d)),
-            field="amount",
-        )
+    refusal = _limit_refusal(payer, payee, amount, settings, viewer_sees_payee)
+    broken = refusal is not None
+    if refusal is not None and not allow_over_limit:
+        raise refusal
     transfer = Transfer(
         uid=_new_uid(), payer_id=payer.id, payee_id=payee.id, amount=amount,
         description=description.strip()[:200], kind=kind, listing_id=listing_id,
@@ -221,6 +237,68 @@ def pay(
         _open_or_refuse(payee, "payee")
     return _book(actor, payer, payee, amount, description, kind=TransferKind.PAYMENT, key=key,
                  listing_id=_listing(listing_id), viewer_sees_payee=can_view(actor, payee))
+
+
+@dataclass(frozen=True)
+class Preview:
+    """What a payment will do, shown before it is booked: who pays whom, how much, and the
+    payer's balance after it (the payer is an account the viewer acts for)."""
+
+    payer: Account
+    payee: Account
+    amount: int
+    description: str
+    listing_id: int | None
+    balance_after: int
+    minimum: int | None
+
+    @property
+    def at_minimum(self) -> bool:
+        """The payment uses the last of the payer's credit: nothing more can be paid."""
+        return self.minimum is not None and self.balance_after == self.minimum
+
+
+def _preview(actor: Member, payer: Account, payee: Account, amount: int, description: str,
+             listing_id: int | None) -> Preview:
+    """The limit check of :func:`_book`, without booking: a payment past a limit is
+    refused here already, with the same message."""
+    settings = get_settings()
+    refusal = _limit_refusal(payer, payee, amount, settings, can_view(actor, payee))
+    if refusal is not None:
+        raise refusal
+    return Preview(payer=payer, payee=payee, amount=amount, description=description,
+                   listing_id=listing_id, balance_after=payer.balance - amount,
+                   minimum=limits_of(payer, settings)[0])
+
+
+def preview_payment(
+    actor: Member,
+    from_code: str,
+    to_code: str,
+    amount: int | str,
+    description: str,
+    key: str | None,
+    listing_id: int | str | None = None,
+) -> Preview:
+    """Everything :func:`pay` checks, without writing anything: the summary a member
+    confirms. ``pay`` checks it all again when the confirmation comes."""
+    if isinstance(amount, str):
+        amount = parse_amount(amount)
+    description = _description(description)
+    _clean_key(key)
+    payer = find_account(from_code) if from_code else None
+    if payer is None or not can_act_for(actor, payer):
+        raise PermissionDenied(_l("You cannot pay from account %(code)s.",
+                                  code=codes.normalise(from_code or "")))
+    try:
+        payee = find_account(to_code)
+    except NotFound as exc:
+        raise DomainError(exc.message, field="payee") from exc
+    if payee.code == payer.code:
+        raise DomainError(_l("You cannot pay your own account."), field="payee")
+    _open_or_refuse(payer, "from_account")
+    _open_or_refuse(payee, "payee")
+    return _preview(actor, payer, payee, amount, description, _listing(listing_id))
 
 
 def admin_book(

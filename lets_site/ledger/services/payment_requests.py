@@ -25,11 +25,13 @@ from lets_site.ledger.services.accounts import (
 from lets_site.ledger.services.amounts import parse_amount
 from lets_site.ledger.services.booking import (
     Booked,
+    Preview,
     _book,
     _clean_key,
     _description,
     _listing,
     _new_uid,
+    _preview,
 )
 from lets_site.members.models import Member
 
@@ -115,6 +117,30 @@ def confirm_request(actor: Member, uid: str) -> Booked:
     req.decided_by_id, req.decided_at = actor.id, utcnow()
     db.session.flush()
     return booked
+
+
+def preview_request(actor: Member, uid: str) -> tuple[PaymentRequest, Preview]:
+    """The request and what confirming it will do, for the page that asks "pay this?".
+    A request that is no longer pending, or that would break a limit, is refused."""
+    req = _request(uid)
+    if not can_act_for(actor, req.payer):
+        raise PermissionDenied(_l("This payment request is not addressed to you."))
+    if req.status != RequestStatus.PENDING:
+        raise DomainError(_l("This payment request is no longer pending."))
+    _open_or_refuse(req.payer, "payer")
+    _open_or_refuse(req.payee, "payee")
+    return req, _preview(actor, req.payer, req.payee, req.amount, req.description,
+                         req.listing_id)
+
+
+def pending_request(actor: Member, uid: str) -> PaymentRequest:
+    """A request addressed to the viewer, for the page that asks "decline this?"."""
+    req = _request(uid)
+    if not can_act_for(actor, req.payer):
+        raise PermissionDenied(_l("This payment request is not addressed to you."))
+    if req.status != RequestStatus.PENDING:
+        raise DomainError(_l("This payment request is no longer pending."))
+    return req
 
 
 def decline_request(actor: Member, uid: str) -> PaymentRequest:
