@@ -160,5 +160,11 @@ class CategoryForm(BaseForm):
     name_fr = StringField(_l("Name in French"), validators=[Optional(), Length(max=80)])
     name_en = StringField(_l("Name in English"), validators=[Optional(), Length(max=80)])
     parent_id = SelectField(_l("Main category"), choices=[], validators=[Optional()])
-    position = IntegerField(_l("Position in the list"), default=0,
-                            validators=[Optional(), NumberRange(min=0, max=1000)])
+    words = TextAreaField(
+        _l("Other search words"), validators=[Optional(), Length(max=1000)],
+        description=_l("Words in any language that should find this category's offers and "
+                       "wants, separated by commas: for example hond, chien, dog."),
+    )
+    position = IntegerField(_l("Position in the list"),
+                            validators=[Optional(), NumberRange(min=0, max=1000)],
+                            description=_l("Leave empty to put it at the end."))

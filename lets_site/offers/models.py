@@ -79,6 +79,10 @@ class Category(db.Model):
     name_fr: Mapped[str] = mapped_column(String(80))
     name_en: Mapped[str] = mapped_column(String(80))
     position: Mapped[int] = mapped_column(Integer, default=0)
+    # Other words that find this category's listings, in any language, comma separated
+    # ("hond, chien, dog"): a group writes its listings in one language and is read in
+    # three. Admins extend them on the category page.
+    words: Mapped[str] = mapped_column(Text, default="", server_default="")
 
     parent: Mapped[Category | None] = relationship(remote_side=[id], lazy="joined",
                                                    join_depth=1)
@@ -91,10 +95,16 @@ class Category(db.Model):
             return f"{self.parent.name(locale)} / {self.name(locale)}"
         return self.name(locale)
 
+    def word_list(self) -> list[str]:
+        return [w for w in (part.strip() for part in (self.words or "").split(",")) if w]
+
     def all_names(self) -> str:
-        names = [self.name_nl, self.name_fr, self.name_en]
+        """Its names in the three languages and its search words, and its main
+        category's: what the search finds its listings by."""
+        names = [self.name_nl, self.name_fr, self.name_en, *self.word_list()]
         if self.parent is not None:
-            names += [self.parent.name_nl, self.parent.name_fr, self.parent.name_en]
+            parent = self.parent
+            names += [parent.name_nl, parent.name_fr, parent.name_en, *parent.word_list()]
         return " ".join(dict.fromkeys(names))
 
     def __repr__(self) -> str:

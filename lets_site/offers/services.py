@@ -556,10 +556,25 @@ def respond(responder: Member, listing: Listing, message: str) -> ListingRespons
 @dataclass
 class CategoryData:
     name_nl: str
-    name_fr: str
-    name_en: str
+    name_fr: str = ""
+    name_en: str = ""
     parent_id: int | None = None
-    position: int = 0
+    position: int | None = None  # None: after the others
+    words: str = ""
+
+
+WORDS_MAX = 1000
+
+
+def clean_words(text: str) -> str:
+    """Search words as one comma-separated line: commas, semicolons or new lines between
+    them, spaces tidied, each word once (whatever its case)."""
+    words: dict[str, str] = {}
+    for part in text.replace(";", ",").replace("\n", ",").split(","):
+        word = " ".join(part.split())
+        if word:
+            words.setdefault(word.casefold(), word)
+    return ", ".join(words.values())
 
 
 def _check_admin(actor: Member) -> None:
@@ -591,9 +606,24 @@ def _apply_category(category: Category, data: CategoryData) -> None:
     category.name_nl = names["name_nl"]
     category.name_fr = names["name_fr"] or names["name_nl"]
     category.name_en = names["name_en"] or names["name_nl"]
+    words = clean_words(data.words or "")
+    if len(words) > WORDS_MAX:
+        raise DomainError(_l("Keep the search words under %(n)d characters.", n=WORDS_MAX),
+                          field="words")
+    if data.position is None and (category.id is None
+                                  or category.parent_id != (parent.id if parent else None)):
+        # A new category (or one moved under another main category) goes to the end.
+        siblings = select(func.max(Category.position)).where(
+            Category.parent_id == parent.id if parent else Category.parent_id.is_(None))
+        if category.id is not None:
+            siblings = siblings.where(Category.id != category.id)
+        last = db.session.scalar(siblings)
+        category.position = 0 if last is None else last + 1
+    elif data.position is not None:
+        category.position = data.position
     category.parent_id = parent.id if parent else None
     category.parent = parent
-    category.position = data.position
+    category.words = words
 
 
 def _category_slug(name: str) -> str:
