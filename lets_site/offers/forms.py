@@ -53,9 +53,10 @@ class ListingForm(BaseForm):
         description=_l("What, where, when. You can use Markdown."),
     )
     category_id = SelectField(_l("Category"), choices=[], validators=[Optional()])
-    price = DecimalTextField(_l("Price"), places=2, validators=[Optional()],
+    # Inside the "Price" group: the group names the thing, the fields their part.
+    price = DecimalTextField(_l("Amount"), places=2, validators=[Optional()],
                              description=_l("In the group's unit. Leave empty for 'to agree'."))
-    price_basis = SelectField(_l("Price counted"), choices=choices(BASIS_LABELS.items()),
+    price_basis = SelectField(_l("Counted"), choices=choices(BASIS_LABELS.items()),
                               default=PriceBasis.HOUR.value)
     valid_until = DateTextField(_l("Valid until"), validators=[Optional()],
                             description=_l("Leave empty for one year from today."))

@@ -11,7 +11,7 @@ from __future__ import annotations
 import enum
 import unicodedata
 import uuid
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from sqlalchemy import (
     CheckConstraint,
@@ -30,6 +30,10 @@ from lets_site.database import UTCDateTime, utcnow
 from lets_site.extensions import db
 from lets_site.members.models import Member
 from lets_site.organisations.models import Organisation
+
+# A live listing offers "renew" this long before it ends (earlier it would only compete
+# with "edit" on a brand-new listing).
+RENEW_NOTICE = timedelta(days=30)
 
 
 class Kind(enum.StrEnum):
@@ -185,6 +189,15 @@ class Listing(db.Model):
     @property
     def is_live(self) -> bool:
         return self.state == State.PUBLISHED and not self.is_expired
+
+    @property
+    def past_end(self) -> bool:
+        return self.valid_until < utcnow()
+
+    @property
+    def ends_soon(self) -> bool:
+        """Published and ending within RENEW_NOTICE: the time to offer a renewal."""
+        return self.is_live and self.valid_until - utcnow() <= RENEW_NOTICE
 
     @property
     def urn(self) -> str:

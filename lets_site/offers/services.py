@@ -37,6 +37,7 @@ from lets_site.organisations.models import Organisation
 from lets_site.slugs import slugify
 
 PAGE_SIZE = 20
+COUNT_CAP = 1000  # "more than 1000 found": counting further costs time and tells nobody more
 DEFAULT_VALIDITY = timedelta(days=365)
 MAX_VALIDITY = timedelta(days=3 * 365)
 MAX_PRICE = Decimal(1000)
@@ -77,6 +78,12 @@ class ListingPage:
     page: int
     has_next: bool
     filters: Filters = field(default_factory=Filters)
+    # How many listings match, counted up to COUNT_CAP (more: ``total`` is COUNT_CAP + 1).
+    total: int = 0
+
+    @property
+    def total_capped(self) -> bool:
+        return self.total > COUNT_CAP
 
 
 # --- Look-ups -------------------------------------------------------------------------------
@@ -452,10 +459,18 @@ def browse(viewer: Member | None, filters: Filters) -> ListingPage:
     elif filters.sort == "newest" or not searching:
         stmt = stmt.order_by(Listing.created_at.desc(), Listing.id.desc())
     page = max(1, min(filters.page, 10_000))
-    stmt = stmt.options(*LIST_LOAD_OPTIONS).limit(PAGE_SIZE + 1).offset((page - 1) * PAGE_SIZE)
-    rows = list(db.session.scalars(stmt).unique())
-    return ListingPage(items=rows[:PAGE_SIZE], page=page, has_next=len(rows) > PAGE_SIZE,
-                       filters=filters)
+    offset = (page - 1) * PAGE_SIZE
+    rows = list(db.session.scalars(
+        stmt.options(*LIST_LOAD_OPTIONS).limit(PAGE_SIZE + 1).offset(offset)).unique())
+    has_next = len(rows) > PAGE_SIZE
+    if rows and not has_next:
+        total = offset + len(rows)  # the last page: no need to count
+    else:
+        # Counted up to a cap: the query without its order, stopped after COUNT_CAP + 1.
+        capped = stmt.order_by(None).with_only_columns(Listing.id).limit(COUNT_CAP + 1)
+        total = db.session.scalar(select(func.count()).select_from(capped.subquery())) or 0
+    return ListingPage(items=rows[:PAGE_SIZE], page=page, has_next=has_next,
+                       filters=filters, total=total)
 
 
 def listings_for_owner(owner: Member | Organisation, viewer: Member | None, *,
