@@ -50,7 +50,8 @@ class ListingForm(BaseForm):
                                                  Length(max=TITLE_MAX)])
     description = TextAreaField(
         _l("Description"), validators=[Optional(), Length(max=DESCRIPTION_MAX)],
-        description=_l("What, where, when. You can use Markdown."),
+        description=_l("What, where, when. Write **bold**, *italic*, and a list with - "
+                       "at the start of each line."),
     )
     category_id = SelectField(_l("Category"), choices=[], validators=[Optional()])
     # Inside the "Price" group: the group names the thing, the fields their part.
