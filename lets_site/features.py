@@ -8,7 +8,7 @@ can carry different features.
 
 Pages ask the questions at the bottom of this module (:func:`menu_links`,
 :func:`admin_links`, :func:`panels`, :func:`items`, :func:`export_sections`,
-:func:`account_code_taken`); none of them knows a feature by name.
+:func:`account_code_taken`, :func:`audit_actions`); none of them knows a feature by name.
 
 This module belongs to the base layer: it imports no feature.
 """
@@ -173,6 +173,9 @@ class Feature:
     items: ItemsFunction | None = None
     # Anything else the feature binds to the app (template filters of its own templates).
     setup: Callable[[Flask], None] | None = None
+    # The audit log's actions this feature records, each with its label (lazy gettext), a
+    # short sentence, shown next to who did it: {"member.approve": _l("Approved a member")}.
+    audit_actions: Mapping[str, Any] = field(default_factory=dict)
 
 
 class Registry:
@@ -297,6 +300,14 @@ def export_sections(app: Flask | None = None) -> list[ExportSection]:
 def account_code_taken(code: str, app: Flask | None = None) -> bool:
     return any(f.account_codes(code) for f in registry(app).features
                if f.account_codes is not None)
+
+
+def audit_actions(app: Flask | None = None) -> dict[str, Any]:
+    """Every audit action key the features record, with its label (lazy gettext)."""
+    labels: dict[str, Any] = {}
+    for feature in registry(app).features:
+        labels.update(feature.audit_actions)
+    return labels
 
 
 def demo_steps(app: Flask | None = None) -> list[DemoStep]:

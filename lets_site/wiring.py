@@ -21,7 +21,7 @@ from lets_site.extensions import babel, compress, csrf, db, htmx, login_manager,
 from lets_site.locale import select_locale, select_timezone
 from lets_site.settings import get_settings
 from lets_site.web import assets, errors, guard, pagecache, security
-from lets_site.web.text import render_markdown
+from lets_site.web.text import one_full_stop, render_markdown
 from lets_site.web.urls import with_query
 
 _CONDITIONAL_TYPES = {"text/html", "application/json", "application/feed+json", "text/calendar"}
@@ -76,6 +76,7 @@ def init_app(app: Flask, migrations: Path,
     assets.init_app(app)
 
     app.jinja_env.filters["markdown"] = render_markdown
+    app.jinja_env.filters["one_full_stop"] = one_full_stop
     app.jinja_env.globals["with_query"] = with_query
     app.jinja_env.trim_blocks = True
     app.jinja_env.lstrip_blocks = True

@@ -49,12 +49,16 @@ def record_for_member(actor: Member | None, action: str, member: Member, **detai
 
 
 def list_entries(
-    viewer: Member, *, action: str = "", page: int = 1
+    viewer: Member, *, action: str = "", page: int = 1, exact: bool = False
 ) -> tuple[list[AuditEntry], int]:
+    """One page of the log, newest first; ``action`` filters on a key (``exact``) or on
+    the start of keys ("member." for all of members)."""
     if not viewer.is_admin:
         raise PermissionDenied("admins only")
     query = select(AuditEntry)
-    if action:
+    if action and exact:
+        query = query.where(AuditEntry.action == action)
+    elif action:
         query = query.where(AuditEntry.action.startswith(action, autoescape=True))
     total = db.session.scalar(select(func.count()).select_from(query.subquery())) or 0
     rows = db.session.scalars(

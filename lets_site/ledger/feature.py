@@ -70,6 +70,16 @@ def _demo(ctx: f.DemoContext) -> None:
     demo.seed(ctx.rng, ctx.made["members"], ctx.made["organisations"])
 
 
+# The audit log's words for what this feature records.
+AUDIT_ACTIONS = {
+    "ledger.admin_booking": _l("Booked a transfer between members"),
+    "ledger.correction": _l("Booked a correction"),
+    "ledger.limits": _l("Changed an account's limits"),
+    "ledger.settings": _l("Changed the ledger's settings"),
+    "ledger.mass_contribution": _l("Booked the contributions of all members"),
+    "ledger.mass_start_credit": _l("Booked start credits"),
+}
+
 FEATURE = f.Feature(
     name="ledger",
     blueprint=bp,
@@ -87,4 +97,5 @@ FEATURE = f.Feature(
     export=f.ExportSection("ledger", services.export_section),
     account_codes=services.account_code_taken,
     commands=commands.COMMANDS,
+    audit_actions=AUDIT_ACTIONS,
 )

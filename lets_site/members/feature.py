@@ -22,6 +22,19 @@ def _setup(_app: Flask) -> None:
     login_manager.user_loader(services.load_for_session)
 
 
+# The audit log's words for what this feature records.
+AUDIT_ACTIONS = {
+    "member.create": _l("Added a member"),
+    "member.create_admin": _l("Made an admin on the command line"),
+    "member.approve": _l("Approved a membership application"),
+    "member.invite": _l("Sent a new invitation"),
+    "member.edit": _l("Changed a member's details"),
+    "member.status": _l("Changed a member's status"),
+    "member.roles": _l("Changed a member's roles"),
+    "member.close_request": _l("Asked to close their account"),
+    "member.export": _l("Downloaded a member's data"),
+}
+
 FEATURE = f.Feature(
     name="members",
     blueprint=bp,
@@ -43,4 +56,5 @@ FEATURE = f.Feature(
     account_codes=services.member_code_taken,
     commands=commands.COMMANDS,
     setup=_setup,
+    audit_actions=AUDIT_ACTIONS,
 )

@@ -108,7 +108,8 @@ class ProfileFields(BaseForm):
     )
     bio = TextAreaField(
         _l("About you"), validators=[Optional(), Length(max=4000)],
-        description=_l("A few lines about yourself. You can use Markdown."),
+        description=_l("A few lines about yourself. Write **bold**, *italic*, and a list with - "
+                       "at the start of each line."),
     )
 
     def profile_data(self) -> ProfileData:

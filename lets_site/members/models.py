@@ -113,6 +113,12 @@ class Member(UserMixin, db.Model):
         for role in sorted(wanted - have):
             self.role_rows.append(MemberRole(role=role))
 
+    @property
+    def greeting_name(self) -> str:
+        """How a mail to this member greets them: their full name, not the short name
+        the lists show ("Dag Jean-Pierre Lefebvre," rather than "Dag Jean-Pierre L.,")."""
+        return self.full_name or self.display_name
+
     # Questions asked by services and templates alike -------------------------
     def can_view_profile(self, viewer: Member | None) -> bool:
         if viewer is not None and viewer.is_authenticated and viewer.is_active:

@@ -50,6 +50,44 @@ CATEGORIES = [
     ]),
 ]
 
+# Other words that find each category's listings: what a French- or English-speaking
+# member would type for the Dutch listings (admins extend these on the category page).
+WORDS = {
+    "huis-en-tuin": "huis, tuin, maison, jardin, house, home, garden",
+    "tuinieren": "gras, gazon, haag, moestuin, pelouse, tondre, haie, potager, lawn, hedge",
+    "klussen": "klusjes, herstellen, schilderen, bricoler, réparer, peindre, peinture, "
+               "repair, painting, DIY, handyman",
+    "poetsen": "schoonmaken, strijken, ramen, ménage, repassage, repasser, fenêtres, "
+               "vitres, cleaning, ironing, windows",
+    "vervoer": "rit, lift, trajet, voiture, ride, car",
+    "autovervoer": "auto, rit, chauffeur, voiture, trajet, conduire, car, ride, driver, lift",
+    "fietsen": "fiets, fietsje, vélo, bicyclette, bike, bicycle, cycling",
+    "eten": "eten, maaltijd, repas, manger, food, meal",
+    "koken": "soep, maaltijd, keuken, soupe, repas, cuisiner, soup, meal, cook, kitchen",
+    "bakken": "taart, brood, gâteau, tarte, pain, cake, pie, bread",
+    "zorg": "zorg, gezelschap, soins, aide, compagnie, care, company",
+    "wandelen": "wandeling, babbel, koffie, promenade, balade, café, walk, coffee, chat",
+    "dieren": "hond, kat, huisdier, chien, chat, animal, dog, cat, pet",
+    "kinderen": "kind, kinderen, oppas, enfant, enfants, baby-sitting, child, children, "
+                "babysitting",
+    "les": "les, cours, leçon, lesson, class",
+    "computer": "computer, pc, laptop, smartphone, gsm, internet, ordinateur, portable, "
+                "informatique, tablette, tablet, phone",
+    "taal": "taal, Frans, Engels, Nederlands, langue, français, anglais, néerlandais, "
+            "language, French, English, Dutch",
+    "muziekles": "muziek, gitaar, piano, musique, guitare, music, guitar",
+    "administratie": "papierwerk, belastingen, brieven, formulieren, papiers, impôts, "
+                     "lettres, formulaires, taxes, letters, forms",
+    "kleding": "kleren, naaien, herstellen, vêtements, coudre, retouches, clothes, sewing, "
+               "mending",
+    "cultuur": "feest, evenement, fête, événement, party, event",
+    "concerten": "muziek, concert, musique, music",
+    "helpende-handen": "helpen, verhuis, aider, déménagement, help, moving",
+    "spullen": "objets, choses, stuff",
+    "uitlenen": "lenen, gereedschap, prêter, emprunter, outils, lend, borrow, tools",
+    "weggeven": "gratis, donner, gratuit, give away, free",
+}
+
 # The member organisations' own offers and wants, by organisation index.
 ORGANISATION_LISTINGS = [
     (0, "offer", "Wandelingen in en rond Ieper",
@@ -91,6 +129,8 @@ MEMBER_LISTINGS = [
     ("want", "Iemand om te schilderen", "Mijn keuken moet geschilderd worden.", "klussen",
      100, "hour"),
     ("offer", "Ramen wassen", "Binnen en buiten, tot de eerste verdieping.", "poetsen", 100,
+     "hour"),
+    ("offer", "Strijken", "Ik strijk uw hemden en lakens, bij mij thuis.", "poetsen", 100,
      "hour"),
     ("offer", "Rit naar het station", "Ik breng je met de auto naar het station van Ieper.",
      "autovervoer", 50, "item"),
@@ -148,12 +188,14 @@ MEMBER_LISTINGS = [
 def _categories() -> dict[str, Category]:
     by_slug: dict[str, Category] = {}
     for position, (slug, nl, fr, en, children) in enumerate(CATEGORIES):
-        top = Category(slug=slug, name_nl=nl, name_fr=fr, name_en=en, position=position)
+        top = Category(slug=slug, name_nl=nl, name_fr=fr, name_en=en, position=position,
+                       words=WORDS.get(slug, ""))
         db.session.add(top)
         by_slug[slug] = top
         for child_position, (c_slug, c_nl, c_fr, c_en) in enumerate(children):
             child = Category(slug=c_slug, name_nl=c_nl, name_fr=c_fr, name_en=c_en,
-                             position=child_position, parent=top)
+                             position=child_position, parent=top,
+                             words=WORDS.get(c_slug, ""))
             db.session.add(child)
             by_slug[c_slug] = child
     db.session.flush()

@@ -48,6 +48,16 @@ def _demo(ctx: f.DemoContext) -> None:
     demo.seed(ctx.rng, ctx.made["members"], ctx.made["organisations"])
 
 
+# The audit log's words for what this feature records.
+AUDIT_ACTIONS = {
+    "listing.category_create": _l("Added a category of offers and wants"),
+    "listing.category_edit": _l("Changed a category of offers and wants"),
+    "listing.create": _l("Added a listing for an organisation"),
+    "listing.edit": _l("Changed someone else's listing"),
+    "listing.published": _l("Published someone else's listing"),
+    "listing.withdrawn": _l("Withdrew someone else's listing"),
+}
+
 FEATURE = f.Feature(
     name="offers",
     blueprint=bp,
@@ -64,4 +74,5 @@ FEATURE = f.Feature(
     export=f.ExportSection("listings", services.export_section),
     commands=commands.COMMANDS,
     items=items,
+    audit_actions=AUDIT_ACTIONS,
 )

@@ -50,12 +50,14 @@ class ListingForm(BaseForm):
                                                  Length(max=TITLE_MAX)])
     description = TextAreaField(
         _l("Description"), validators=[Optional(), Length(max=DESCRIPTION_MAX)],
-        description=_l("What, where, when. You can use Markdown."),
+        description=_l("What, where, when. Write **bold**, *italic*, and a list with - "
+                       "at the start of each line."),
     )
     category_id = SelectField(_l("Category"), choices=[], validators=[Optional()])
-    price = DecimalTextField(_l("Price"), places=2, validators=[Optional()],
+    # Inside the "Price" group: the group names the thing, the fields their part.
+    price = DecimalTextField(_l("Amount"), places=2, validators=[Optional()],
                              description=_l("In the group's unit. Leave empty for 'to agree'."))
-    price_basis = SelectField(_l("Price counted"), choices=choices(BASIS_LABELS.items()),
+    price_basis = SelectField(_l("Counted"), choices=choices(BASIS_LABELS.items()),
                               default=PriceBasis.HOUR.value)
     valid_until = DateTextField(_l("Valid until"), validators=[Optional()],
                             description=_l("Leave empty for one year from today."))
@@ -160,5 +162,11 @@ class CategoryForm(BaseForm):
     name_fr = StringField(_l("Name in French"), validators=[Optional(), Length(max=80)])
     name_en = StringField(_l("Name in English"), validators=[Optional(), Length(max=80)])
     parent_id = SelectField(_l("Main category"), choices=[], validators=[Optional()])
-    position = IntegerField(_l("Position in the list"), default=0,
-                            validators=[Optional(), NumberRange(min=0, max=1000)])
+    words = TextAreaField(
+        _l("Other search words"), validators=[Optional(), Length(max=1000)],
+        description=_l("Words in any language that should find this category's offers and "
+                       "wants, separated by commas: for example hond, chien, dog."),
+    )
+    position = IntegerField(_l("Position in the list"),
+                            validators=[Optional(), NumberRange(min=0, max=1000)],
+                            description=_l("Leave empty to put it at the end."))

@@ -11,7 +11,7 @@ from __future__ import annotations
 import enum
 import unicodedata
 import uuid
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from sqlalchemy import (
     CheckConstraint,
@@ -30,6 +30,10 @@ from lets_site.database import UTCDateTime, utcnow
 from lets_site.extensions import db
 from lets_site.members.models import Member
 from lets_site.organisations.models import Organisation
+
+# A live listing offers "renew" this long before it ends (earlier it would only compete
+# with "edit" on a brand-new listing).
+RENEW_NOTICE = timedelta(days=30)
 
 
 class Kind(enum.StrEnum):
@@ -79,6 +83,10 @@ class Category(db.Model):
     name_fr: Mapped[str] = mapped_column(String(80))
     name_en: Mapped[str] = mapped_column(String(80))
     position: Mapped[int] = mapped_column(Integer, default=0)
+    # Other words that find this category's listings, in any language, comma separated
+    # ("hond, chien, dog"): a group writes its listings in one language and is read in
+    # three. Admins extend them on the category page.
+    words: Mapped[str] = mapped_column(Text, default="", server_default="")
 
     parent: Mapped[Category | None] = relationship(remote_side=[id], lazy="joined",
                                                    join_depth=1)
@@ -91,10 +99,16 @@ class Category(db.Model):
             return f"{self.parent.name(locale)} / {self.name(locale)}"
         return self.name(locale)
 
+    def word_list(self) -> list[str]:
+        return [w for w in (part.strip() for part in (self.words or "").split(",")) if w]
+
     def all_names(self) -> str:
-        names = [self.name_nl, self.name_fr, self.name_en]
+        """Its names in the three languages and its search words, and its main
+        category's: what the search finds its listings by."""
+        names = [self.name_nl, self.name_fr, self.name_en, *self.word_list()]
         if self.parent is not None:
-            names += [self.parent.name_nl, self.parent.name_fr, self.parent.name_en]
+            parent = self.parent
+            names += [parent.name_nl, parent.name_fr, parent.name_en, *parent.word_list()]
         return " ".join(dict.fromkeys(names))
 
     def __repr__(self) -> str:
@@ -175,6 +189,15 @@ class Listing(db.Model):
     @property
     def is_live(self) -> bool:
         return self.state == State.PUBLISHED and not self.is_expired
+
+    @property
+    def past_end(self) -> bool:
+        return self.valid_until < utcnow()
+
+    @property
+    def ends_soon(self) -> bool:
+        """Published and ending within RENEW_NOTICE: the time to offer a renewal."""
+        return self.is_live and self.valid_until - utcnow() <= RENEW_NOTICE
 
     @property
     def urn(self) -> str:

@@ -279,7 +279,8 @@ def _category_data(form: CategoryForm) -> services.CategoryData:
         name_nl=form.name_nl.data or "", name_fr=form.name_fr.data or "",
         name_en=form.name_en.data or "",
         parent_id=int(parent) if parent.isdigit() else None,
-        position=form.position.data or 0,
+        position=form.position.data,
+        words=form.words.data or "",
     )
 
 

@@ -21,6 +21,14 @@ def items(_viewer: Any, limit: int) -> list[f.Item]:
     ]
 
 
+# The audit log's words for what this feature records.
+AUDIT_ACTIONS = {
+    "organisation.create": _l("Added an organisation"),
+    "organisation.edit": _l("Changed an organisation"),
+    "organisation.intermediary_add": _l("Added an intermediary"),
+    "organisation.intermediary_remove": _l("Removed an intermediary"),
+}
+
 FEATURE = f.Feature(
     name="organisations",
     blueprint=bp,
@@ -32,4 +40,5 @@ FEATURE = f.Feature(
     demo=f.DemoStep(30, demo.seed),
     account_codes=services.org_code_taken,
     items=items,
+    audit_actions=AUDIT_ACTIONS,
 )

@@ -13,7 +13,8 @@ class OrganisationForm(BaseForm):
                                                 Length(max=160)])
     description = TextAreaField(
         _l("Description"), validators=[Optional(), Length(max=8000)],
-        description=_l("What the organisation does. You can use Markdown."),
+        description=_l("What the organisation does. Write **bold**, *italic*, and a list with - "
+                       "at the start of each line."),
     )
     website = URLField(_l("Website"), validators=[Optional(), Length(max=300)])
 

@@ -18,14 +18,20 @@ def _new_on_the_site(_subject: Any, viewer: Any) -> dict[str, Any] | None:
     return {"items": items} if items else None
 
 
+# The audit log's words for what this feature records.
+AUDIT_ACTIONS = {
+    "settings.update": _l("Changed the site settings"),
+}
+
 FEATURE = f.Feature(
     name="site",
     blueprint=bp,
-    menu=[f.MenuLink("site.admin_index", _l("Admin"), f.ADMINS, order=90)],
+    menu=[f.MenuLink("site.admin_index", _l("Administration"), f.ADMINS, order=90)],
     admin=[f.AdminLink("site.admin_settings", _l("Site settings"), order=80)],
     panels=[
         f.Panel(f.HOME, "site/_new.html", _new_on_the_site, order=90),
         f.Panel(f.FOOTER, "site/_language.html", lambda _s, _v: {}, order=10),
     ],
     demo=f.DemoStep(10, demo.seed),
+    audit_actions=AUDIT_ACTIONS,
 )

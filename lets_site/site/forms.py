@@ -17,6 +17,21 @@ class LanguageForm(BaseForm):
     next = HiddenField()
 
 
+# The groups' own zones first; then the rest, grouped by region (about 600 in all).
+COMMON_TIMEZONES = ("Europe/Brussels", "Europe/Amsterdam", "Europe/Paris", "Europe/Luxembourg")
+
+
+def timezone_choices() -> dict[str, list[tuple[str, str]]]:
+    """Options for the time zone: the common ones, then one group per region."""
+    groups: dict[str, list[tuple[str, str]]] = {
+        str(_l("Most used")): [(z, z) for z in COMMON_TIMEZONES]}
+    zones = sorted(z for z in available_timezones() if "/" in z and not z.startswith("Etc")
+                   and z not in COMMON_TIMEZONES)
+    for zone in zones:
+        groups.setdefault(zone.split("/", 1)[0], []).append((zone, zone))
+    return groups
+
+
 class SettingsForm(BaseForm):
     group_name = StringField(_l("Name of the group"),
                              validators=[DataRequired(_l("Fill in the group's name.")),
@@ -50,7 +65,8 @@ class SettingsForm(BaseForm):
     default_language = SelectField(_l("Default language"),
                                    choices=choices(LANGUAGE_NAMES.items()))
     about = TextAreaField(_l("About the group"), validators=[Optional(), Length(max=20000)],
-                          description=_l("Shown on the home page. You can use Markdown."))
+                          description=_l("Shown on the home page. Write **bold**, *italic*, "
+                                         "and a list with - at the start of each line."))
     contact_email = EmailField(
         _l("Contact e-mail address"),
         validators=[Optional(), Email(message=_l("This is not a valid e-mail address.")),
@@ -59,8 +75,7 @@ class SettingsForm(BaseForm):
 
     def __init__(self, *args: object, **kwargs: object) -> None:
         super().__init__(*args, **kwargs)
-        zones = sorted(z for z in available_timezones() if "/" in z and not z.startswith("Etc"))
-        self.timezone.choices = choices((z, z) for z in zones)
+        self.timezone.choices = timezone_choices()  # type: ignore[assignment]
 
     def settings_data(self) -> SettingsData:
         return SettingsData(

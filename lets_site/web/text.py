@@ -28,3 +28,11 @@ def render_markdown(text: str | None) -> Markup:
         link_rel="nofollow noopener",
     )
     return Markup(clean)  # noqa: S704 - sanitised by nh3 just above
+
+
+def one_full_stop(text: str) -> str:  # Markup in, Markup out
+    """A sentence that ends with a name ending in a full stop ("Welcome, Sofie M..") ends
+    with one full stop: the abbreviation's point ends the sentence too. An ellipsis stays."""
+    if text.endswith("..") and not text.endswith("..."):
+        return type(text)(text[:-1])
+    return text

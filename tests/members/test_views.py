@@ -338,7 +338,7 @@ def test_admin_creates_a_member_and_the_action_is_audited(
         "address_visibility": "members"})
     assert response.status_code == 303
     audit = text(client.get("/admin/audit"))
-    assert "member.create" in audit and "Odile" in audit
+    assert "Added a member" in audit and "Odile" in audit
 
 
 def test_admin_member_page_with_an_absurd_id_is_not_found(

@@ -66,7 +66,7 @@ def test_admin_assigns_and_removes_intermediaries(client: Any, login_as: Any,
     assert response.status_code == 303
     assert not org.has_intermediary(member)
     audit = text(client.get("/admin/audit?action=organisation."))
-    assert "organisation.intermediary_add" in audit and "organisation.intermediary_remove" in audit
+    assert "Added an intermediary" in audit and "Removed an intermediary" in audit
 
 
 def test_intermediary_cannot_assign_intermediaries(client: Any, login_as: Any,
