@@ -1,7 +1,8 @@
 """The money pages on a 360 px phone, with real rows in their tables: the ledger dashboard,
 a statement (and its print version), the payment requests, the group's balances, the
-admin's ledger overview, audit log and member list, and a listing whose title is one long
-Dutch compound and whose description holds a long pasted address. No page is wider than
+admin's ledger overview, audit log and member list, and a listing (its page, the offers
+list, the home page) whose title is one long Dutch compound and whose description holds a
+long pasted address. No page is wider than
 the screen, and no amount ends up off-screen. Screenshots of each go to test-artifacts/
 (phone-*.png).
 
@@ -81,7 +82,7 @@ def _check(page: Any, path: str, name: str) -> list[str]:
     edges = page.evaluate(
         "() => Array.from(document.querySelectorAll('td.num')).map("
         "td => Math.round(td.getBoundingClientRect().right))")
-    if not edges and name not in ("listing", "members", "audit"):
+    if not edges and name not in ("listing", "offers", "home", "members", "audit"):
         problems.append(f"{path}: no amounts in a table (the seed did not reach it)")
     off = [edge for edge in edges if edge > WIDTH]
     if off:
@@ -96,7 +97,8 @@ def test_money_pages_fit_a_360_px_phone(browser: Any, live_server: LiveServer) -
         "member": [("/ledger/", "ledger"), (f"/ledger/accounts/{code}", "statement"),
                    (f"/ledger/accounts/{code}/print", "statement-print"),
                    ("/ledger/requests", "requests"),
-                   (f"/offers/{seeded['listing']}", "listing")],
+                   (f"/offers/{seeded['listing']}", "listing"), ("/offers/", "offers"),
+                   ("/", "home")],
         "admin": [("/admin/audit", "audit"), ("/admin/members/", "members"),
                   ("/admin/ledger", "admin-ledger"), ("/ledger/group", "group")],
     }
