@@ -4,9 +4,11 @@ saved language, the browser's, then the group's; outside a request, the group's)
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any
 
 from flask import current_app, has_request_context, request
-from flask_login import current_user
+from flask_babel import refresh
+from flask_login import current_user, user_logged_in
 
 from lets_site.settings import LANGUAGES, get_settings, reader_language
 
@@ -27,6 +29,14 @@ def select_locale() -> str:
         return best
     default = get_settings().default_language
     return default if default in LANGUAGES else current_app.config["BABEL_DEFAULT_LOCALE"]
+
+
+@user_logged_in.connect
+def _speak_the_language_of_who_logged_in(_sender: Any, **_extra: Any) -> None:
+    """Logging in may change the page's language (the member's saved one beats the
+    browser's): choose again, so what the same request still writes (the welcome message)
+    is in the language of the page that follows."""
+    refresh()
 
 
 def select_timezone() -> str:
