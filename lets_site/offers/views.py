@@ -310,7 +310,7 @@ def admin_category(category_id: int) -> Response | str:
 @bp.app_template_filter("listing_price")
 def listing_price(listing: Listing, _unit: str | None = None) -> str:
     """The price as the ledger writes amounts, with the unit in the reader's language:
-    "0,50 uur per uur werk", "2 heures par objet". (Templates that still pass the unit's
+    "0,50 uren per uur werk", "2 heures par objet". (Templates that still pass the unit's
     name get the same text: the unit comes from the site settings, per language.)"""
     if listing.price_basis == PriceBasis.AGREE or listing.price_amount is None:
         return _("to agree")
