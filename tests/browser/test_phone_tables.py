@@ -21,7 +21,7 @@ from lets_site.ledger import services as ledger
 from tests import factories
 from tests.browser.conftest import ARTIFACTS, LiveServer
 from tests.browser.test_accessibility import AXE, AXE_OPTIONS, failures
-from tests.offers.conftest import make_listing
+from tests.offers.conftest import make_category, make_listing
 from tests.pages import make_people
 
 pytestmark = pytest.mark.browser
@@ -55,6 +55,8 @@ def _seed(live: LiveServer) -> dict[str, Any]:
                                f"{COMPOUND} {SHORTER_URL}", ledger.new_key())
         for n in range(8):
             factories.make_member(display_name=f"{COMPOUND[: 20 + n]} Achternaam{n}")
+        make_category(f"Huis en tuin: {COMPOUND}", fr=f"Maison et jardin ({COMPOUND})",
+                      en="House and garden")
         listing = make_listing(member, COMPOUND, description=f"Meer uitleg: {LONG_URL}",
                                price_amount=50, price_basis="hour")
         db.session.commit()
@@ -74,6 +76,10 @@ def _log_in(page: Any, code: str) -> None:
 
 def _check(page: Any, path: str, name: str) -> list[str]:
     page.goto(path)
+    return _measure(page, path, name)
+
+
+def _measure(page: Any, path: str, name: str) -> list[str]:
     ARTIFACTS.mkdir(exist_ok=True)
     page.screenshot(path=str(ARTIFACTS / f"phone-{name}.png"), full_page=True)
     problems = []
@@ -84,7 +90,8 @@ def _check(page: Any, path: str, name: str) -> list[str]:
     edges = page.evaluate(
         "() => Array.from(document.querySelectorAll('td.num')).map("
         "td => Math.round(td.getBoundingClientRect().right))")
-    if not edges and name not in ("listing", "offers", "home", "members", "audit"):
+    if not edges and name not in ("listing", "offers", "home", "members", "audit",
+                                  "categories"):
         problems.append(f"{path}: no amounts in a table (the seed did not reach it)")
     off = [edge for edge in edges if edge > WIDTH]
     if off:
@@ -106,7 +113,8 @@ def test_money_pages_fit_a_360_px_phone(browser: Any, live_server: LiveServer) -
                    (f"/offers/{seeded['listing']}", "listing"), ("/offers/", "offers"),
                    ("/", "home")],
         "admin": [("/admin/audit", "audit"), ("/admin/members/", "members"),
-                  ("/admin/ledger", "admin-ledger"), ("/ledger/group", "group")],
+                  ("/admin/ledger", "admin-ledger"), ("/ledger/group", "group"),
+                  ("/admin/offers/categories", "categories")],
     }
     problems: list[str] = []
     for role, paths in pages.items():
@@ -126,6 +134,15 @@ def test_money_pages_fit_a_360_px_phone(browser: Any, live_server: LiveServer) -
                 link = page.locator(f'.about a[href="{LONG_URL}"]')
                 assert link.count() == 1
                 assert link.get_attribute("rel") == "nofollow ugc noopener"
+            else:
+                # The mass transfer's preview: a table of every active account.
+                page.goto("/admin/ledger/mass")
+                page.check('input[name="kind"][value="contribution"]')
+                page.fill("#amount", "2")
+                page.fill("#description", f"Bijdrage {COMPOUND}")
+                page.click('button[name="step"][value="preview"]')
+                page.wait_for_selector('button[name="step"][value="book"]')
+                problems += _measure(page, "/admin/ledger/mass (preview)", "mass-preview")
         finally:
             context.close()
     assert not problems, "\n".join(problems)
