@@ -46,21 +46,21 @@ class SettingsForm(BaseForm):
                                    choices=choices(LANGUAGE_NAMES.items()))
     # The group's own words per language (see TEXT_FIELDS): an empty one falls back to
     # the default language's.
-    unit_singular_nl = StringField(_l("The unit, one"), validators=[Length(max=40)],
+    unit_singular_nl = StringField(_l("Unit name, singular"), validators=[Length(max=40)],
                                    description=_l("For example: uur, Ieperlinck, punt."))
-    unit_plural_nl = StringField(_l("The unit, more than one"), validators=[Length(max=40)],
+    unit_plural_nl = StringField(_l("Unit name, plural"), validators=[Length(max=40)],
                                  description=_l("For example: uren, Ieperlincken, punten."))
     about_nl = TextAreaField(_l("About the group"), validators=[Length(max=20000)],
                              description=_l("Shown on the home page. You can use Markdown."))
-    unit_singular_fr = StringField(_l("The unit, one"), validators=[Length(max=40)],
+    unit_singular_fr = StringField(_l("Unit name, singular"), validators=[Length(max=40)],
                                    description=_l("For example: heure, point."))
-    unit_plural_fr = StringField(_l("The unit, more than one"), validators=[Length(max=40)],
+    unit_plural_fr = StringField(_l("Unit name, plural"), validators=[Length(max=40)],
                                  description=_l("For example: heures, points."))
     about_fr = TextAreaField(_l("About the group"), validators=[Length(max=20000)],
                              description=_l("Shown on the home page. You can use Markdown."))
-    unit_singular_en = StringField(_l("The unit, one"), validators=[Length(max=40)],
+    unit_singular_en = StringField(_l("Unit name, singular"), validators=[Length(max=40)],
                                    description=_l("For example: hour, point."))
-    unit_plural_en = StringField(_l("The unit, more than one"), validators=[Length(max=40)],
+    unit_plural_en = StringField(_l("Unit name, plural"), validators=[Length(max=40)],
                                  description=_l("For example: hours, points."))
     about_en = TextAreaField(_l("About the group"), validators=[Length(max=20000)],
                              description=_l("Shown on the home page. You can use Markdown."))

@@ -91,7 +91,7 @@ def _measure(page: Any, path: str, name: str) -> list[str]:
         "() => Array.from(document.querySelectorAll('td.num')).map("
         "td => Math.round(td.getBoundingClientRect().right))")
     if not edges and name not in ("listing", "offers", "home", "members", "audit",
-                                  "categories"):
+                                  "categories", "settings"):
         problems.append(f"{path}: no amounts in a table (the seed did not reach it)")
     off = [edge for edge in edges if edge > WIDTH]
     if off:
@@ -114,7 +114,7 @@ def test_money_pages_fit_a_360_px_phone(browser: Any, live_server: LiveServer) -
                    ("/", "home")],
         "admin": [("/admin/audit", "audit"), ("/admin/members/", "members"),
                   ("/admin/ledger", "admin-ledger"), ("/ledger/group", "group"),
-                  ("/admin/offers/categories", "categories")],
+                  ("/admin/offers/categories", "categories"), ("/admin/settings", "settings")],
     }
     problems: list[str] = []
     for role, paths in pages.items():
