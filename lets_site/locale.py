@@ -3,10 +3,14 @@ saved language, the browser's, then the group's; outside a request, the group's)
 
 from __future__ import annotations
 
-from flask import current_app, has_request_context, request
-from flask_login import current_user
+from dataclasses import dataclass
+from typing import Any
 
-from lets_site.settings import LANGUAGES, get_settings
+from flask import current_app, has_request_context, request
+from flask_babel import refresh
+from flask_login import current_user, user_logged_in
+
+from lets_site.settings import LANGUAGES, get_settings, reader_language
 
 LANG_COOKIE = "lang"
 
@@ -27,5 +31,36 @@ def select_locale() -> str:
     return default if default in LANGUAGES else current_app.config["BABEL_DEFAULT_LOCALE"]
 
 
+@user_logged_in.connect
+def _speak_the_language_of_who_logged_in(_sender: Any, **_extra: Any) -> None:
+    """Logging in may change the page's language (the member's saved one beats the
+    browser's): choose again, so what the same request still writes (the welcome message)
+    is in the language of the page that follows."""
+    refresh()
+
+
 def select_timezone() -> str:
     return get_settings().timezone or "Europe/Brussels"
+
+
+@dataclass(frozen=True)
+class Spreadsheet:
+    """How a spreadsheet in a language opens a CSV file: Excel and LibreOffice in Dutch
+    and French split on semicolons and read a decimal comma; in English, commas and a
+    decimal point."""
+
+    delimiter: str
+    decimal: str
+
+    def number(self, plain: str) -> str:
+        """A plain number ("-12.50") as this spreadsheet reads it ("-12,50")."""
+        return plain.replace(".", self.decimal)
+
+
+SPREADSHEETS = {"nl": Spreadsheet(";", ","), "fr": Spreadsheet(";", ","),
+                "en": Spreadsheet(",", ".")}
+
+
+def spreadsheet(lang: str | None = None) -> Spreadsheet:
+    """The CSV conventions of ``lang`` (default: the reader's language)."""
+    return SPREADSHEETS.get(lang or reader_language(), SPREADSHEETS["nl"])

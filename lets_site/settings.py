@@ -18,6 +18,7 @@ from typing import Any, TypeVar
 from zoneinfo import ZoneInfo
 
 from flask import g, has_app_context
+from flask_babel import get_locale
 from sqlalchemy import Integer, String, Text, event
 from sqlalchemy.orm import Mapped, Session, mapped_column
 
@@ -89,11 +90,48 @@ class SiteSettings(db.Model):
     region: Mapped[str] = mapped_column(String(80), default="")
     country: Mapped[str] = mapped_column(String(2), default="BE")
     timezone: Mapped[str] = mapped_column(String(64), default="Europe/Brussels")
-    unit_name: Mapped[str] = mapped_column(String(40), default="uur")
     default_language: Mapped[str] = mapped_column(String(8), default="nl")
-    about: Mapped[str] = mapped_column(Text, default="")
+    # The group's own words, per language; an empty one falls back to the default
+    # language's (see :meth:`text`). The unit has a singular and a plural ("1 uur",
+    # "2 uren"): amounts are formatted with it by the ledger's ``format_units``.
+    unit_singular_nl: Mapped[str] = mapped_column(String(40), default="uur")
+    unit_plural_nl: Mapped[str] = mapped_column(String(40), default="uren")
+    unit_singular_fr: Mapped[str] = mapped_column(String(40), default="heure")
+    unit_plural_fr: Mapped[str] = mapped_column(String(40), default="heures")
+    unit_singular_en: Mapped[str] = mapped_column(String(40), default="hour")
+    unit_plural_en: Mapped[str] = mapped_column(String(40), default="hours")
+    about_nl: Mapped[str] = mapped_column(Text, default="")
+    about_fr: Mapped[str] = mapped_column(Text, default="")
+    about_en: Mapped[str] = mapped_column(Text, default="")
     contact_email: Mapped[str] = mapped_column(String(254), default="")
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
+
+    def text(self, name: str, lang: str | None = None) -> str:
+        """One of the group's texts (``unit_singular``, ``unit_plural``, ``about``) in
+        ``lang`` (default: the reader's language); when that one is empty, the group's
+        default language's, then any language's that is filled in."""
+        lang = lang or reader_language()
+        order = [lang, self.default_language, *LANGUAGES]
+        for code in order:
+            if code in LANGUAGES:
+                value = getattr(self, f"{name}_{code}", "") or ""
+                if value.strip():
+                    return value
+        return ""
+
+    def unit(self, plural: bool = True, lang: str | None = None) -> str:
+        """The unit's name in the reader's language: "uren", "heure", "hours"."""
+        return self.text("unit_plural" if plural else "unit_singular", lang)
+
+    @property
+    def unit_name(self) -> str:
+        """The unit's plural in the reader's language ("in uren, niet in euro")."""
+        return self.unit(plural=True)
+
+    @property
+    def about(self) -> str:
+        """The "about the group" text in the reader's language (Markdown)."""
+        return self.text("about")
 
 
 def _load_site_settings() -> SiteSettings:
@@ -108,9 +146,11 @@ def _load_site_settings() -> SiteSettings:
             region="",
             country="BE",
             timezone="Europe/Brussels",
-            unit_name="uur",
             default_language="nl",
-            about="",
+            unit_singular_nl="uur", unit_plural_nl="uren",
+            unit_singular_fr="heure", unit_plural_fr="heures",
+            unit_singular_en="hour", unit_plural_en="hours",
+            about_nl="", about_fr="", about_en="",
             contact_email="",
         )
     return settings
@@ -125,6 +165,16 @@ def get_settings() -> SiteSettings:
 def remember_settings(settings: SiteSettings) -> None:
     """After the site feature changed them (the rest of the request sees the new row)."""
     remember(_SITE_KEY, settings)
+
+
+def reader_language() -> str:
+    """The language the current page (or mail, or command) is written in: the one
+    Flask-Babel chose (lets_site/locale.py); outside an app, the group's."""
+    locale = get_locale() if has_app_context() else None
+    if locale is not None and locale.language in LANGUAGES:
+        return str(locale.language)
+    default = get_settings().default_language if has_app_context() else "nl"
+    return default if default in LANGUAGES else "nl"
 
 
 def zone() -> ZoneInfo:

@@ -20,6 +20,7 @@ from flask import (
 )
 from flask_babel import format_datetime
 from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
 from flask_login import current_user, login_required
 
 from lets_site.database import utcnow
@@ -38,6 +39,9 @@ from lets_site.ledger.forms import (
     ReverseForm,
     SettingsForm,
 )
+from lets_site.ledger.models import TransferKind
+from lets_site.locale import spreadsheet
+from lets_site.settings import reader_language
 from lets_site.web import htmx
 from lets_site.web.forms import choices, see_other, show_error
 from lets_site.web.security import admin_required
@@ -53,7 +57,8 @@ def inject() -> dict[str, Any]:
 
 @bp.app_template_filter("units")
 def units_filter(value: int | None) -> str:
-    return services.format_amount(value)
+    """An amount with the unit in the reader's language: ``{{ balance|units }}``."""
+    return services.format_units(value)
 
 
 @bp.app_template_global()
@@ -429,17 +434,35 @@ def _cell(text: str) -> str:
     return "'" + text if text[:1] in ("=", "+", "-", "@", "\t", "\r") else text
 
 
+# What a transfer was, in words, for the statement's CSV.
+TRANSFER_KINDS = {
+    TransferKind.PAYMENT: _l("payment"),
+    TransferKind.REQUEST: _l("payment request"),
+    TransferKind.ADMIN: _l("booking by an admin"),
+    TransferKind.CONTRIBUTION: _l("contribution"),
+    TransferKind.START_CREDIT: _l("start credit"),
+    TransferKind.CORRECTION: _l("correction"),
+}
+
+
 @bp.route("/ledger/accounts/<code>/statement.csv")
 @login_required
 def statement_csv(code: str) -> Response:
+    """The statement as a spreadsheet in the reader's language: translated headers and
+    labels, the delimiter and decimal mark their spreadsheet expects (lets_site/locale.py),
+    UTF-8 with a byte order mark (so Excel reads the accents)."""
     _form, start, end, _page = _period()
-    excel = request.args.get("excel") == "1"
     acc, opening, rows = services.statement_rows(current_user, code, start, end)
     decimals = services.get_settings().decimals
+    sheet = spreadsheet()
+    header = [_("Date"), _("Transfer"), _("Account code"), _("With"), _("What for"),
+              _("Amount"), _("Balance after"), _("Kind")]
+    opening_label = _("Opening balance")
+    kinds = {kind: str(label) for kind, label in TRANSFER_KINDS.items()}
 
     def lines() -> Iterator[str]:
         buffer = io.StringIO()
-        writer = csv.writer(buffer, delimiter=";" if excel else ",", lineterminator="\r\n")
+        writer = csv.writer(buffer, delimiter=sheet.delimiter, lineterminator="\r\n")
 
         def flush() -> str:
             value = buffer.getvalue()
@@ -448,32 +471,29 @@ def statement_csv(code: str) -> Response:
             return value
 
         def amount(value: int) -> str:
-            text = services.plain_amount(value, decimals)
-            return text.replace(".", ",") if excel else text
+            return sheet.number(services.plain_amount(value, decimals))
 
-        if excel:
-            yield "\ufeff"
-        writer.writerow(["date", "id", "counterparty", "counterparty_name", "description",
-                         "amount", "balance", "kind"])
-        writer.writerow(["", "", "", "", "opening balance", "", amount(opening), ""])
+        yield "\ufeff"
+        writer.writerow(header)
+        writer.writerow(["", "", "", "", opening_label, "", amount(opening), ""])
         yield flush()
         for entry in rows:
             t = entry.transfer
             writer.writerow([
                 format_datetime(t.created_at, "yyyy-MM-dd HH:mm"), t.uid, entry.other.code,
                 _cell(services.holder_name(entry.other)), _cell(t.description),
-                amount(entry.amount),
-                amount(entry.balance_after), t.kind,
+                amount(entry.amount), amount(entry.balance_after),
+                kinds.get(t.kind, t.kind),
             ])
             yield flush()
 
     response = Response(stream_with_context(lines()), mimetype="text/csv")
     response.charset = "utf-8"
-    suffix = "-excel" if excel else ""
     response.headers["Content-Disposition"] = (
-        f'attachment; filename="statement-{acc.code}{suffix}.csv"'
+        f'attachment; filename="statement-{acc.code}.csv"'
     )
     response.headers["Cache-Control"] = "private, no-store"
+    response.headers["Content-Language"] = reader_language()
     return response
 
 

@@ -4,7 +4,6 @@ import json
 
 from flask import Blueprint, Response, abort, flash, render_template, request, session, url_for
 from flask_babel import gettext as _
-from flask_babel import refresh as refresh_locale
 from flask_login import current_user, login_required, login_user, logout_user
 
 from lets_site import features
@@ -64,9 +63,7 @@ def login() -> Response | str:
             # A fresh session: nothing from before the login carries over.
             session.clear()
             login_user(member, remember=bool(form.remember.data))
-            # The language was chosen for a visitor (the browser's); the next page is in
-            # the member's own, and so is the welcome.
-            refresh_locale()
+            # The welcome is in the member's own language (locale.py chooses again on login).
             flash(_("Welcome, %(name)s.", name=member.display_name), "success")
             return see_other(safe_next(form.next.data, url_for("site.home")))
     return render_template("members/login.html", form=form)

@@ -16,6 +16,7 @@ from flask_login import current_user, login_required
 from lets_site import features
 from lets_site.domain import DomainError, NotFound, PermissionDenied
 from lets_site.extensions import login_manager
+from lets_site.ledger import services as ledger
 from lets_site.offers import photos, services
 from lets_site.offers.forms import (
     KIND_LABELS,
@@ -310,11 +311,17 @@ def admin_category(category_id: int) -> Response | str:
 
 # Make the template filters about prices available.
 @bp.app_template_filter("listing_price")
-def listing_price(listing: Listing, unit: str) -> str:
+def listing_price(listing: Listing) -> str:
+    """The price as the ledger writes amounts, with the unit in the reader's language:
+    "0,50 uren per uur werk", "2 heures par objet"."""
     if listing.price_basis == PriceBasis.AGREE or listing.price_amount is None:
         return _("to agree")
-    amount = listing.price_amount / 100
-    text = f"{amount:g}" if listing.price_amount % 100 else f"{int(amount)}"
+    # Prices are kept in hundredths; a whole price in a group that counts whole units is
+    # shown without decimals, like its ledger amounts.
+    if ledger.get_settings().decimals == 0 and listing.price_amount % 100 == 0:
+        amount = ledger.format_units(listing.price_amount // 100, 0)
+    else:
+        amount = ledger.format_units(listing.price_amount, 2)
     if listing.price_basis == PriceBasis.HOUR:
-        return _("%(amount)s %(unit)s per hour", amount=text, unit=unit)
-    return _("%(amount)s %(unit)s per item", amount=text, unit=unit)
+        return _("%(amount)s per hour of work", amount=amount)
+    return _("%(amount)s per item", amount=amount)

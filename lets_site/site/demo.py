@@ -6,7 +6,7 @@ from lets_site.extensions import db
 from lets_site.features import DemoContext
 from lets_site.settings import SiteSettings
 
-ABOUT = """\
+ABOUT_NL = """\
 **LETS Ieper** is een ruilkring: buren helpen elkaar met diensten en spullen en rekenen
 af in *uren* in plaats van euro. Eén uur is één uur, wie je ook bent.
 
@@ -16,13 +16,39 @@ af in *uren* in plaats van euro. Eén uur is één uur, wie je ook bent.
   tussenpersoon.
 """
 
+ABOUT_FR = """\
+**LETS Ieper** est un système d'échange local : des voisins s'entraident avec des services
+et des objets et comptent en *heures* plutôt qu'en euros. Une heure vaut une heure, qui
+que vous soyez.
+
+- Chaque mois, une **soirée d'accueil** au centre de services : venez faire connaissance.
+- Chaque printemps, un **échange de livres** à la bibliothèque.
+- Des organisations membres comme Hedera, Vondels et Westhoek Vrijetijd Anders
+  participent par leur intermédiaire.
+"""
+
+ABOUT_EN = """\
+**LETS Ieper** is a local exchange trading system: neighbours help each other with
+services and goods and count in *hours* instead of euros. One hour is one hour, whoever
+you are.
+
+- Every month a **welcome evening** at the community centre: come and meet us.
+- Every spring a **book swap** at the library.
+- Member organisations such as Hedera, Vondels and Westhoek Vrijetijd Anders take part
+  through their intermediary.
+"""
+
 
 def seed(ctx: DemoContext) -> None:
     db.session.add(
         SiteSettings(
             id=1, group_name="LETS Ieper", slug="lets-ieper", code_prefix="IE",
             locality="Ieper", region="West-Vlaanderen", country="BE",
-            timezone="Europe/Brussels", unit_name="uur", default_language="nl",
-            about=ABOUT, contact_email="info@lets-ieper.example.org",
+            timezone="Europe/Brussels", default_language="nl",
+            unit_singular_nl="uur", unit_plural_nl="uren",
+            unit_singular_fr="heure", unit_plural_fr="heures",
+            unit_singular_en="hour", unit_plural_en="hours",
+            about_nl=ABOUT_NL, about_fr=ABOUT_FR, about_en=ABOUT_EN,
+            contact_email="info@lets-ieper.example.org",
         )
     )

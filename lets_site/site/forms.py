@@ -3,10 +3,10 @@ from __future__ import annotations
 from zoneinfo import available_timezones
 
 from flask_babel import lazy_gettext as _l
-from wtforms import EmailField, HiddenField, SelectField, StringField, TextAreaField
+from wtforms import EmailField, Field, HiddenField, SelectField, StringField, TextAreaField
 from wtforms.validators import DataRequired, Email, Length, Optional, Regexp
 
-from lets_site.site.services import SettingsData
+from lets_site.site.services import TEXT_FIELDS, TEXT_NAMES, SettingsData
 from lets_site.web.forms import BaseForm, choices
 
 LANGUAGE_NAMES = {"nl": "Nederlands", "fr": "Français", "en": "English"}
@@ -57,16 +57,31 @@ class SettingsForm(BaseForm):
                     Regexp(r"^[A-Za-z]{2}$", message=_l("Two letters, e.g. BE."))],
     )
     timezone = SelectField(_l("Time zone"), choices=[])
-    unit_name = StringField(
-        _l("Name of the unit"),
-        validators=[DataRequired(_l("Fill in the unit's name.")), Length(max=40)],
-        description=_l("For example: uur, Ieperlinck, punt."),
-    )
     default_language = SelectField(_l("Default language"),
                                    choices=choices(LANGUAGE_NAMES.items()))
-    about = TextAreaField(_l("About the group"), validators=[Optional(), Length(max=20000)],
-                          description=_l("Shown on the home page. Write **bold**, *italic*, "
-                                         "and a list with - at the start of each line."))
+    # The group's own words per language (see TEXT_FIELDS): an empty one falls back to
+    # the default language's.
+    unit_singular_nl = StringField(_l("Unit name, singular"), validators=[Length(max=40)],
+                                   description=_l("For example: uur, Ieperlinck, punt."))
+    unit_plural_nl = StringField(_l("Unit name, plural"), validators=[Length(max=40)],
+                                 description=_l("For example: uren, Ieperlincken, punten."))
+    about_nl = TextAreaField(_l("About the group"), validators=[Length(max=20000)],
+                             description=_l("Shown on the home page. Write **bold**, *italic*, "
+                                            "and a list with - at the start of each line."))
+    unit_singular_fr = StringField(_l("Unit name, singular"), validators=[Length(max=40)],
+                                   description=_l("For example: heure, point."))
+    unit_plural_fr = StringField(_l("Unit name, plural"), validators=[Length(max=40)],
+                                 description=_l("For example: heures, points."))
+    about_fr = TextAreaField(_l("About the group"), validators=[Length(max=20000)],
+                             description=_l("Shown on the home page. Write **bold**, *italic*, "
+                                            "and a list with - at the start of each line."))
+    unit_singular_en = StringField(_l("Unit name, singular"), validators=[Length(max=40)],
+                                   description=_l("For example: hour, point."))
+    unit_plural_en = StringField(_l("Unit name, plural"), validators=[Length(max=40)],
+                                 description=_l("For example: hours, points."))
+    about_en = TextAreaField(_l("About the group"), validators=[Length(max=20000)],
+                             description=_l("Shown on the home page. Write **bold**, *italic*, "
+                                            "and a list with - at the start of each line."))
     contact_email = EmailField(
         _l("Contact e-mail address"),
         validators=[Optional(), Email(message=_l("This is not a valid e-mail address.")),
@@ -86,8 +101,16 @@ class SettingsForm(BaseForm):
             region=(self.region.data or "").strip(),
             country=(self.country.data or "").strip().upper(),
             timezone=self.timezone.data or "",
-            unit_name=(self.unit_name.data or "").strip(),
             default_language=self.default_language.data or "nl",
-            about=self.about.data or "",
             contact_email=(self.contact_email.data or "").strip(),
+            texts={name: self._text(name) for name in TEXT_FIELDS},
         )
+
+    def _text(self, name: str) -> str:
+        value = self[name].data or ""
+        return value if name.startswith("about") else value.strip()
+
+    def language_fields(self) -> list[tuple[str, list[Field]]]:
+        """The per-language fields, one group per language, the default language first."""
+        order = sorted(LANGUAGE_NAMES, key=lambda lang: lang != self.default_language.data)
+        return [(lang, [self[f"{name}_{lang}"] for name in TEXT_NAMES]) for lang in order]

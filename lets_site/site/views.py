@@ -68,4 +68,5 @@ def admin_settings() -> Response | str:
     done = submit(form, lambda: services.update_settings(current_user, form.settings_data()),
                   success=url_for("site.admin_settings"),
                   message=_("The settings are saved."))
-    return done or render_template("site/settings.html", form=form)
+    return done or render_template("site/settings.html", form=form,
+                                   language_names=LANGUAGE_NAMES)

@@ -11,7 +11,7 @@ import sqlalchemy as sa
 
 # revision identifiers, used by Alembic.
 revision = '0008_category_words'
-down_revision = '0006_mail_outbox'
+down_revision = '0007_group_texts'
 branch_labels = None
 depends_on = None
 

@@ -119,7 +119,7 @@ def test_keyboard_only_login_listing_and_payment(browser: Any,
         page.keyboard.press("Enter")
         expect(page).to_have_url(re.compile(r"/ledger/transfers/[0-9a-f]{16}$"))
         expect(page.locator("main")).to_contain_text("Ladder geleend")
-        expect(page.locator("#ledger-balance .num")).to_have_text("-7")
+        expect(page.locator("#ledger-balance .num")).to_have_text("-7 hours")
     finally:
         problems = tab.problems
         tab.close()

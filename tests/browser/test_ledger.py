@@ -51,7 +51,7 @@ def test_pay_request_and_confirm(live_server: LiveServer, tabs: Any, javascript:
 
     payer = tabs(javascript).page
     log_in(payer, payer_code)
-    expect(payer.locator("#ledger-balance .num")).to_have_text("0")
+    expect(payer.locator("#ledger-balance .num")).to_have_text("0 hours")
     payer.click('header a[href="/ledger/"]')
     payer.click('main a[href^="/ledger/pay"]')
     payer.fill("#payee", payee_code)
@@ -65,7 +65,7 @@ def test_pay_request_and_confirm(live_server: LiveServer, tabs: Any, javascript:
     expect(payer).to_have_url(re.compile(r"/ledger/transfers/[0-9a-f]{16}$"))
     expect(payer.locator("main")).to_contain_text("Fiets hersteld")
     # The header balance follows the transfer.
-    expect(payer.locator("#ledger-balance .num")).to_have_text("-12")
+    expect(payer.locator("#ledger-balance .num")).to_have_text("-12 hours")
     assert _balance(live_server, payee_code) == 12
 
     # The payee asks for a payment.
@@ -94,7 +94,7 @@ def test_pay_request_and_confirm(live_server: LiveServer, tabs: Any, javascript:
     expect(payer.locator("#payment-summary")).to_contain_text("Soep gemaakt")
     payer.click(CONFIRM)
     expect(payer).to_have_url(re.compile(r"/ledger/transfers/[0-9a-f]{16}$"))
-    expect(payer.locator("#ledger-balance .num")).to_have_text("-17")
+    expect(payer.locator("#ledger-balance .num")).to_have_text("-17 hours")
     assert _balance(live_server, payee_code) == 17
 
     # The statement lists both, newest first, with the running balance.

@@ -10,8 +10,9 @@ from lets_site.site.services import get_settings
 SETTINGS = {
     "group_name": "LETS Ieper", "slug": "lets-ieper", "code_prefix": "ie",
     "locality": "Ieper", "region": "West-Vlaanderen", "country": "be",
-    "timezone": "Europe/Brussels", "unit_name": "uur", "default_language": "nl",
-    "about": "Welkom bij **LETS Ieper**.<script>alert(1)</script>",
+    "timezone": "Europe/Brussels", "default_language": "nl",
+    "unit_singular_nl": "uur", "unit_plural_nl": "uren",
+    "about_nl": "Welkom bij **LETS Ieper**.<script>alert(1)</script>",
     "contact_email": "info@example.org",
 }
 

@@ -13,6 +13,7 @@ from flask_babel import lazy_gettext as _l
 from lets_site.domain import DomainError
 from lets_site.ledger.services.settings import get_settings
 from lets_site.settings import get_settings as site_settings
+from lets_site.settings import reader_language
 
 # The largest amount one transfer may move, in whole units.
 MAX_TRANSFER_UNITS = 100_000
@@ -30,7 +31,7 @@ def parse_amount(text: str, decimals: int | None = None, fieldname: str = "amoun
     if value > MAX_TRANSFER_UNITS * 10**decimals:
         raise DomainError(
             _l("The amount is too large: at most %(max)s per transfer.",
-               max=format_amount(MAX_TRANSFER_UNITS * 10**decimals, decimals)),
+               max=format_units(MAX_TRANSFER_UNITS * 10**decimals, decimals)),
             field=fieldname,
         )
     return value
@@ -80,8 +81,22 @@ def format_amount(value: int | None, decimals: int | None = None) -> str:
 
 
 def format_units(value: int | None, decimals: int | None = None) -> str:
-    """An amount with the group's unit, for sentences ("2,00 uur")."""
-    return f"{format_amount(value, decimals)} {site_settings().unit_name}"
+    """An amount with the group's unit in the reader's language: "2,00 uren", "1,00 uur",
+    "2,00 heures", "1.00 hour"; "—" for no amount.
+
+    The singular is used when the amount is exactly one unit (plus or minus); in French
+    also for any amount below two ("0,50 heure", "1,50 heure"), as French writes it. The
+    number is :func:`format_amount`'s; the unit is the group's own word for the reader's
+    language (site settings), falling back to the default language's."""
+    if value is None:
+        return "—"
+    decimals = get_settings().decimals if decimals is None else decimals
+    one = 10**decimals
+    lang = reader_language()
+    singular = abs(value) == one or (lang == "fr" and abs(value) < 2 * one)
+    unit = site_settings().unit(plural=not singular, lang=lang)
+    number = format_amount(value, decimals)
+    return f"{number} {unit}" if unit else number
 
 
 def plain_amount(value: int, decimals: int) -> str:

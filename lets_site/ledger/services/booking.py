@@ -34,7 +34,7 @@ from lets_site.ledger.services.accounts import (
     find_account,
     limits_of,
 )
-from lets_site.ledger.services.amounts import format_amount, parse_amount
+from lets_site.ledger.services.amounts import format_units, parse_amount
 from lets_site.ledger.services.settings import get_settings
 from lets_site.members.models import Member
 
@@ -105,8 +105,8 @@ def _limit_refusal(payer: Account, payee: Account, amount: int, settings: Ledger
         return LimitExceeded(
             _l("Refused: this would take the balance of %(code)s below its minimum of "
                "%(min)s. The balance is %(balance)s, so at most %(room)s can be paid.",
-               code=payer.code, min=format_amount(payer_min, d),
-               balance=format_amount(payer.balance, d), room=format_amount(room, d)),
+               code=payer.code, min=format_units(payer_min, d),
+               balance=format_units(payer.balance, d), room=format_units(room, d)),
             field="amount",
         )
     if payee_max is None or after_payee <= payee_max:
@@ -115,15 +115,15 @@ def _limit_refusal(payer: Account, payee: Account, amount: int, settings: Ledger
         return LimitExceeded(
             _l("Refused: this would take the balance of %(code)s above its maximum of "
                "%(max)s. The balance is %(balance)s, so at most %(room)s can be received.",
-               code=payee.code, max=format_amount(payee_max, d),
-               balance=format_amount(payee.balance, d),
-               room=format_amount(max(0, payee_max - payee.balance), d)),
+               code=payee.code, max=format_units(payee_max, d),
+               balance=format_units(payee.balance, d),
+               room=format_units(max(0, payee_max - payee.balance), d)),
             field="amount",
         )
     return LimitExceeded(
         _l("Refused: this would take the balance of %(code)s above its maximum of "
            "%(max)s. Ask them for a smaller amount or try again later.",
-           code=payee.code, max=format_amount(payee_max, d)),
+           code=payee.code, max=format_units(payee_max, d)),
         field="amount",
     )
 
