@@ -56,8 +56,8 @@ def test_summary_states_amount_payee_and_balance_after(client: Any, people: dict
     response, _key = _review(client, people, other.account_code, "20")
     assert response.status_code == 200
     summary = select_text(response, "#payment-summary")
-    assert f"You pay 20 uur to {other.full_name} for “Soep gemaakt”." in summary
-    assert "Your balance becomes -25 uur" in summary
+    assert f"You pay 20 hours to {other.full_name} for “Soep gemaakt”." in summary
+    assert "Your balance becomes -25 hours" in summary
     assert "lowest balance allowed" not in summary
     assert _transfers() == 1  # nothing booked by the summary
     assert _balance(people["member"].account_code) == -5
@@ -69,8 +69,8 @@ def test_summary_at_the_minimum_warns_and_one_past_it_is_refused(
     other = people["other_org_member"].account_code
     at_edge, _key = _review(client, people, other, "300")  # the default minimum is -300
     summary = select_text(at_edge, "#payment-summary")
-    assert "Your balance becomes -300 uur" in summary
-    assert "lowest balance allowed (-300 uur)" in summary
+    assert "Your balance becomes -300 hours" in summary
+    assert "lowest balance allowed (-300 hours)" in summary
     past, _key = _review(client, people, other, "301")
     assert past.status_code == 200
     assert "payment-summary" not in past.get_data(as_text=True)
@@ -138,13 +138,13 @@ def test_paying_a_request_shows_a_summary_first(client: Any, people: dict[str, A
     assert f'action="/ledger/requests/{req.uid}/confirm"' not in html
     assert f'action="/ledger/requests/{req.uid}/decline"' not in html
     assert f'href="/ledger/requests/{req.uid}/confirm"' in html
-    assert "Otto Other" in pending and "asks you 6 uur" in pending
+    assert "Otto Other" in pending and "asks you 6 hours" in pending
     page = client.get(f"/ledger/requests/{req.uid}/confirm")
     assert page.status_code == 200
     summary = select_text(page, "#payment-summary")
     asker = people["other_org_member"].full_name
-    assert f"You pay 6 uur to {asker} for “Fiets hersteld”." in summary
-    assert "Your balance becomes -6 uur" in summary
+    assert f"You pay 6 hours to {asker} for “Fiets hersteld”." in summary
+    assert "Your balance becomes -6 hours" in summary
     assert _transfers() == 0
     confirm = _hidden(page.get_data(as_text=True), 'class="confirm"')
     done = client.post_form(f"/ledger/requests/{req.uid}/confirm", confirm)
@@ -177,7 +177,7 @@ def test_declining_asks_once(client: Any, people: dict[str, Any], login_as: Any)
     page = client.get(f"/ledger/requests/{req.uid}/decline")
     assert select_text(page, "h1") == "Decline the payment request?"
     asker = people["other_org_member"].full_name
-    assert f"{asker} asks 6 uur for “Fiets hersteld”." in main_text(page)
+    assert f"{asker} asks 6 hours for “Fiets hersteld”." in main_text(page)
     db.session.expire_all()
     assert db.session.get(PaymentRequest, req.id).status == "pending"
     fields = _hidden(page.get_data(as_text=True), 'class="confirm"')
@@ -201,7 +201,7 @@ def test_dashboard_request_time_without_seconds_and_asks_an_organisation(
     _request(people, payer="org")
     login_as("intermediary")
     pending = select_text(client.get("/ledger/"), "#pending-requests")
-    assert "asks Hedera 6 uur" in pending
+    assert "asks Hedera 6 hours" in pending
     assert "asks you" not in pending
     when = re.search(r"\d{1,2}:\d{2}(:\d{2})?", pending)
     assert when and when.group(1) is None, pending

@@ -50,7 +50,7 @@ def test_mails_greet_by_the_full_name(client: Any, outbox: Any) -> None:
 
 def test_join_form_links_to_how_the_group_works(client: Any, app: Flask) -> None:
     settings = get_settings()
-    settings.about = "Wij ruilen in uren."
+    settings.about_nl = "Wij ruilen in uren."
     db.session.add(settings)
     db.session.commit()
     join = client.get("/join").get_data(as_text=True)
