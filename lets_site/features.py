@@ -44,6 +44,7 @@ HEADER = "header"
 FOOTER = "footer"
 PROFILE = "profile"
 ORGANISATION = "organisation"
+PARTNER = "partner"  # a partner's page (the partners feature); events will offer theirs
 
 # Visibility of an item.
 PUBLIC = "public"
