@@ -11,7 +11,7 @@ from wtforms import (
     StringField,
     TextAreaField,
 )
-from wtforms.validators import DataRequired, Length, NumberRange, Optional
+from wtforms.validators import DataRequired, InputRequired, Length, NumberRange, Optional
 from wtforms.widgets import CheckboxInput, ListWidget
 
 from lets_site.partners import labels
@@ -83,7 +83,7 @@ class ContactForm(BaseForm):
 
 
 class CollaborationForm(BaseForm):
-    happened_on = DateTextField(_l("Date"), validators=[DataRequired(_l("Fill in the date."))])
+    happened_on = DateTextField(_l("Date"), validators=[InputRequired(_l("Fill in the date."))])
     title = StringField(_l("What we did together"),
                         validators=[DataRequired(_l("Say what you did together.")),
                                     Length(max=s.NAME_MAX)],
@@ -152,7 +152,7 @@ class MoveForm(BaseForm):
 
 
 class LogForm(BaseForm):
-    happened_on = DateTextField(_l("Date"), validators=[DataRequired(_l("Fill in the date."))])
+    happened_on = DateTextField(_l("Date"), validators=[InputRequired(_l("Fill in the date."))])
     medium = SelectField(_l("How"), choices=choices(labels.MEDIA.items()), default="email")
     summary = TextAreaField(_l("What was said or agreed"),
                             validators=[DataRequired(_l("Write what was said or agreed.")),

@@ -8,6 +8,7 @@ organisations feature's services, never changed here.
 
 from __future__ import annotations
 
+import html
 import json
 import re
 from dataclasses import dataclass, field
@@ -690,7 +691,7 @@ def move_prospect(actor: Member, prospect: Prospect, status: str) -> Prospect:
     prospect.status = status
     prospect.updated_at = utcnow()
     if status == Status.PARTNER:
-        prospect.partner_id = _partner_from(actor, prospect).id
+        prospect.partner = _partner_from(actor, prospect)
         prospect.next_step_on = None
     db.session.add(ProspectLog(prospect_id=prospect.id, kind=LogKind.STATUS,
                                happened_on=today(), old_status=old, new_status=status,
@@ -782,8 +783,17 @@ class ScriptData:
 @dataclass
 class Rendered:
     subject: str
-    body: str
-    unknown: list[str]
+    body: str  # plain text: the e-mail, and what the page shows to copy (escaped there)
+    letter: str  # Markdown for the printed letter: the values escaped, the script's own
+    unknown: list[str]  # Markdown kept
+
+
+_MARKDOWN_SPECIAL = re.compile(r"([\\`*_{}\[\]()#+\-.!>])")
+
+
+def _markdown_text(value: str) -> str:
+    """A value shown as typed inside Markdown: HTML escaped, Markdown's marks escaped."""
+    return _MARKDOWN_SPECIAL.sub(r"\\\1", html.escape(value, quote=False))
 
 
 def unknown_placeholders(*texts: str) -> list[str]:
@@ -920,6 +930,7 @@ def render_script(actor: Member, script: ContactScript, prospect: Prospect) -> R
     }
     return Rendered(subject=" ".join(fill(script.subject, values).split()),
                     body=fill(script.body, values),
+                    letter=fill(script.body, {k: _markdown_text(v) for k, v in values.items()}),
                     unknown=unknown_placeholders(script.subject, script.body))
 
 

@@ -233,7 +233,7 @@ def edit_collaboration(slug: str, collaboration_id: int) -> Response | str:
     form = CollaborationForm(obj=item)
     if request.method == "GET":
         form.support.data = item.supports
-        form.amount.data = (Decimal(item.amount_cents) / 100
+        form.amount.data = (Decimal(item.amount_cents).scaleb(-2)
                             if item.amount_cents is not None else None)
     done = submit(form, lambda: s.update_collaboration(actor, item, form.data_for_service()),
                   success=url_for("partners.detail", slug=partner.slug),
