@@ -374,3 +374,53 @@ def test_coordinator_pages_open_for_a_coordinator(client: Any, auth: Any,
             path = fill(TABLE, template, people)
             assert client.get(path).status_code == 200, path
     assert client.get("/admin/partners/coordinators").status_code == 403
+
+
+# --- Every POST per role ----------------------------------------------------------------------
+
+
+def _post_paths(people: dict[str, Any]) -> list[str]:
+    from tests.partners.helpers import route_objects
+
+    o = route_objects(people)
+    partner, prospect, script = o["partner"], o["prospect"], o["script"]
+    item = o["collaboration"]
+    return [
+        "/partners/new", f"/partners/{partner}/edit", "/partners/hedera/adopt",
+        f"/partners/{partner}/delete", f"/partners/{partner}/contacts",
+        f"/partners/{partner}/contacts/remove", f"/partners/{partner}/collaborations/new",
+        f"/partners/{partner}/collaborations/{item}/edit",
+        f"/partners/{partner}/collaborations/{item}/delete", "/partners/prospects/new",
+        f"/partners/prospects/{prospect}", f"/partners/prospects/{prospect}/edit",
+        f"/partners/prospects/{prospect}/move", f"/partners/prospects/{prospect}/send",
+        "/partners/scripts/values", "/partners/scripts/new",
+        f"/partners/scripts/{script}/edit", f"/partners/scripts/{script}/delete",
+        "/partners/scripts/import", "/admin/partners/coordinators",
+        "/admin/partners/coordinators/remove",
+    ]
+
+
+def test_every_post_is_refused_to_visitors_and_members(client: Any, login_as: Any,
+                                                       people: dict[str, Any]) -> None:
+    from tests.partners.access import TABLE
+    from tests.test_routes import TABLE as ALL
+
+    paths = _post_paths(people)
+    rules = {r.rule for r in client.application.url_map.iter_rules()
+             if "POST" in (r.methods or ()) and (r.rule.startswith("/partners")
+                                                 or r.rule.startswith("/admin/partners"))}
+    assert len(paths) == len(rules)  # one path per POST rule of the feature
+    assert TABLE.post_only <= ALL.post_only
+    for role, expected in (("anonymous", 302), ("member", 403), ("intermediary", 403),
+                           ("other_org_member", 403)):
+        login_as(role)
+        for path in paths:
+            response = client.post_form(path, {"name": "X", "status": "to_contact",
+                                               "row_id": "1", "script_id": "1"})
+            assert response.status_code == expected, (role, path, response.status_code)
+            if expected == 302:
+                assert "/login" in response.headers["Location"]
+        client.post_form("/logout")
+    # Nothing changed: the objects are as route_objects made them.
+    assert db.session.scalar(select(Prospect)).status == "idea"
+    assert services.get_partner(people["_partners"]["partner"]).title == "Stadsbibliotheek"
