@@ -99,6 +99,8 @@ def test_coordinator_takes_a_prospect_from_idea_to_partner_on_a_phone(
         page.select_option(f"#move-{prospect_id}", status)
         page.click(f"{card} form.move button")
         expect(page.locator(f'section[aria-labelledby="stage-{status}"] {card}')).to_have_count(1)
+        if javascript:  # the outcome of the move in place has the keyboard focus
+            expect(page.locator("#board > .flash")).to_be_focused()
         _fits(page)
     if javascript:
         assert page.evaluate("window.__sameDocument === true"), "a move reloaded the page"
