@@ -153,6 +153,34 @@ def test_directory_and_partner_page_in_w3m(live_server: LiveServer, w3m: str,
             assert ("Ellen Vanneste" in flat) == bool(headers[1:])
 
 
+def test_prospects_board_in_w3m_is_a_list_grouped_by_stage(
+        live_server: LiveServer, w3m: str, w3m_env: dict[str, str]) -> None:  # noqa: F811
+    def seed() -> str:
+        admin = members.get_by_code(live_server.admin_code)
+        for name, status in (("Velt", "idea"), ("Natuurpunt", "contacted")):
+            prospect = services.create_prospect(admin, services.ProspectData(name=name))
+            if status != "idea":
+                services.move_prospect(admin, prospect, status)
+        db.session.commit()
+        return live_server.admin_code
+
+    code = live_server.run(seed)
+    headers = ["Accept-Language: nl", "Cookie: " + session_cookie(live_server, code)]
+    url = live_server.url + "/partners/prospects"
+    source = run_w3m(w3m, w3m_env, "-dump_source", url, headers)
+    text = run_w3m(w3m, w3m_env, "-dump", url, headers)
+    stages = outline(source)["h2"]
+    assert len(stages) == 6
+    lines = [line.strip().lstrip("•").strip() for line in text.splitlines()]
+    # Each stage's heading, then its cards: Velt under the first, Natuurpunt under the third.
+    where = {name: next(i for i, line in enumerate(lines) if line.startswith(name))
+             for name in [*stages, "Velt", "Natuurpunt"]}
+    assert where[stages[0]] < where["Velt"] < where[stages[1]]
+    assert where[stages[2]] < where["Natuurpunt"] < where[stages[3]]
+    assert not RAW_HTML.search(text)
+    assert text.count("[") >= 2  # the move forms' fields are there without script
+
+
 def test_visitor_pages_fit_a_phone_without_javascript(live_server: LiveServer,
                                                       tabs: Any) -> None:  # noqa: F811
     slug, _code = live_server.run(_seed_directory)
