@@ -25,3 +25,7 @@ payment_requested = signals.signal("payment-requested")
 listing_published = signals.signal("listing-published")
 listing_expiring = signals.signal("listing-expiring")
 member_applied = signals.signal("member-applied")
+# Partners: ``partner_added`` (sender the Partner; ``actor``), ``collaboration_recorded``
+# (sender the Collaboration; ``actor``).
+partner_added = signals.signal("partner-added")
+collaboration_recorded = signals.signal("collaboration-recorded")
