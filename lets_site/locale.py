@@ -56,6 +56,11 @@ class Spreadsheet:
         """A plain number ("-12.50") as this spreadsheet reads it ("-12,50")."""
         return plain.replace(".", self.decimal)
 
+    @staticmethod
+    def text(value: str) -> str:
+        """Text a spreadsheet would run as a formula (=, +, -, @ first) is kept as text."""
+        return "'" + value if value[:1] in ("=", "+", "-", "@", "\t", "\r") else value
+
 
 SPREADSHEETS = {"nl": Spreadsheet(";", ","), "fr": Spreadsheet(";", ","),
                 "en": Spreadsheet(",", ".")}

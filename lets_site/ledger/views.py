@@ -429,11 +429,6 @@ def account(code: str) -> Response:
     )
 
 
-def _cell(text: str) -> str:
-    """Text a spreadsheet would run as a formula (=, +, -, @ first) is kept as text."""
-    return "'" + text if text[:1] in ("=", "+", "-", "@", "\t", "\r") else text
-
-
 # What a transfer was, in words, for the statement's CSV.
 TRANSFER_KINDS = {
     TransferKind.PAYMENT: _l("payment"),
@@ -481,7 +476,7 @@ def statement_csv(code: str) -> Response:
             t = entry.transfer
             writer.writerow([
                 format_datetime(t.created_at, "yyyy-MM-dd HH:mm"), t.uid, entry.other.code,
-                _cell(services.holder_name(entry.other)), _cell(t.description),
+                sheet.text(services.holder_name(entry.other)), sheet.text(t.description),
                 amount(entry.amount), amount(entry.balance_after),
                 kinds.get(t.kind, t.kind),
             ])

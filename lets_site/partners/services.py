@@ -561,12 +561,11 @@ def year_report(viewer: Member | None, year: int) -> YearReport:
     )
 
 
-def euros(cents: int | None, decimal_comma: bool = False) -> str:
-    """Plain euro text for CSV: ``1234.50`` (or ``1234,50``)."""
+def euros(cents: int | None) -> str:
+    """Plain euro text for CSV: ``1234.50`` (the spreadsheet writes its own decimal mark)."""
     if cents is None:
         return ""
-    text = f"{cents // 100}.{cents % 100:02d}"
-    return text.replace(".", ",") if decimal_comma else text
+    return f"{cents // 100}.{cents % 100:02d}"
 
 
 # --- The prospects pipeline -----------------------------------------------------------------

@@ -28,6 +28,7 @@ from flask_login import current_user, login_required
 from lets_site import features
 from lets_site.domain import DomainError, NotFound, PermissionDenied
 from lets_site.extensions import db, login_manager
+from lets_site.locale import spreadsheet
 from lets_site.partners import labels
 from lets_site.partners import services as s
 from lets_site.partners.forms import (
@@ -276,40 +277,36 @@ def collaborations() -> str:
                            now=datetime.now(UTC))
 
 
-def _cell(text: str) -> str:
-    """Text a spreadsheet would run as a formula (=, +, -, @ first) is kept as text."""
-    return "'" + text if text[:1] in ("=", "+", "-", "@", "\t", "\r") else text
-
-
 @bp.route("/partners/collaborations.csv")
 def collaborations_csv() -> Response:
-    """The year's collaborations as CSV, headers in the reader's language. ``excel=1``:
-    semicolons, decimal commas and a byte order mark, as a Belgian spreadsheet wants."""
+    """The year's collaborations as a spreadsheet in the reader's language: translated
+    headers, the delimiter and decimal mark their spreadsheet expects (lets_site/locale.py),
+    UTF-8 with a byte order mark, like the ledger's statement."""
     viewer = _viewer()
     years = s.collaboration_years(viewer)
     report = s.year_report(viewer, _year(years))
-    excel = request.args.get("excel") == "1"
+    sheet = spreadsheet()
     buffer = io.StringIO()
-    writer = csv.writer(buffer, delimiter=";" if excel else ",", lineterminator="\r\n")
+    writer = csv.writer(buffer, delimiter=sheet.delimiter, lineterminator="\r\n")
     writer.writerow([_("Date"), _("Partner"), _("What we did together"),
                      _("Support we received"), _("Amount in euro"), _("Visitors"),
                      _("Open to non-members"), _("Details")])
     for item in report.items:
         writer.writerow([
-            item.happened_on.isoformat(), _cell(item.partner.title), _cell(item.title),
+            item.happened_on.isoformat(), sheet.text(item.partner.title),
+            sheet.text(item.title),
             ", ".join(labels.label(labels.SUPPORT, v) for v in item.supports),
-            s.euros(item.amount_cents, decimal_comma=excel),
+            sheet.number(s.euros(item.amount_cents)),
             "" if item.visitors is None else str(item.visitors),
             _("yes") if item.open_to_non_members else _("no"),
-            _cell(" ".join(item.description.split())),
+            sheet.text(" ".join(item.description.split())),
         ])
-    body = ("\ufeff" if excel else "") + buffer.getvalue()
+    body = "\ufeff" + buffer.getvalue()
     response = make_response(body)
     response.mimetype = "text/csv"
     response.charset = "utf-8"
-    suffix = "-excel" if excel else ""
     response.headers["Content-Disposition"] = (
-        f'attachment; filename="collaborations-{report.year}{suffix}.csv"')
+        f'attachment; filename="collaborations-{report.year}.csv"')
     response.headers["Cache-Control"] = "private, no-cache"
     response.vary.add("Cookie")
     response.vary.add("Accept-Language")

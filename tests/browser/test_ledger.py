@@ -138,11 +138,11 @@ def test_double_submit_books_once(live_server: LiveServer, tabs: Any, javascript
 
 
 def label(live_server: LiveServer, text: str, **values: Any) -> str:
-    """A button's label as the site says it in Dutch, w3m's language here."""
+    """A button's label as the site says it to w3m, which asks for English here."""
     from flask_babel import force_locale, gettext
 
     def say() -> str:
-        with force_locale("nl"):
+        with force_locale("en"):
             if "amount" in values:
                 values["amount"] = services.format_units(values["amount"])
             return gettext(text, **values)

@@ -207,7 +207,6 @@ def test_year_report_counts_what_the_viewer_may_see(people: dict[str, Any],
 
 def test_euros_for_csv() -> None:
     assert services.euros(7550) == "75.50"
-    assert services.euros(7550, decimal_comma=True) == "75,50"
     assert services.euros(5) == "0.05"
     assert services.euros(None) == ""
 
