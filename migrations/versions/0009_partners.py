@@ -13,7 +13,7 @@ import lets_site.database
 
 # revision identifiers, used by Alembic.
 revision = '0009_partners'
-down_revision = '0006_mail_outbox'
+down_revision = '0008_category_words'
 branch_labels = None
 depends_on = None
 
