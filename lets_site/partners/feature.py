@@ -46,6 +46,31 @@ def _my_steps(_subject: Any, viewer: Any) -> dict[str, Any] | None:
     return {"steps": steps, "today": services.today()} if steps else None
 
 
+# The audit log's words for what coordinators and admins do here.
+AUDIT_ACTIONS = {
+    "partners.coordinator_add": _l("Made a member partner coordinator"),
+    "partners.coordinator_remove": _l("Took away a partner coordinator's role"),
+    "partners.create": _l("Added a partner"),
+    "partners.adopt": _l("Gave a member organisation a partner record"),
+    "partners.edit": _l("Changed a partner"),
+    "partners.delete": _l("Removed a partner"),
+    "partners.contact_add": _l("Added a partner's contact person"),
+    "partners.contact_remove": _l("Removed a partner's contact person"),
+    "partners.collaboration_add": _l("Recorded a collaboration"),
+    "partners.collaboration_edit": _l("Changed a collaboration"),
+    "partners.collaboration_delete": _l("Removed a collaboration"),
+    "partners.prospect_create": _l("Added a prospective partner"),
+    "partners.prospect_edit": _l("Changed a prospective partner"),
+    "partners.prospect_move": _l("Moved a prospective partner to another stage"),
+    "partners.prospect_contact": _l("Logged a contact with a prospective partner"),
+    "partners.script_create": _l("Wrote a contact script"),
+    "partners.script_edit": _l("Changed a contact script"),
+    "partners.script_delete": _l("Removed a contact script"),
+    "partners.script_values": _l("Changed the values contact scripts fill in"),
+    "partners.script_send": _l("Sent a contact script"),
+    "partners.script_import": _l("Imported contact scripts"),
+}
+
 FEATURE = f.Feature(
     name="partners",
     blueprint=bp,
@@ -60,4 +85,5 @@ FEATURE = f.Feature(
     demo=f.DemoStep(60, demo.seed),
     export=f.ExportSection("partners", services.export_section),
     items=items,
+    audit_actions=AUDIT_ACTIONS,
 )
