@@ -1,0 +1,60 @@
+"""The events feature: the events board, registration, calendar feeds."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flask_babel import lazy_gettext as _l
+
+from lets_site import features as f
+from lets_site.events import demo, services
+from lets_site.events.models import Kind
+from lets_site.events.views import bp
+
+HOME_EVENTS = 4
+
+
+def items(viewer: Any, limit: int) -> list[f.Item]:
+    """Events as items: public ones for the public feed (the federation reads them), with
+    their start; the revision is in the id's companion ``updated``."""
+    return [
+        f.Item(id=event.urn, kind="event", title=event.title,
+               url=f.item_url("events.detail", event_id=event.id),
+               visibility=f.PUBLIC if event.is_public else f.MEMBERS_ONLY,
+               created=event.created_at, updated=event.updated_at, start=event.starts_at)
+        for event in services.newest(viewer, limit)
+    ]
+
+
+def _home(_subject: Any, viewer: Any) -> dict[str, Any] | None:
+    events = services.next_events(viewer, HOME_EVENTS)
+    intro = services.next_of_kind(viewer, Kind.INTRO_EVENING)
+    if not events and intro is None:
+        return None
+    return {"events": events, "intro": intro}
+
+
+def _profile(member: Any, viewer: Any) -> dict[str, Any] | None:
+    """On a member's own profile (or for an admin): their coming registrations."""
+    if viewer is None or not (viewer.id == member.id or viewer.is_admin):
+        return None
+    registrations = services.my_registrations(member)
+    return {"registrations": registrations, "member": member} if registrations else None
+
+
+def _demo(ctx: f.DemoContext) -> None:
+    demo.seed(ctx.rng, ctx.made["members"], ctx.made.get("organisations", []))
+
+
+FEATURE = f.Feature(
+    name="events",
+    blueprint=bp,
+    menu=[f.MenuLink("events.index", _l("Events"), order=15)],
+    panels=[
+        f.Panel(f.HOME, "events/_home.html", _home, order=20),
+        f.Panel(f.PROFILE, "events/_profile.html", _profile, order=60),
+    ],
+    demo=f.DemoStep(60, _demo),
+    export=f.ExportSection("event_registrations", services.export_section),
+    items=items,
+)
