@@ -341,3 +341,18 @@ def test_items_carry_public_events_with_their_start(app: Any, organiser: Any) ->
     items = [i for i in features.items(None) if i.kind == "event"]
     assert [i.title for i in items] == ["Public"]
     assert items[0].start == public.starts_at and items[0].id == public.urn
+
+
+def test_admin_gives_the_organiser_role_then_the_member_creates(client: Any, auth: Any
+                                                                ) -> None:
+    from lets_site.members.models import Role
+
+    admin, member = factories.make_admin(), factories.make_member()
+    _login(auth, admin)
+    response = client.post_form(f"/admin/members/{member.id}/roles", {"organiser": "y"})
+    assert response.status_code == 303
+    db.session.expire_all()
+    assert db.session.get(type(member), member.id).roles == {Role.MEMBER, Role.ORGANISER}
+    auth.logout()
+    _login(auth, member)
+    assert client.get("/events/new").status_code == 200
