@@ -498,8 +498,8 @@ def set_status(actor: Member, event: Event, status: str) -> Event:
 def _lock(event: Event) -> Event:
     """Lock the event's row until the transaction ends (PostgreSQL; SQLite's writing
     requests hold the database's write lock already) and read it afresh."""
-    db.session.execute(select(Event).where(Event.id == event.id).with_for_update()
-                       .execution_options(populate_existing=True))
+    db.session.execute(select(Event.id).where(Event.id == event.id).with_for_update())
+    db.session.refresh(event)
     return event
 
 
