@@ -52,6 +52,7 @@ LISTING = "listing"
 # page, and the panel's template is included in each line with ``m`` set to that member
 # (one query for the page, not one per line).
 DIRECTORY = "directory"
+PARTNER = "partner"  # a partner's page (the partners feature); events will offer theirs
 
 # Visibility of an item.
 PUBLIC = "public"

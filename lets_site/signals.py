@@ -29,3 +29,7 @@ listing_expiring = signals.signal("listing-expiring")
 member_applied = signals.signal("member-applied")
 event_published = signals.signal("event-published")
 event_changed = signals.signal("event-changed")
+# Partners: ``partner_added`` (sender the Partner; ``actor``), ``collaboration_recorded``
+# (sender the Collaboration; ``actor``).
+partner_added = signals.signal("partner-added")
+collaboration_recorded = signals.signal("collaboration-recorded")

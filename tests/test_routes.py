@@ -77,5 +77,5 @@ def test_post_only_routes_refuse_get(client: Any, people: dict[str, Any], rule: 
     path = (rule.replace("<int:member_id>", str(people["member"].id))
             .replace("<slug>", people["org"].slug).replace("<uid>", "not-a-uid")
             .replace("<int:listing_id>", "1"))
-    path = re.sub(r"<int:[a-z_]+>", "1", path)
+    path = re.sub(r"<int:\w+>", "1", path)  # any other id: the method is refused first
     assert client.get(path).status_code == 405

@@ -1,7 +1,7 @@
 """Events board: events, co-organising members, registrations, feed keys
 
 Revision ID: 0010_events
-Revises: 0006_mail_outbox
+Revises: 0009_partners
 Create Date: 2026-12-03 08:49:45.536412
 
 """
@@ -13,7 +13,7 @@ import lets_site.database
 
 # revision identifiers, used by Alembic.
 revision = '0010_events'
-down_revision = '0006_mail_outbox'
+down_revision = '0009_partners'
 branch_labels = None
 depends_on = None
 

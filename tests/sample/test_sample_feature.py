@@ -101,7 +101,8 @@ def test_demo_runs_its_step_after_the_others(tmp_path: Path,
         db.session.remove()
         db.engine.dispose()
     assert logins[-1] == ("sample", "SAMPLE", "sample@example.org", "-")
-    assert [role for role, *_ in logins[:-1]] == ["admin", "admin", "member", "intermediary"]
+    assert [role for role, *_ in logins[:-1]] == ["admin", "admin", "member", "intermediary",
+                                                   "coordinator"]
 
 
 def test_its_own_route_table_is_gathered(app: Flask) -> None:

@@ -1,0 +1,57 @@
+"""The partners feature: the directory of partners, collaborations, the prospects pipeline
+and contact scripts."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flask_babel import lazy_gettext as _l
+
+from lets_site import features as f
+from lets_site.partners import demo, services
+from lets_site.partners.models import Visibility
+from lets_site.partners.views import bp
+
+
+def items(viewer: Any, limit: int) -> list[f.Item]:
+    """Partners and collaborations; the federation feed reads the public ones."""
+    found = []
+    for kind, obj in services.item_rows(viewer, limit):
+        if kind == "partner":
+            found.append(f.Item(
+                id=f"urn:lets-site:partner:{obj.id}", kind="partner", title=obj.title,
+                url=f.item_url("partners.detail", slug=obj.slug),
+                visibility=f.PUBLIC if obj.visibility == Visibility.PUBLIC else f.MEMBERS_ONLY,
+                created=obj.created_at, updated=obj.updated_at))
+        else:
+            public = (obj.visibility == Visibility.PUBLIC
+                      and obj.partner.visibility == Visibility.PUBLIC)
+            found.append(f.Item(
+                id=f"urn:lets-site:collaboration:{obj.id}", kind="collaboration",
+                title=f"{obj.partner.title}: {obj.title}",
+                url=f.item_url("partners.detail", slug=obj.partner.slug),
+                visibility=f.PUBLIC if public else f.MEMBERS_ONLY,
+                created=obj.created_at, updated=obj.updated_at,
+                start=services.collaboration_start(obj)))
+    return found
+
+
+def _home(_subject: Any, _viewer: Any) -> dict[str, Any] | None:
+    partners = services.home_partners()
+    return {"partners": partners} if partners else None
+
+
+FEATURE = f.Feature(
+    name="partners",
+    blueprint=bp,
+    menu=[f.MenuLink("partners.index", _l("Partners"), order=25)],
+    admin=[
+        f.AdminLink("partners.coordinators", _l("Partner coordinators"), order=60),
+        f.AdminLink("partners.prospects", _l("Prospective partners"), order=61),
+        f.AdminLink("partners.scripts", _l("Contact scripts"), order=62),
+    ],
+    panels=[f.Panel(f.HOME, "partners/_home.html", _home, order=60)],
+    demo=f.DemoStep(60, demo.seed),
+    export=f.ExportSection("partners", services.export_section),
+    items=items,
+)
