@@ -15,6 +15,8 @@ ALLOWED = {
     "members": {"audit"},
     "organisations": {"audit", "members"},
     "ledger": {"audit", "members", "organisations"},
+    # Events read partners (co-organisers, their page's panel place): docs/architecture.md.
+    "events": {"audit", "members", "organisations", "ledger", "partners"},
 }
 LOWER = {"audit", "members", "organisations", "ledger"}
 COMPOSITION = {"__init__", "wiring"}  # name the features (wiring by module name only)

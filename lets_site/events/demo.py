@@ -10,11 +10,26 @@ from datetime import date, time, timedelta
 from decimal import Decimal
 from typing import Any
 
+from sqlalchemy import select
+
 from lets_site.events import services
 from lets_site.events.models import Event, Kind, PriceKind, Status, Visibility
 from lets_site.events.services import EventData
 from lets_site.extensions import db
 from lets_site.members.models import Member
+from lets_site.partners.models import Partner
+
+
+def _partners(*prefixes: str) -> tuple[int, ...]:
+    """The demo partners (the partners feature's demo step runs first) whose names start
+    so; none when partners has no demo data."""
+    ids = []
+    for prefix in prefixes:
+        found = db.session.scalars(select(Partner.id).where(Partner.name.startswith(prefix))
+                                   .limit(1)).first()
+        if found is not None:
+            ids.append(found)
+    return tuple(ids)
 
 
 def _day(offset: int) -> date:
@@ -33,39 +48,41 @@ def seed(rng: random.Random, members: list[Member], _organisations: list[Any]) -
     film = make(EventData(
         title="Filmavond: A Plastic Ocean", kind=Kind.FILM, start_date=_day(9),
         start_time=time(19, 30), end_time=time(22, 0), venue_name="Zaal De Schakel",
-        venue_address="Marktplein 3, 8900 Ieper", partner_names="Vormingplus",
+        venue_address="Marktplein 3, 8900 Ieper", partner_ids=_partners("Vormingplus"),
         description="Documentaire over plastic in de oceaan, met nagesprek. "
                     "Ook voor wie (nog) geen lid is.",
         visibility=Visibility.PUBLIC, open_to_non_members=True, capacity=40))
     swap = make(EventData(
         title="Boekenruil in de bibliotheek", kind=Kind.BOOK_SWAP, start_date=_day(23),
         all_day=True, venue_name="Stadsbibliotheek", venue_address="Weverijstraat 1, 8900 Ieper",
-        partner_names="Stadsbibliotheek", visibility=Visibility.PUBLIC,
+        partner_ids=_partners("Stadsbibliotheek"), visibility=Visibility.PUBLIC,
         description="Breng boeken mee en neem er andere mee naar huis. Jaarlijks terug."))
     cooking = make(EventData(
         title="Kookworkshop met overschotten", kind=Kind.WORKSHOP, start_date=_day(5),
         start_time=time(18, 0), end_time=time(21, 0), venue_name="Sociale kruidenier",
-        partner_names="BMLIK\nSociale kruidenier", visibility=Visibility.MEMBERS,
+        partner_ids=_partners("BMLIK", "De Antenne"), visibility=Visibility.MEMBERS,
         price_kind=PriceKind.UNITS, price=Decimal(1), capacity=4,
         description="Samen koken met voedseloverschotten. Vol? Zet je op de wachtlijst."))
     intro = make(EventData(
         title="Instapavond: kennismaken met LETS", kind=Kind.INTRO_EVENING,
         start_date=_first_weekday(1), start_time=time(19, 30), end_time=time(21, 30),
-        venue_name="Dienstencentrum De Vlaschaard", venue_address="Kalfvaartstraat 10, 8900 Ieper",
-        partner_names="Dienstencentrum De Vlaschaard", visibility=Visibility.PUBLIC,
+        venue_name="Dienstencentrum De Zonnebloem", venue_address="Kalfvaartstraat 10, 8900 Ieper",
+        partner_ids=_partners("Lokaal dienstencentrum"), visibility=Visibility.PUBLIC,
         open_to_non_members=True, capacity=15,
         description="Nieuwsgierig? Kom kennismaken en probeer meteen de website uit."),
         repeat="monthly_weekday", count=6)
     festival = make(EventData(
         title="Stand op het Borderland-festival", kind=Kind.FESTIVAL_STAND,
         start_date=_day(40), end_date=_day(41), all_day=True, venue_name="Festivalweide",
+        partner_ids=_partners("Borderland"),
         visibility=Visibility.PUBLIC, price_kind=PriceKind.EURO, price=Decimal("12.50"),
         guests="LETS Poperinge\nSEL Lille-Métropole", capacity=30,
         closes_date=_day(33), closes_time=time(20, 0),
         description="Wie vooraf inschrijft krijgt gratis toegang en drankbonnetjes."))
     speaker = make(EventData(
         title="Sprekersavond over deeleconomie", kind=Kind.MEETING, start_date=_day(14),
-        start_time=time(20, 0), venue_name="Stadhuis, raadzaal", partner_names="Stad Ieper",
+        start_time=time(20, 0), venue_name="Stadhuis, raadzaal",
+        partner_ids=_partners("Stad Ieper"),
         visibility=Visibility.PUBLIC))
     services.set_status(organiser, speaker, Status.CANCELLED)
     past = make(EventData(

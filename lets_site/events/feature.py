@@ -42,6 +42,14 @@ def _profile(member: Any, viewer: Any) -> dict[str, Any] | None:
     return {"registrations": registrations, "member": member} if registrations else None
 
 
+def _partner(partner: Any, viewer: Any) -> dict[str, Any] | None:
+    """On a partner's page: the events it co-organises, coming and past."""
+    upcoming, past = services.events_with_partner(partner, viewer)
+    if not upcoming and not past:
+        return None
+    return {"upcoming": upcoming, "past": past, "partner": partner}
+
+
 def _demo(ctx: f.DemoContext) -> None:
     demo.seed(ctx.rng, ctx.made["members"], ctx.made.get("organisations", []))
 
@@ -53,8 +61,9 @@ FEATURE = f.Feature(
     panels=[
         f.Panel(f.HOME, "events/_home.html", _home, order=20),
         f.Panel(f.PROFILE, "events/_profile.html", _profile, order=60),
+        f.Panel(f.PARTNER, "events/_partner.html", _partner, order=40),
     ],
-    demo=f.DemoStep(60, _demo),
+    demo=f.DemoStep(70, _demo),
     export=f.ExportSection("event_registrations", services.export_section),
     items=items,
 )

@@ -12,10 +12,12 @@ from wtforms import (
     BooleanField,
     IntegerField,
     SelectField,
+    SelectMultipleField,
     StringField,
     TextAreaField,
 )
 from wtforms.validators import DataRequired, Length, Optional
+from wtforms.widgets import CheckboxInput, ListWidget
 
 from lets_site.events.models import Kind, PriceKind, Status, Visibility
 from lets_site.events.services import EventData
@@ -73,9 +75,14 @@ class EventForm(BaseForm):
     venue_address = StringField(_l("Address"), validators=[Optional(), Length(max=200)])
     online_url = StringField(_l("Online link"), validators=[Optional(), Length(max=500)],
                              render_kw={"inputmode": "url"})
-    partner_names = TextAreaField(_l("Co-organising partners"),
+    partners = SelectMultipleField(_l("Co-organising partners"), choices=[], coerce=int,
+                                   validators=[Optional()],
+                                   widget=ListWidget(prefix_label=False),
+                                   option_widget=CheckboxInput())
+    partner_names = TextAreaField(_l("Other co-organisers"),
                                   validators=[Optional(), Length(max=2000)],
-                                  description=_l("One per line."), render_kw={"rows": 2})
+                                  description=_l("Not in the partners list: one name per "
+                                                 "line."), render_kw={"rows": 2})
     guests = TextAreaField(_l("Neighbouring groups invited"),
                            validators=[Optional(), Length(max=2000)],
                            description=_l("One per line."), render_kw={"rows": 2})
@@ -108,6 +115,7 @@ class EventForm(BaseForm):
             capacity=self.capacity.data, closes_date=self.closes_date.data,
             closes_time=self.closes_time.data,
             host_codes=tuple((self.hosts.data or "").replace(",", " ").split()),
+            partner_ids=tuple(self.partners.data or ()),
         )
 
 
@@ -156,7 +164,8 @@ def form_defaults(event: Any, tz: Any, unit_decimals: int) -> dict[str, Any]:
         "end_time": None if event.all_day else end.time(), "all_day": event.all_day,
         "description": event.description, "venue_name": event.venue_name,
         "venue_address": event.venue_address, "online_url": event.online_url,
-        "partner_names": event.partner_names, "guests": event.guests,
+        "partner_names": event.partner_names,
+        "partners": [link.partner_id for link in event.partner_links], "guests": event.guests,
         "hosts": " ".join(h.member.account_code or "" for h in event.hosts),
         "visibility": event.visibility, "open_to_non_members": event.open_to_non_members,
         "price_kind": event.price_kind,

@@ -33,6 +33,7 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 from lets_site.database import UTCDateTime, utcnow
 from lets_site.extensions import db
 from lets_site.members.models import Member, Role
+from lets_site.partners.models import Partner
 
 
 class Kind(enum.StrEnum):
@@ -96,6 +97,19 @@ class EventHost(db.Model):
     member: Mapped[Member] = relationship(lazy="joined")
 
 
+class EventPartner(db.Model):
+    """A co-organising partner (lets_site/partners), linked from the event's page; the
+    partner's page lists its events (a panel for the PARTNER place)."""
+
+    __tablename__ = "event_partner"
+
+    event_id: Mapped[int] = mapped_column(ForeignKey("event.id", ondelete="CASCADE"),
+                                          primary_key=True)
+    partner_id: Mapped[int] = mapped_column(ForeignKey("partner.id", ondelete="CASCADE"),
+                                            primary_key=True, index=True)
+    partner: Mapped[Partner] = relationship(lazy="joined")
+
+
 class Event(db.Model):
     __tablename__ = "event"
     __table_args__ = (
@@ -118,7 +132,7 @@ class Event(db.Model):
     venue_name: Mapped[str] = mapped_column(String(120), default="")
     venue_address: Mapped[str] = mapped_column(String(200), default="")
     online_url: Mapped[str] = mapped_column(String(500), default="")
-    # Co-organising partners, by name (one per line) until partners are linked.
+    # Other co-organisers, by name (one per line): those not in the partners list.
     partner_names: Mapped[str] = mapped_column(Text, default="")
     # Neighbouring groups invited, by name (one per line).
     guests: Mapped[str] = mapped_column(Text, default="")
@@ -147,6 +161,8 @@ class Event(db.Model):
     organiser: Mapped[Member | None] = relationship(lazy="joined")
     hosts: Mapped[list[EventHost]] = relationship(cascade="all, delete-orphan",
                                                   lazy="selectin")
+    partner_links: Mapped[list[EventPartner]] = relationship(cascade="all, delete-orphan",
+                                                             lazy="selectin")
 
     # Questions ---------------------------------------------------------------------------
     @property
@@ -184,7 +200,16 @@ class Event(db.Model):
         return self.is_public and self.open_to_non_members and self.registration_open(now)
 
     def partner_list(self) -> list[str]:
+        """Every co-organiser's name: linked partners first, then the other names."""
+        return [link.partner.title for link in self.partner_links] + self.other_partners()
+
+    def other_partners(self) -> list[str]:
         return [n.strip() for n in self.partner_names.splitlines() if n.strip()]
+
+    def linked_partners(self, viewer: Member | None) -> list[Partner]:
+        """The linked partners whose page this viewer may see."""
+        return [link.partner for link in self.partner_links
+                if link.partner.can_view(viewer)]
 
     def guest_list(self) -> list[str]:
         return [n.strip() for n in self.guests.splitlines() if n.strip()]

@@ -34,6 +34,7 @@ from lets_site.events.models import (
     Event,
     EventFeedKey,
     EventHost,
+    EventPartner,
     Kind,
     PriceKind,
     Registration,
@@ -48,6 +49,8 @@ from lets_site.mail import Mail, external_url, send_after_commit
 from lets_site.members.mailing import mail_to
 from lets_site.members.models import Member
 from lets_site.paging import Page
+from lets_site.partners import services as partner_services
+from lets_site.partners.models import Partner
 from lets_site.settings import zone
 
 PAGE_SIZE = 20
@@ -121,8 +124,11 @@ def _filtered(query: Any, filters: Filters) -> Any:
     if filters.kind in set(Kind):
         query = query.where(Event.kind == filters.kind)
     if filters.partner:
-        query = query.where(Event.partner_names.icontains(filters.partner.strip(),
-                                                          autoescape=True))
+        value = filters.partner.strip()
+        linked = (select(EventPartner.event_id).join(Partner)
+                  .where(Partner.slug == value))
+        query = query.where(Event.id.in_(linked)
+                            | Event.partner_names.icontains(value, autoescape=True))
     return query
 
 
@@ -248,11 +254,39 @@ def waiting_position(registration: Registration) -> int:
         Registration.position <= registration.position)) or 0)
 
 
-def partners_named() -> list[str]:
-    names: set[str] = set()
+def partner_options(viewer: Member | None) -> list[tuple[str, str]]:
+    """(value, label) for the partner filter: linked partners (by slug) the viewer may
+    see, then co-organisers known only by name."""
+    options: dict[str, str] = {}
+    linked = db.session.scalars(select(Partner).join(EventPartner).distinct())
+    for partner in linked:
+        if partner.can_view(viewer):
+            options[partner.slug] = partner.title
+    titles = {t.casefold() for t in options.values()}
     for text in db.session.scalars(select(Event.partner_names).where(Event.partner_names != "")):
-        names.update(n.strip() for n in text.splitlines() if n.strip())
-    return sorted(names, key=str.casefold)
+        for name in (n.strip() for n in text.splitlines()):
+            if name and name.casefold() not in titles:
+                options.setdefault(name, name)
+    return sorted(options.items(), key=lambda pair: pair[1].casefold())
+
+
+def partner_choices(viewer: Member) -> list[Partner]:
+    """The partners an organiser can link as co-organisers."""
+    return sorted(partner_services.visible_partners(viewer), key=lambda p: p.title.casefold())
+
+
+def events_with_partner(partner: Partner, viewer: Member | None,
+                        limit: int = 5) -> tuple[list[Event], list[Event]]:
+    """(upcoming, past) events this partner co-organises, that the viewer may see."""
+    base = select(Event).join(EventPartner).where(EventPartner.partner_id == partner.id,
+                                                  visible_clause(viewer))
+    now = utcnow()
+    upcoming = list(db.session.scalars(base.where(Event.ends_at >= now)
+                                       .order_by(Event.starts_at, Event.id).limit(limit)))
+    past = list(db.session.scalars(base.where(Event.ends_at < now)
+                                   .order_by(Event.starts_at.desc(), Event.id.desc())
+                                   .limit(limit)))
+    return upcoming, past
 
 
 # --- Creating and changing events ----------------------------------------------------------
@@ -283,6 +317,7 @@ class EventData:
     closes_date: date | None = None
     closes_time: time | None = None
     host_codes: Sequence[str] = field(default_factory=tuple)
+    partner_ids: Sequence[int] = field(default_factory=tuple)
 
 
 @dataclass(frozen=True)
@@ -387,7 +422,17 @@ def _apply(event: Event, data: EventData) -> None:
     event.open_to_non_members = bool(data.open_to_non_members)
     event.capacity = data.capacity
     hosts = _hosts(data.host_codes, event.organiser)
-    event.hosts = [EventHost(member_id=m.id) for m in hosts]
+    kept_hosts = {host.member_id: host for host in event.hosts}
+    event.hosts = [kept_hosts.get(m.id) or EventHost(member_id=m.id, member=m) for m in hosts]
+    partners = []
+    for partner_id in dict.fromkeys(data.partner_ids):
+        partner = db.session.get(Partner, partner_id)
+        if partner is None:
+            raise DomainError(_l("That partner does not exist."), field="partners")
+        partners.append(partner)
+    kept = {link.partner_id: link for link in event.partner_links}
+    event.partner_links = [kept.get(p.id) or EventPartner(partner_id=p.id, partner=p)
+                           for p in partners]
 
 
 def create_event(actor: Member, data: EventData, repeat: str = "", count: int = 1) -> Event:

@@ -72,7 +72,12 @@ def _event(event_id: int) -> Event:
 
 
 def _list_context() -> dict[str, object]:
-    return {"kinds": KIND_LABELS, "partners": services.partners_named()}
+    return {"kinds": KIND_LABELS,
+            "partners": services.partner_options(_viewer())}  # type: ignore[arg-type]
+
+
+def _partner_choices(form: EventForm) -> None:
+    form.partners.choices = [(p.id, p.title) for p in services.partner_choices(current_user)]
 
 
 # --- Lists ---------------------------------------------------------------------------------
@@ -299,6 +304,7 @@ def new() -> Response | str:
     if not may_organise(current_user):
         raise PermissionDenied(_("Only organisers and admins create events."))
     form = NewEventForm()
+    _partner_choices(form)
     done = submit(form, lambda: services.create_event(
         current_user, form.event_data(), form.repeat.data or "", form.count.data or 1),
         success=lambda e: url_for("events.detail", event_id=e.id),
@@ -316,6 +322,7 @@ def edit(event_id: int) -> Response | str:
         form = EventForm()
     else:
         form = EventForm(data=form_defaults(event, zone(), ledger.get_settings().decimals))
+    _partner_choices(form)
     done = submit(form, lambda: services.update_event(current_user, event, form.event_data()),
                   success=url_for("events.detail", event_id=event.id),
                   message=_("The event is saved."))

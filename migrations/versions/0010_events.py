@@ -1,4 +1,4 @@
-"""Events board: events, co-organising members, registrations, feed keys
+"""Events board: events, co-organising members and partners, registrations, feed keys
 
 Revision ID: 0010_events
 Revises: 0009_partners
@@ -78,6 +78,16 @@ def upgrade():
     with op.batch_alter_table('event_host', schema=None) as batch_op:
         batch_op.create_index(batch_op.f('ix_event_host_member_id'), ['member_id'], unique=False)
 
+    op.create_table('event_partner',
+    sa.Column('event_id', sa.Integer(), nullable=False),
+    sa.Column('partner_id', sa.Integer(), nullable=False),
+    sa.ForeignKeyConstraint(['event_id'], ['event.id'], name=op.f('fk_event_partner_event_id_event'), ondelete='CASCADE'),
+    sa.ForeignKeyConstraint(['partner_id'], ['partner.id'], name=op.f('fk_event_partner_partner_id_partner'), ondelete='CASCADE'),
+    sa.PrimaryKeyConstraint('event_id', 'partner_id', name=op.f('pk_event_partner'))
+    )
+    with op.batch_alter_table('event_partner', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_event_partner_partner_id'), ['partner_id'], unique=False)
+
     op.create_table('event_registration',
     sa.Column('id', sa.Integer(), nullable=False),
     sa.Column('event_id', sa.Integer(), nullable=False),
@@ -117,6 +127,10 @@ def downgrade():
         batch_op.drop_index(batch_op.f('ix_event_registration_client_hash'))
 
     op.drop_table('event_registration')
+    with op.batch_alter_table('event_partner', schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f('ix_event_partner_partner_id'))
+
+    op.drop_table('event_partner')
     with op.batch_alter_table('event_host', schema=None) as batch_op:
         batch_op.drop_index(batch_op.f('ix_event_host_member_id'))
 

@@ -356,3 +356,46 @@ def test_admin_gives_the_organiser_role_then_the_member_creates(client: Any, aut
     auth.logout()
     _login(auth, member)
     assert client.get("/events/new").status_code == 200
+
+
+# --- Partners -------------------------------------------------------------------------------
+
+
+def _partner(name: str, slug: str, visibility: str = "public") -> Any:
+    from lets_site.partners.models import Partner
+
+    partner = Partner(slug=slug, name=name, name_key=name.casefold(), visibility=visibility)
+    db.session.add(partner)
+    db.session.commit()
+    return partner
+
+
+def test_event_links_its_partners_and_the_partner_page_lists_its_events(
+        client: Any, organiser: Any) -> None:
+    partner = _partner("Vormingplus", "vormingplus")
+    coming = make_event(organiser, title="Film night", partner_ids=(partner.id,))
+    make_event(organiser, days=-30, title="Old film", partner_ids=(partner.id,))
+    make_event(organiser, title="Not theirs")
+    page = client.get(f"/events/{coming.id}")
+    assert '<a href="/partners/vormingplus">Vormingplus</a>' in page.get_data(as_text=True)
+    panel = select_text(client.get("/partners/vormingplus"), "#partner-events")
+    assert "Film night" in panel and "Old film" in panel and "Not theirs" not in panel
+    listed = main_text(client.get("/events/?partner=vormingplus"))
+    assert "Film night" in listed and "Not theirs" not in listed
+
+
+def test_members_only_partner_is_not_linked_for_visitors(client: Any, organiser: Any) -> None:
+    partner = _partner("Quiet partner", "quiet", visibility="members")
+    event = make_event(organiser, partner_ids=(partner.id,))
+    assert "/partners/quiet" not in client.get(f"/events/{event.id}").get_data(as_text=True)
+
+
+def test_organiser_picks_partners_in_the_form(client: Any, auth: Any, organiser: Any) -> None:
+    partner = _partner("BMLIK", "bmlik")
+    _login(auth, organiser)
+    response = client.post_form("/events/new", _form(partners=str(partner.id)))
+    assert response.status_code == 303
+    event = db.session.query(Event).one()
+    assert [link.partner_id for link in event.partner_links] == [partner.id]
+    body = client.get(f"/events/{event.id}/edit").get_data(as_text=True)
+    assert re.search(rf'value="{partner.id}"[^>]*checked|checked[^>]*value="{partner.id}"', body)
