@@ -135,3 +135,46 @@ def _listing_kind(title: str) -> str:
     listing = db.session.scalar(select(Listing).where(Listing.title == title))
     assert listing is not None
     return str(getattr(listing.kind, "value", listing.kind))
+
+
+@pytest.mark.parametrize("javascript", [True, False], ids=["js", "no-js"])
+def test_keyboard_only_register_for_an_event_and_unregister(browser: Any,
+                                                            live_server: LiveServer,
+                                                            javascript: bool) -> None:
+    """Register for the last place of an event and give it back, with the keyboard only,
+    with JavaScript (htmx swaps the registration box) and without (a 303 and a new page)."""
+    from playwright.sync_api import expect
+
+    def seed() -> tuple[str, int]:
+        from tests.events.conftest import make_event, make_organiser
+
+        event = make_event(make_organiser(), title="Filmavond", capacity=1)
+        return factories.make_member(display_name="Kees Keyboard").account_code, event.id
+
+    code, event_id = live_server.run(seed)
+    tab = Tab(browser, javascript, live_server.url)
+    page = tab.page
+    keys = Keyboard(page)
+    try:
+        page.goto("/login")
+        keys.type_into("#identifier", code)
+        keys.type_into("#password", factories.PASSWORD)
+        keys.tab_to('form[action="/login"] button[type=submit]')
+        page.keyboard.press("Enter")
+        expect(page.locator('form[action="/logout"]')).to_have_count(1)
+        keys.follow('header a[href="/events/"]', r"/events/$")
+        keys.follow(f'main a[href="/events/{event_id}"]', rf"/events/{event_id}$")
+        keys.tab_to(f'form[action="/events/{event_id}/register"] button')
+        page.keyboard.press("Enter")
+        unregister = page.locator(f'form[action="/events/{event_id}/unregister"] button')
+        expect(unregister).to_have_count(1)
+        expect(page.locator("#registration")).to_contain_text("Full")
+        keys.tab_to(f'form[action="/events/{event_id}/unregister"] button')
+        page.keyboard.press("Enter")
+        expect(page.locator(f'form[action="/events/{event_id}/register"] button')
+               ).to_have_count(1)
+        expect(page.locator("#registration")).to_contain_text("1")
+    finally:
+        problems = tab.problems
+        tab.close()
+    assert not problems, "the browser reported errors:\n" + "\n".join(problems)

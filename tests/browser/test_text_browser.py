@@ -365,3 +365,65 @@ def client_page(live: LiveServer, identifier: str, path: str) -> str:
     client = live.app.test_client()
     client.post_form("/login", {"identifier": identifier, "password": factories.PASSWORD})
     return client.get(path, headers={"Accept-Language": "nl"}).get_data(as_text=True)
+
+
+def test_w3m_registers_for_an_event_and_unregisters(live_server: LiveServer, w3m: str,
+                                                   tmux: Tmux) -> None:
+    """In w3m: log in, open an event with one place left, press Register (found by its
+    label in the page w3m gets), then Unregister; the database follows."""
+    from lets_site.events import services
+    from lets_site.extensions import db
+
+    def seed() -> tuple[str, str, int]:
+        from tests.events.conftest import make_event, make_organiser
+
+        event = make_event(make_organiser(), title="Boekenruil", capacity=1)
+        member = factories.make_member(display_name="Tine Tekst", email="tine@example.org")
+        return member.account_code, member.email, event.id
+
+    code, email, event_id = live_server.run(seed)
+    page = client_page(live_server, code, f"/events/{event_id}")
+    register = re.search(r'action="/events/\d+/register"[^>]*>\s*<input[^>]*>\s*'
+                         r'<button[^>]*>([^<]+)</button>', page)
+    assert register, "no Register button"
+
+    def state() -> str | None:
+        from lets_site.events.models import Event
+        from lets_site.members.models import Member
+
+        member = db.session.query(Member).filter_by(account_code=code).one()
+        reg = services.registration_of(member, db.session.get(Event, event_id))
+        return None if reg is None else str(reg.state)
+
+    tmux("new-session", "-d", "-s", "w", "-x", "120", "-y", "50",
+         f"{w3m} -o accept_cookie=1 -o use_cookie=1 -o confirm_qq=0 -o accept_language=nl "
+         f"-o display_charset=UTF-8 {live_server.url}/login")
+    tmux.wait(lambda: any("[" in line for line in tmux.lines()), "the login page")
+    tmux.tab_to_field()
+    tmux.fill(email, email)
+    tmux.tab_to_field()
+    tmux.fill(factories.PASSWORD, "*" * 10)
+    tmux.tab_to_field()
+    tmux.tab()
+    tmux.keys("Enter")
+    tmux.wait(lambda: code in "\n".join(tmux.lines()), "the home page after login")
+    tmux.goto(f"{live_server.url}/events/{event_id}")
+    tmux.wait(lambda: "Boekenruil" in "\n".join(tmux.lines()), "the event page")
+    tmux.tab_to_label(register.group(1).strip())
+    tmux.keys("Enter")
+    deadline = time.monotonic() + 10
+    while live_server.run(state) != "registered" and time.monotonic() < deadline:
+        time.sleep(0.2)
+    assert live_server.run(state) == "registered"
+    page = client_page(live_server, code, f"/events/{event_id}")
+    unregister = re.search(r'action="/events/\d+/unregister"[^>]*>\s*<input[^>]*>\s*'
+                           r'<button[^>]*>([^<]+)</button>', page)
+    assert unregister, "no Unregister button"
+    tmux.wait(lambda: unregister.group(1).strip() in "\n".join(tmux.lines()),
+              "the Unregister button")
+    tmux.tab_to_label(unregister.group(1).strip())
+    tmux.keys("Enter")
+    deadline = time.monotonic() + 10
+    while live_server.run(state) != "cancelled" and time.monotonic() < deadline:
+        time.sleep(0.2)
+    assert live_server.run(state) == "cancelled"
