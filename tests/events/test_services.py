@@ -415,3 +415,35 @@ def test_series_occurrences_have_their_own_registrations(organiser: Any) -> None
     # One occurrence cancelled (skipped), the others stand.
     services.set_status(organiser, occurrences[2], Status.CANCELLED)
     assert occurrences[1].status == Status.SCHEDULED
+
+
+def test_postponed_event_takes_no_registrations_until_scheduled_again(organiser: Any) -> None:
+    event = make_event(organiser, capacity=2)
+    member = factories.make_member()
+    services.set_status(organiser, event, Status.POSTPONED)
+    with pytest.raises(DomainError, match="postponed"):
+        services.register(member, event)
+    services.set_status(organiser, event, Status.SCHEDULED)
+    assert not services.register(member, event).waiting
+
+
+def test_unregistering_after_the_start_is_refused(organiser: Any) -> None:
+    event = make_event(organiser, capacity=2)
+    member = factories.make_member()
+    services.register(member, event)
+    event.starts_at = utcnow() - timedelta(minutes=1)
+    with pytest.raises(DomainError, match="started or is over"):
+        services.unregister(member, event)
+    assert services.registration_of(member, event).state == RegState.REGISTERED
+
+
+def test_profile_panel_only_for_the_member_and_admins(organiser: Any) -> None:
+    from lets_site.events.feature import _profile
+
+    event = make_event(organiser, capacity=2)
+    member = factories.make_member()
+    services.register(member, event)
+    assert _profile(member, member) is not None
+    assert _profile(member, factories.make_admin()) is not None
+    assert _profile(member, factories.make_member()) is None
+    assert _profile(member, None) is None
