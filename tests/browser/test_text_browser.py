@@ -427,3 +427,36 @@ def test_w3m_registers_for_an_event_and_unregisters(live_server: LiveServer, w3m
     while live_server.run(state) != "cancelled" and time.monotonic() < deadline:
         time.sleep(0.2)
     assert live_server.run(state) == "cancelled"
+
+
+def test_w3m_month_view_reads_as_a_list_by_day(live_server: LiveServer, w3m: str,
+                                               w3m_env: dict[str, str]) -> None:
+    """The month view in w3m: each day a line of its own with its events under it, in
+    order, no raw HTML, nothing wider than w3m's 80 columns."""
+    from datetime import date, time
+
+    def seed() -> None:
+        from tests.events.conftest import make_event, make_organiser
+
+        organiser = make_organiser()
+        make_event(organiser, title="Instapavond", start_date=date(2027, 6, 1),
+                   start_time=time(19, 30), venue_name="Dienstencentrum")
+        make_event(organiser, title="Boekenruil", start_date=date(2027, 6, 12), all_day=True)
+        make_event(organiser, title="Filmavond", start_date=date(2027, 6, 12),
+                   start_time=time(20, 0))
+
+    live_server.run(seed)
+    url = live_server.url + "/events/month/2027-06"
+    headers = ["Accept-Language: nl"]
+    source = run_w3m(w3m, w3m_env, "-dump_source", url, headers)
+    text = run_w3m(w3m, w3m_env, "-dump", url, headers)
+    assert not RAW_HTML.search(text)
+    lines = [line for line in text.splitlines() if line.strip()]
+    assert all(len(line) <= 80 for line in lines)
+    days = re.findall(r'<dt id="day-\d+">([^<]+)</dt>', source)
+    assert len(days) == 2
+    first, second = (next(i for i, line in enumerate(lines) if day.strip() in line)
+                     for day in days)
+    assert any("19:30" in line and "Instapavond" in line for line in lines[first:second])
+    after = "\n".join(lines[second:])
+    assert after.index("Boekenruil") < after.index("20:00 Filmavond")
