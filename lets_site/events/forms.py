@@ -17,7 +17,7 @@ from wtforms import (
     TextAreaField,
 )
 from wtforms.validators import DataRequired, Length, Optional
-from wtforms.widgets import CheckboxInput, ListWidget
+from wtforms.widgets import CheckboxInput, ListWidget, TextInput
 
 from lets_site.events.models import Kind, PriceKind, Status, Visibility
 from lets_site.events.services import EventData
@@ -94,10 +94,11 @@ class EventForm(BaseForm):
     open_to_non_members = BooleanField(_l("Non-members can register (with their e-mail)"))
     price_kind = SelectField(_l("Price"), choices=choices(PRICE_LABELS.items()),
                              default=PriceKind.FREE.value)
-    price = DecimalTextField(_l("Amount"), validators=[Optional()])
-    capacity = IntegerField(_l("Places"), validators=[Optional()],
+    price = DecimalTextField(_l("Amount"), validators=[Optional()],
+                             description=_l("In euro, or in the group's unit."))
+    capacity = IntegerField(_l("Places"), validators=[Optional()], widget=TextInput(),
                             description=_l("Leave empty for an event without registration."),
-                            render_kw={"inputmode": "numeric", "size": 6})
+                            render_kw={"inputmode": "numeric", "autocomplete": "off"})
     closes_date = DateTextField(_l("Registration closes on"), validators=[Optional()])
     closes_time = TimeTextField(_l("at"), validators=[Optional()])
 
@@ -122,7 +123,8 @@ class EventForm(BaseForm):
 class NewEventForm(EventForm):
     repeat = SelectField(_l("Repeats"), choices=choices(REPEAT_LABELS.items()), default="")
     count = IntegerField(_l("Number of dates"), validators=[Optional()], default=1,
-                         render_kw={"inputmode": "numeric", "size": 4})
+                         widget=TextInput(),
+                         render_kw={"inputmode": "numeric", "autocomplete": "off"})
 
 
 class StatusForm(BaseForm):
