@@ -10,18 +10,26 @@ from lets_site import features as f
 from lets_site.events import demo, services
 from lets_site.events.models import Kind
 from lets_site.events.views import bp
+from lets_site.settings import zone
 
 HOME_EVENTS = 4
 
 
 def items(viewer: Any, limit: int) -> list[f.Item]:
     """Events as items: public ones for the public feed (the federation reads them), with
-    their start; the revision is in the id's companion ``updated``."""
+    their start, and in ``details`` the group's time zone, the end, all-day, status,
+    venue, partners and revision."""
+    tz = zone().key
     return [
         f.Item(id=event.urn, kind="event", title=event.title,
                url=f.item_url("events.detail", event_id=event.id),
                visibility=f.PUBLIC if event.is_public else f.MEMBERS_ONLY,
-               created=event.created_at, updated=event.updated_at, start=event.starts_at)
+               created=event.created_at, updated=event.updated_at, start=event.starts_at,
+               details={"timezone": tz, "end": event.ends_at.isoformat(),
+                        "all_day": event.all_day, "status": event.status,
+                        "venue": event.venue_name, "address": event.venue_address,
+                        "partners": event.partner_list(), "revision": event.revision,
+                        "kind": event.kind})
         for event in services.newest(viewer, limit)
     ]
 

@@ -341,6 +341,9 @@ def test_items_carry_public_events_with_their_start(app: Any, organiser: Any) ->
     items = [i for i in features.items(None) if i.kind == "event"]
     assert [i.title for i in items] == ["Public"]
     assert items[0].start == public.starts_at and items[0].id == public.urn
+    details = items[0].details
+    assert details["timezone"] == "Europe/Brussels" and details["status"] == "scheduled"
+    assert details["revision"] == 1 and details["end"] == public.ends_at.isoformat()
 
 
 def test_admin_gives_the_organiser_role_then_the_member_creates(client: Any, auth: Any
