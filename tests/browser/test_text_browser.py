@@ -369,8 +369,9 @@ def client_page(live: LiveServer, identifier: str, path: str) -> str:
 
 def test_w3m_registers_for_an_event_and_unregisters(live_server: LiveServer, w3m: str,
                                                    tmux: Tmux) -> None:
-    """In w3m: log in, open an event with one place left, press Register (found by its
-    label in the page w3m gets), then Unregister; the database follows."""
+    """In w3m: log in, open an event whose one place is taken, join the waiting list
+    (the button found by its label in the page w3m gets), get the place when the other
+    member gives it back, then unregister; the database follows."""
     from lets_site.events import services
     from lets_site.extensions import db
 
@@ -378,8 +379,18 @@ def test_w3m_registers_for_an_event_and_unregisters(live_server: LiveServer, w3m
         from tests.events.conftest import make_event, make_organiser
 
         event = make_event(make_organiser(), title="Boekenruil", capacity=1)
+        services.register(factories.make_member(account_code="TE-900"), event)
         member = factories.make_member(display_name="Tine Tekst", email="tine@example.org")
+        db.session.commit()
         return member.account_code, member.email, event.id
+
+    def give_back() -> None:
+        from lets_site.events.models import Event
+        from lets_site.members.models import Member
+
+        other = db.session.query(Member).filter_by(account_code="TE-900").one()
+        services.unregister(other, db.session.get(Event, event_id))
+        db.session.commit()
 
     code, email, event_id = live_server.run(seed)
     page = client_page(live_server, code, f"/events/{event_id}")
@@ -412,10 +423,13 @@ def test_w3m_registers_for_an_event_and_unregisters(live_server: LiveServer, w3m
     tmux.tab_to_label(register.group(1).strip())
     tmux.keys("Enter")
     deadline = time.monotonic() + 10
-    while live_server.run(state) != "registered" and time.monotonic() < deadline:
+    while live_server.run(state) != "waiting" and time.monotonic() < deadline:
         time.sleep(0.2)
+    assert live_server.run(state) == "waiting"
+    live_server.run(give_back)  # the place frees up: the first waiting gets it
     assert live_server.run(state) == "registered"
     page = client_page(live_server, code, f"/events/{event_id}")
+    tmux.goto(f"{live_server.url}/events/{event_id}")
     unregister = re.search(r'action="/events/\d+/unregister"[^>]*>\s*<input[^>]*>\s*'
                            r'<button[^>]*>([^<]+)</button>', page)
     assert unregister, "no Unregister button"
