@@ -41,6 +41,11 @@ def _home(_subject: Any, _viewer: Any) -> dict[str, Any] | None:
     return {"partners": partners} if partners else None
 
 
+def _my_steps(_subject: Any, viewer: Any) -> dict[str, Any] | None:
+    steps = services.next_steps_of(viewer)
+    return {"steps": steps, "today": services.today()} if steps else None
+
+
 FEATURE = f.Feature(
     name="partners",
     blueprint=bp,
@@ -50,7 +55,8 @@ FEATURE = f.Feature(
         f.AdminLink("partners.prospects", _l("Prospective partners"), order=61),
         f.AdminLink("partners.scripts", _l("Contact scripts"), order=62),
     ],
-    panels=[f.Panel(f.HOME, "partners/_home.html", _home, order=60)],
+    panels=[f.Panel(f.HOME, "partners/_my_steps.html", _my_steps, order=28),
+            f.Panel(f.HOME, "partners/_home.html", _home, order=60)],
     demo=f.DemoStep(60, demo.seed),
     export=f.ExportSection("partners", services.export_section),
     items=items,

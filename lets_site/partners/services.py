@@ -32,6 +32,7 @@ from lets_site.organisations import services as organisations
 from lets_site.organisations.models import Organisation
 from lets_site.partners import labels
 from lets_site.partners.models import (
+    OPEN_STATUSES,
     SCRIPT_LANGUAGES,
     TRANSITIONS,
     Collaboration,
@@ -747,6 +748,20 @@ def log_contact(actor: Member, prospect: Prospect, data: LogData) -> ProspectLog
                  target_id=prospect.id, target_label=prospect.name,
                  details={"date": data.happened_on.isoformat(), "medium": medium})
     return entry
+
+
+def next_steps_of(member: Member | None, limit: int = 5) -> list[Prospect]:
+    """The open prospects a coordinator owns that have a next step, soonest first (for
+    their home page); nothing for anyone else."""
+    if not is_coordinator(member):
+        return []
+    assert member is not None
+    rows = db.session.scalars(
+        select(Prospect).where(Prospect.owner_id == member.id,
+                               Prospect.status.in_([s.value for s in OPEN_STATUSES]),
+                               Prospect.next_step_on.is_not(None))
+        .order_by(Prospect.next_step_on, Prospect.id).limit(limit))
+    return list(rows)
 
 
 def history_of(partner: Partner) -> list[ProspectLog]:

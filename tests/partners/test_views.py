@@ -424,3 +424,25 @@ def test_every_post_is_refused_to_visitors_and_members(client: Any, login_as: An
     # Nothing changed: the objects are as route_objects made them.
     assert db.session.scalar(select(Prospect)).status == "idea"
     assert services.get_partner(people["_partners"]["partner"]).title == "Stadsbibliotheek"
+
+
+def test_home_page_lists_a_coordinators_own_next_steps(client: Any, auth: Any,
+                                                       people: dict[str, Any],
+                                                       coordinator: Any) -> None:
+    late = make_prospect(coordinator, "Gezinsbond", owner_id=coordinator.id,
+                         next_step="Bellen")
+    late.next_step_on = services.today() - timedelta(days=1)
+    make_prospect(coordinator, "Velt", owner_id=coordinator.id, next_step="Mailen",
+                  next_step_on=services.today() + timedelta(days=3))
+    make_prospect(coordinator, "Femma", owner_id=coordinator.id)  # no date: no step
+    make_prospect(coordinator, "OCMW", owner_id=people["admin"].id,
+                  next_step_on=services.today())  # somebody else's
+    db.session.commit()
+    _login(auth, coordinator)
+    steps = select_text(client.get("/"), "#my-next-steps")
+    assert "Overdue: Bellen" in steps and "Mailen" in steps
+    assert "Femma" not in steps and "OCMW" not in steps
+    assert steps.index("Gezinsbond") < steps.index("Velt")
+    auth.logout()
+    _login(auth, people["member"])
+    assert "my-next-steps" not in client.get("/").get_data(as_text=True)
