@@ -18,13 +18,19 @@ HX = {"HX-Request": "true"}
 
 
 def route_objects(people: dict[str, Any]) -> dict[str, Any]:
-    """For tests/test_routes.py: a public event organised by the admin with the
-    intermediary as co-organiser, a members-only event, a non-member's link and a feed
-    token."""
+    """For tests/test_routes.py (and the page checks that walk its table): a public event
+    organised by the admin with the intermediary as co-organiser and a partner, a
+    members-only event, a non-member's link and a feed token."""
     if "_events" not in people:
+        from lets_site.partners.models import Partner
+
         admin = people["admin"]
+        partner = Partner(slug="bibliotheek", name="Bibliotheek", name_key="bibliotheek")
+        db.session.add(partner)
+        db.session.flush()
         event = make_event(admin, capacity=5, open_to_non_members=True,
-                           host_codes=(people["intermediary"].account_code,))
+                           host_codes=(people["intermediary"].account_code,),
+                           partner_ids=(partner.id,))
         members_event = make_event(admin, visibility="members")
         signup = services.register_guest(event, "Guest", "guest@example.org", "routes")
         token = services.feed_token(people["member"])
