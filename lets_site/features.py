@@ -133,6 +133,9 @@ class Item:
     created: datetime
     updated: datetime
     start: datetime | None = None  # dated things (events)
+    # What else a feed may carry, as plain JSON values (events: time zone, end, status,
+    # partners, revision); empty for most features.
+    details: Mapping[str, Any] = field(default_factory=dict)
 
 
 @dataclass

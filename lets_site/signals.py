@@ -12,6 +12,8 @@ Base layer: imports no feature. Senders pass the object as ``sender`` and keywor
 - ``listing_published``: sender the Listing; ``actor`` (first publication, republication).
 - ``listing_expiring``: sender the Listing (its date passed; ``lets-site offers expire``).
 - ``member_applied``: sender the new candidate Member.
+- ``event_published``: sender the new Event (the first of a series); ``actor``.
+- ``event_changed``: sender the Event (edited, postponed, cancelled); ``actor``.
 """
 
 from __future__ import annotations
@@ -25,6 +27,8 @@ payment_requested = signals.signal("payment-requested")
 listing_published = signals.signal("listing-published")
 listing_expiring = signals.signal("listing-expiring")
 member_applied = signals.signal("member-applied")
+event_published = signals.signal("event-published")
+event_changed = signals.signal("event-changed")
 # Partners: ``partner_added`` (sender the Partner; ``actor``), ``collaboration_recorded``
 # (sender the Collaboration; ``actor``).
 partner_added = signals.signal("partner-added")

@@ -36,6 +36,7 @@ FEATURES = (
     "lets_site.ledger.feature",
     "lets_site.offers.feature",
     "lets_site.partners.feature",
+    "lets_site.events.feature",
 )
 
 

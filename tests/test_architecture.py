@@ -7,13 +7,16 @@ import ast
 from pathlib import Path
 
 PACKAGE = Path(__file__).resolve().parent.parent / "lets_site"
-FEATURES = {"audit", "members", "organisations", "ledger", "site", "offers", "partners"}
+FEATURES = {"audit", "members", "organisations", "ledger", "site", "offers", "partners",
+            "events"}
 # What each feature may import besides the base layer and itself.
 ALLOWED = {
     "audit": set(),
     "members": {"audit"},
     "organisations": {"audit", "members"},
     "ledger": {"audit", "members", "organisations"},
+    # Events read partners (co-organisers, their page's panel place): docs/architecture.md.
+    "events": {"audit", "members", "organisations", "ledger", "partners"},
 }
 LOWER = {"audit", "members", "organisations", "ledger"}
 COMPOSITION = {"__init__", "wiring"}  # name the features (wiring by module name only)

@@ -187,6 +187,7 @@ class StatusForm(BaseForm):
 
 class RolesForm(BaseForm):
     admin = BooleanField(_l("Admin"))
+    organiser = BooleanField(_l("Organiser of events"))
 
 
 class SetPasswordForm(BaseForm):

@@ -33,6 +33,8 @@ class Visibility(enum.StrEnum):
 class Role(enum.StrEnum):
     ADMIN = "admin"
     MEMBER = "member"
+    # Creates events (lets_site/events); admins may too.
+    ORGANISER = "organiser"
 
 
 CONTACT_FIELDS = ("email", "phone", "address")

@@ -321,7 +321,8 @@ def admin_member(member_id: int) -> str:
         member=member,
         approve_form=approve,
         status_form=StatusForm(status=member.status),
-        roles_form=RolesForm(admin=member.has_role(Role.ADMIN)),
+        roles_form=RolesForm(admin=member.has_role(Role.ADMIN),
+                             organiser=member.has_role(Role.ORGANISER)),
         invite_form=EmptyForm(),
         history=audit.entries_about("member", member.account_code or member.id),
     )
@@ -369,7 +370,9 @@ def admin_roles(member_id: int) -> Response:
         member_id,
         RolesForm,
         lambda m, f: services.set_roles(
-            current_user, m, {Role.MEMBER, Role.ADMIN} if f.admin.data else {Role.MEMBER}
+            current_user, m,
+            {Role.MEMBER} | ({Role.ADMIN} if f.admin.data else set())
+            | ({Role.ORGANISER} if f.organiser.data else set())
         ),
         _("The roles are saved."),
     )

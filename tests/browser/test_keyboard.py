@@ -135,3 +135,68 @@ def _listing_kind(title: str) -> str:
     listing = db.session.scalar(select(Listing).where(Listing.title == title))
     assert listing is not None
     return str(getattr(listing.kind, "value", listing.kind))
+
+
+@pytest.mark.parametrize("javascript", [True, False], ids=["js", "no-js"])
+def test_keyboard_only_register_for_an_event_and_unregister(browser: Any,
+                                                            live_server: LiveServer,
+                                                            javascript: bool) -> None:
+    """An event's one place is taken: join the waiting list with the keyboard only, get
+    the place when the other member gives it back, then unregister; with JavaScript (htmx
+    swaps the registration box) and without (a 303 and a new page)."""
+    from playwright.sync_api import expect
+
+    def seed() -> tuple[str, int, int]:
+        from lets_site.events import services
+        from lets_site.extensions import db
+        from tests.events.conftest import make_event, make_organiser
+
+        event = make_event(make_organiser(), title="Filmavond", capacity=1)
+        other = factories.make_member()
+        services.register(other, event)
+        db.session.commit()
+        return (factories.make_member(display_name="Kees Keyboard").account_code, event.id,
+                other.id)
+
+    def give_back(event_id: int, member_id: int) -> None:
+        from lets_site.events import services
+        from lets_site.events.models import Event
+        from lets_site.extensions import db
+        from lets_site.members.models import Member
+
+        services.unregister(db.session.get(Member, member_id), db.session.get(Event, event_id))
+        db.session.commit()
+
+    code, event_id, other_id = live_server.run(seed)
+    tab = Tab(browser, javascript, live_server.url)
+    page = tab.page
+    keys = Keyboard(page)
+    register = f'form[action="/events/{event_id}/register"] button'
+    unregister = f'form[action="/events/{event_id}/unregister"] button'
+    try:
+        page.goto("/login")
+        keys.type_into("#identifier", code)
+        keys.type_into("#password", factories.PASSWORD)
+        keys.tab_to('form[action="/login"] button[type=submit]')
+        page.keyboard.press("Enter")
+        expect(page.locator('form[action="/logout"]')).to_have_count(1)
+        keys.follow('header a[href="/events/"]', r"/events/$")
+        keys.follow(f'main a[href="/events/{event_id}"]', rf"/events/{event_id}$")
+        expect(page.locator(register)).to_contain_text("waiting list")
+        keys.tab_to(register)
+        page.keyboard.press("Enter")
+        expect(page.locator("#registration")).to_contain_text("number 1 on the waiting list")
+        expect(page.locator(unregister)).to_have_count(1)
+
+        live_server.run(lambda: give_back(event_id, other_id))  # the place frees up
+        page.reload()
+        expect(page.locator("#registration")).to_contain_text("You are registered.")
+
+        keys.tab_to(unregister)
+        page.keyboard.press("Enter")
+        expect(page.locator(register)).to_have_count(1)
+        expect(page.locator("#registration")).to_contain_text("1 place left of 1")
+    finally:
+        problems = tab.problems
+        tab.close()
+    assert not problems, "the browser reported errors:\n" + "\n".join(problems)

@@ -365,3 +365,112 @@ def client_page(live: LiveServer, identifier: str, path: str) -> str:
     client = live.app.test_client()
     client.post_form("/login", {"identifier": identifier, "password": factories.PASSWORD})
     return client.get(path, headers={"Accept-Language": "nl"}).get_data(as_text=True)
+
+
+def test_w3m_registers_for_an_event_and_unregisters(live_server: LiveServer, w3m: str,
+                                                   tmux: Tmux) -> None:
+    """In w3m: log in, open an event whose one place is taken, join the waiting list
+    (the button found by its label in the page w3m gets), get the place when the other
+    member gives it back, then unregister; the database follows."""
+    from lets_site.events import services
+    from lets_site.extensions import db
+
+    def seed() -> tuple[str, str, int]:
+        from tests.events.conftest import make_event, make_organiser
+
+        event = make_event(make_organiser(), title="Boekenruil", capacity=1)
+        services.register(factories.make_member(account_code="TE-900"), event)
+        member = factories.make_member(display_name="Tine Tekst", email="tine@example.org")
+        db.session.commit()
+        return member.account_code, member.email, event.id
+
+    def give_back() -> None:
+        from lets_site.events.models import Event
+        from lets_site.members.models import Member
+
+        other = db.session.query(Member).filter_by(account_code="TE-900").one()
+        services.unregister(other, db.session.get(Event, event_id))
+        db.session.commit()
+
+    code, email, event_id = live_server.run(seed)
+    page = client_page(live_server, code, f"/events/{event_id}")
+    register = re.search(r'action="/events/\d+/register"[^>]*>\s*<input[^>]*>\s*'
+                         r'<button[^>]*>([^<]+)</button>', page)
+    assert register, "no Register button"
+
+    def state() -> str | None:
+        from lets_site.events.models import Event
+        from lets_site.members.models import Member
+
+        member = db.session.query(Member).filter_by(account_code=code).one()
+        reg = services.registration_of(member, db.session.get(Event, event_id))
+        return None if reg is None else str(reg.state)
+
+    tmux("new-session", "-d", "-s", "w", "-x", "120", "-y", "50",
+         f"{w3m} -o accept_cookie=1 -o use_cookie=1 -o confirm_qq=0 -o accept_language=nl "
+         f"-o display_charset=UTF-8 {live_server.url}/login")
+    tmux.wait(lambda: any("[" in line for line in tmux.lines()), "the login page")
+    tmux.tab_to_field()
+    tmux.fill(email, email)
+    tmux.tab_to_field()
+    tmux.fill(factories.PASSWORD, "*" * 10)
+    tmux.tab_to_field()
+    tmux.tab()
+    tmux.keys("Enter")
+    tmux.wait(lambda: code in "\n".join(tmux.lines()), "the home page after login")
+    tmux.goto(f"{live_server.url}/events/{event_id}")
+    tmux.wait(lambda: "Boekenruil" in "\n".join(tmux.lines()), "the event page")
+    tmux.tab_to_label(register.group(1).strip())
+    tmux.keys("Enter")
+    deadline = time.monotonic() + 10
+    while live_server.run(state) != "waiting" and time.monotonic() < deadline:
+        time.sleep(0.2)
+    assert live_server.run(state) == "waiting"
+    live_server.run(give_back)  # the place frees up: the first waiting gets it
+    assert live_server.run(state) == "registered"
+    page = client_page(live_server, code, f"/events/{event_id}")
+    tmux.goto(f"{live_server.url}/events/{event_id}")
+    unregister = re.search(r'action="/events/\d+/unregister"[^>]*>\s*<input[^>]*>\s*'
+                           r'<button[^>]*>([^<]+)</button>', page)
+    assert unregister, "no Unregister button"
+    tmux.wait(lambda: unregister.group(1).strip() in "\n".join(tmux.lines()),
+              "the Unregister button")
+    tmux.tab_to_label(unregister.group(1).strip())
+    tmux.keys("Enter")
+    deadline = time.monotonic() + 10
+    while live_server.run(state) != "cancelled" and time.monotonic() < deadline:
+        time.sleep(0.2)
+    assert live_server.run(state) == "cancelled"
+
+
+def test_w3m_month_view_reads_as_a_list_by_day(live_server: LiveServer, w3m: str,
+                                               w3m_env: dict[str, str]) -> None:
+    """The month view in w3m: each day a line of its own with its events under it, in
+    order, no raw HTML, nothing wider than w3m's 80 columns."""
+    from datetime import date, time
+
+    def seed() -> None:
+        from tests.events.conftest import make_event, make_organiser
+
+        organiser = make_organiser()
+        make_event(organiser, title="Instapavond", start_date=date(2027, 6, 1),
+                   start_time=time(19, 30), venue_name="Dienstencentrum")
+        make_event(organiser, title="Boekenruil", start_date=date(2027, 6, 12), all_day=True)
+        make_event(organiser, title="Filmavond", start_date=date(2027, 6, 12),
+                   start_time=time(20, 0))
+
+    live_server.run(seed)
+    url = live_server.url + "/events/month/2027-06"
+    headers = ["Accept-Language: nl"]
+    source = run_w3m(w3m, w3m_env, "-dump_source", url, headers)
+    text = run_w3m(w3m, w3m_env, "-dump", url, headers)
+    assert not RAW_HTML.search(text)
+    lines = [line for line in text.splitlines() if line.strip()]
+    assert all(len(line) <= 80 for line in lines)
+    days = re.findall(r'<dt id="day-\d+">([^<]+)</dt>', source)
+    assert len(days) == 2
+    first, second = (next(i for i, line in enumerate(lines) if day.strip() in line)
+                     for day in days)
+    assert any("19:30" in line and "Instapavond" in line for line in lines[first:second])
+    after = "\n".join(lines[second:])
+    assert after.index("Boekenruil") < after.index("20:00 Filmavond")

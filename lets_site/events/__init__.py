@@ -1,0 +1,1 @@
+"""The events board: activities, registration with places and a waiting list."""

@@ -1,0 +1,77 @@
+"""The events feature: the events board, registration, calendar feeds."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flask_babel import lazy_gettext as _l
+
+from lets_site import features as f
+from lets_site.events import demo, services
+from lets_site.events.models import Kind
+from lets_site.events.views import bp
+from lets_site.settings import zone
+
+HOME_EVENTS = 4
+
+
+def items(viewer: Any, limit: int) -> list[f.Item]:
+    """Events as items: public ones for the public feed (the federation reads them), with
+    their start, and in ``details`` the group's time zone, the end, all-day, status,
+    venue, partners and revision."""
+    tz = zone().key
+    return [
+        f.Item(id=event.urn, kind="event", title=event.title,
+               url=f.item_url("events.detail", event_id=event.id),
+               visibility=f.PUBLIC if event.is_public else f.MEMBERS_ONLY,
+               created=event.created_at, updated=event.updated_at, start=event.starts_at,
+               details={"timezone": tz, "end": event.ends_at.isoformat(),
+                        "all_day": event.all_day, "status": event.status,
+                        "venue": event.venue_name, "address": event.venue_address,
+                        "partners": event.partner_list(), "revision": event.revision,
+                        "kind": event.kind})
+        for event in services.newest(viewer, limit)
+    ]
+
+
+def _home(_subject: Any, viewer: Any) -> dict[str, Any] | None:
+    events = services.next_events(viewer, HOME_EVENTS)
+    intro = services.next_of_kind(viewer, Kind.INTRO_EVENING)
+    if not events and intro is None:
+        return None
+    return {"events": events, "intro": intro}
+
+
+def _profile(member: Any, viewer: Any) -> dict[str, Any] | None:
+    """On a member's own profile (or for an admin): their coming registrations."""
+    if viewer is None or not (viewer.id == member.id or viewer.is_admin):
+        return None
+    registrations = services.my_registrations(member)
+    return {"registrations": registrations, "member": member} if registrations else None
+
+
+def _partner(partner: Any, viewer: Any) -> dict[str, Any] | None:
+    """On a partner's page: the events it co-organises, coming and past."""
+    upcoming, past = services.events_with_partner(partner, viewer)
+    if not upcoming and not past:
+        return None
+    return {"upcoming": upcoming, "past": past, "partner": partner}
+
+
+def _demo(ctx: f.DemoContext) -> None:
+    demo.seed(ctx.rng, ctx.made["members"], ctx.made.get("organisations", []))
+
+
+FEATURE = f.Feature(
+    name="events",
+    blueprint=bp,
+    menu=[f.MenuLink("events.index", _l("Events"), order=15)],
+    panels=[
+        f.Panel(f.HOME, "events/_home.html", _home, order=20),
+        f.Panel(f.PROFILE, "events/_profile.html", _profile, order=60),
+        f.Panel(f.PARTNER, "events/_partner.html", _partner, order=40),
+    ],
+    demo=f.DemoStep(70, _demo),
+    export=f.ExportSection("event_registrations", services.export_section),
+    items=items,
+)
