@@ -20,7 +20,7 @@ from lets_site.database import include_object
 from lets_site.extensions import babel, compress, csrf, db, htmx, login_manager, migrate
 from lets_site.locale import select_locale, select_timezone
 from lets_site.settings import get_settings
-from lets_site.web import assets, errors, guard, pagecache, security
+from lets_site.web import assets, errors, guard, pagecache, security, urls
 from lets_site.web.text import one_full_stop, render_markdown
 from lets_site.web.urls import with_query
 
@@ -47,6 +47,8 @@ def features() -> list[contract.Feature]:
 
 def init_app(app: Flask, migrations: Path,
              extra_features: Sequence[contract.Feature] = ()) -> None:
+    # Before any route is added: ids in URLs stay within the database's range.
+    app.url_map.converters["int"] = urls.IdConverter
     # Inside ProxyFix, so that its key sees the forwarded scheme and host.
     pagecache.init_app(app)
     # Inside ProxyFix too (it checks the forwarded host), outside the page cache.

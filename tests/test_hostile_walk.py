@@ -42,11 +42,15 @@ HOSTILE: dict[str, tuple[str, bool]] = {
 def refusals() -> list[str]:
     """The form refusals as a page shows them, in every language (the walk may switch)."""
     from flask_babel import force_locale
+    from flask_babel import lazy_gettext as _l
     from markupsafe import escape
 
     from lets_site.web import forms
 
-    messages = (forms.CONTROL_MESSAGE, forms.LINE_BREAK_MESSAGE, forms.HIDDEN_MESSAGE)
+    # The walk posts every form it finds, a listing's "withdraw" before its answer form:
+    # the answer then meets a listing that closed meanwhile, which says so.
+    closed = _l("This listing is no longer open for answers: your message was not sent.")
+    messages = (forms.CONTROL_MESSAGE, forms.LINE_BREAK_MESSAGE, forms.HIDDEN_MESSAGE, closed)
     shown = []
     for lang in ("nl", "fr", "en"):
         with force_locale(lang):

@@ -135,6 +135,12 @@ def detail(listing_id: int) -> Response | str:
         if not current_user.is_authenticated:
             return login_manager.unauthorized()
         raise
+    except NotFound:
+        # Withdrawn while someone wrote an answer: say so, and give the text back.
+        message = request.form.get("message", "") if request.method == "POST" else ""
+        if message.strip() and current_user.is_authenticated:
+            return render_template("offers/not_sent.html", message=message), 404
+        raise
     form = RespondForm()
     if request.method == "POST":
         if not current_user.is_authenticated:

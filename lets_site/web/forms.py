@@ -61,10 +61,12 @@ class BaseForm(FlaskForm):
                 extra_filters: Any = None, **kwargs: Any) -> None:
         super().process(formdata, obj, data=data, extra_filters=extra_filters, **kwargs)
         self._refused_hidden = False
+        self._problems: dict[str, str] = {}
         for field in self:
             problem = input_problem(field)
             if problem is None:
                 continue
+            self._problems[field.name] = problem
             if isinstance(field, IntegerField):
                 field.data = None  # never let a validator compare a huge number
             field.process_errors.append(problem)
@@ -73,6 +75,13 @@ class BaseForm(FlaskForm):
 
     def validate(self, extra_validators: Any = None) -> bool:
         valid = super().validate(extra_validators)
+        # A validator that stops the chain (DataRequired on a value that did not parse)
+        # clears the field's errors: the reason the text was refused comes back first.
+        for name, problem in getattr(self, "_problems", {}).items():
+            errors = self[name].errors
+            if isinstance(errors, list) and problem not in errors:
+                errors.insert(0, problem)
+                valid = False
         if getattr(self, "_refused_hidden", False) and str(HIDDEN_MESSAGE) not in self.form_errors:
             self.form_errors.append(str(HIDDEN_MESSAGE))
         return valid

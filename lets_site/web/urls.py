@@ -2,9 +2,23 @@
 
 from __future__ import annotations
 
+from typing import Any
 from urllib.parse import urlencode
 
 from flask import request
+from werkzeug.routing import IntegerConverter, Map
+
+# The largest id a database key holds (a signed 32-bit integer, PostgreSQL's INTEGER).
+MAX_ID = 2**31 - 1
+
+
+class IdConverter(IntegerConverter):
+    """``<int:...>`` in every route: an id beyond what the database can hold does not match
+    the route (404), instead of reaching a query that overflows."""
+
+    def __init__(self, url_map: Map, *args: Any, **kwargs: Any) -> None:
+        kwargs.setdefault("max", MAX_ID)
+        super().__init__(url_map, *args, **kwargs)
 
 
 def with_query(base: str, **changes: object) -> str:

@@ -13,8 +13,9 @@ from werkzeug.test import stream_encode_multipart
 
 from lets_site.database import utcnow
 from lets_site.extensions import db
-from lets_site.offers import photos
+from lets_site.offers import photos, services
 from lets_site.offers.models import Listing, ListingVisibility, State
+from tests.html import select_text
 from tests.offers.conftest import make_category, make_listing
 
 HX = {"HX-Request": "true"}
@@ -504,3 +505,20 @@ def test_list_survives_odd_query_values(client: Any, people: dict[str, Any]) -> 
                   "page=-3", "type=nonsense&sort=nonsense"):
         response = client.get(f"/offers/?{query}")
         assert response.status_code == 200, query
+
+
+def test_an_answer_to_a_listing_withdrawn_meanwhile_is_kept_and_explained(
+        client: Any, login_as: Any, people: dict[str, Any], outbox: Any) -> None:
+    """The owner withdraws while someone writes: the writer is told it was not sent and
+    sees their text, instead of a page without the form and without a word."""
+    listing = make_listing(people["member"], "Ladder te leen")
+    login_as("other_org_member")
+    client.get(f"/offers/{listing.id}")  # the form is on the page now
+    services.withdraw(people["member"], listing)
+    db.session.commit()
+    response = client.post_form(f"/offers/{listing.id}", {"message": "Mag ik hem zaterdag?"})
+    assert response.status_code == 404  # the listing is gone for them; the text is not
+    alert = select_text(response, "#not-sent")
+    assert "no longer open for answers: your message was not sent" in alert
+    assert "Mag ik hem zaterdag?" in alert
+    assert outbox() == []
