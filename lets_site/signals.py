@@ -12,6 +12,8 @@ Base layer: imports no feature. Senders pass the object as ``sender`` and keywor
 - ``listing_published``: sender the Listing; ``actor`` (first publication, republication).
 - ``listing_expiring``: sender the Listing (its date passed; ``lets-site offers expire``).
 - ``member_applied``: sender the new candidate Member.
+- ``book_listed``: sender the Book; ``actor`` (added, or offered again from the shelf).
+- ``book_requested``: sender the BookRequest; ``actor`` (the member who asks).
 """
 
 from __future__ import annotations
@@ -25,3 +27,5 @@ payment_requested = signals.signal("payment-requested")
 listing_published = signals.signal("listing-published")
 listing_expiring = signals.signal("listing-expiring")
 member_applied = signals.signal("member-applied")
+book_listed = signals.signal("book-listed")
+book_requested = signals.signal("book-requested")
