@@ -1,10 +1,11 @@
 """Business rules for book swaps: listing books, requests, hand-overs, loans and their
 return, browsing and search. Services flush, never commit; views commit once.
 
-Money: a book's price is paid by the receiver to the owner through the ledger's one
-booking function, in the same transaction as the hand-over, with the idempotency key
-``book-request:<id>`` (the ledger's own keys carry a ":", so no form can take it): a
-hand-over posted twice books the price once.
+Money: a book's price is paid by the receiver to the owner through the ledger's
+``pay`` service (its one booking function underneath), in the same transaction as the
+hand-over, with the idempotency key ``book-request-<id>`` (:func:`payment_key`): a
+hand-over posted twice books the price once, and a refused payment (a limit) refuses the
+hand-over with it.
 """
 
 from __future__ import annotations
@@ -36,7 +37,6 @@ from lets_site.database import utcnow
 from lets_site.domain import DomainError, NotFound, PermissionDenied
 from lets_site.extensions import db
 from lets_site.ledger import services as ledger
-from lets_site.ledger.models import TransferKind
 from lets_site.mail import external_url
 from lets_site.members.mailing import mail_to
 from lets_site.members.models import Member
@@ -469,17 +469,16 @@ def hand_over(actor: Member, req: BookRequest, *, to_shelf: bool = False) -> Boo
     return req
 
 
+def payment_key(req: BookRequest) -> str:
+    """The ledger idempotency key of a request's price: the same hand-over posted twice
+    books it once."""
+    return f"book-request-{req.id:012d}"
+
+
 def _pay(receiver: Member, book: Book, req: BookRequest) -> Any:
-    payer_code = receiver.account_code or ""
-    payee_code = book.owner_code or ""
-    payer, payee = ledger._resolve((payer_code, "payer"), (payee_code, "payee"))
-    ledger._open_or_refuse(payer, "payer")
-    ledger._open_or_refuse(payee, "payee")
-    return ledger._book(
-        receiver, payer, payee, book.price or 0,
-        str(_l("Book: %(title)s", title=book.title)),
-        kind=TransferKind.PAYMENT, key=f"book-request:{req.id}",
-        viewer_sees_payee=ledger.can_view(receiver, payee))
+    return ledger.pay(receiver, receiver.account_code or "", book.owner_code or "",
+                      book.price or 0, str(_l("Book: %(title)s", title=book.title)),
+                      payment_key(req))
 
 
 def _copy_to_shelf(book: Book, member: Member) -> Book:
