@@ -18,7 +18,7 @@ from typing import Any
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import Select, func, or_, select, update
 from sqlalchemy.exc import IntegrityError
-from sqlalchemy.orm import lazyload
+from sqlalchemy.orm import defer, lazyload
 
 from lets_site import signals
 from lets_site.audit import services as audit
@@ -534,6 +534,12 @@ def search_clause(q: str) -> Any:
     return clauses
 
 
+# A list shows the book's own columns: no owners (their names load per book only where a
+# page asks), no note or search text.
+LIST_LOAD_OPTIONS = (lazyload(Book.owner_member), lazyload(Book.owner_org),
+                     defer(Book.note), defer(Book.search_text))
+
+
 def browse(viewer: Member | None, filters: Filters) -> BookPage:
     """Offered books the viewer may see, filtered and searched, newest first, one page."""
     stmt: Select[Any] = select(Book).where(
@@ -549,7 +555,7 @@ def browse(viewer: Member | None, filters: Filters) -> BookPage:
         stmt = stmt.where(*clause) if isinstance(clause, list) else stmt.where(clause)
     page = max(1, min(filters.page, 10_000))
     rows = list(db.session.scalars(
-        stmt.order_by(Book.created_at.desc(), Book.id.desc())
+        stmt.options(*LIST_LOAD_OPTIONS).order_by(Book.created_at.desc(), Book.id.desc())
         .limit(PAGE_SIZE + 1).offset((page - 1) * PAGE_SIZE)).unique())
     return BookPage(items=rows[:PAGE_SIZE], page=page, has_next=len(rows) > PAGE_SIZE,
                     filters=filters)
