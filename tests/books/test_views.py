@@ -204,3 +204,19 @@ def test_the_request_mails_the_owner(client: Any, auth: Any, make_member: Any,
     auth.login(reader.account_code)
     mails = [m for m in outbox() if owner.email in m]
     assert mails and "Kaas" in mails[-1]
+
+
+def test_my_books_lists_an_overdue_loan_with_a_reminder(client: Any, auth: Any,
+                                                        make_member: Any) -> None:
+    owner, reader = _pair(make_member)
+    book = make_book(owner, "Kaas", mode=Mode.LEND)
+    req = accepted(book, reader, owner)
+    services.hand_over(owner, req)
+    db.session.commit()
+    auth.login(owner.account_code)
+    assert "Past the return date" not in client.get("/books/mine").get_data(as_text=True)
+    req.due_date = date.today() - timedelta(days=2)
+    db.session.commit()
+    page = client.get("/books/mine").get_data(as_text=True)
+    assert "Past the return date" in page and "Send a friendly reminder" in page
+    assert f"mailto:{reader.email}" in page
