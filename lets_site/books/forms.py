@@ -7,7 +7,8 @@ from collections.abc import Mapping
 from typing import Any
 
 from flask_babel import lazy_gettext as _l
-from wtforms import BooleanField, SelectField, StringField, TextAreaField
+from flask_wtf.file import FileField
+from wtforms import BooleanField, SelectField, StringField, SubmitField, TextAreaField
 from wtforms.validators import DataRequired, Length, Optional
 
 from lets_site.books.models import Mode, Visibility
@@ -108,3 +109,17 @@ def parse_filters(args: Mapping[str, str]) -> Filters:
                    language=pick("language", LANGUAGE_LABELS),
                    genre=pick("genre", GENRE_LABELS), mode=pick("mode", MODE_LABELS),
                    page=max(page, 1))
+
+
+class ImportForm(BaseForm):
+    owner = SelectField(_l("Whose books"), choices=[], validators=[Optional()])
+    language = SelectField(_l("Language, where a row names none"),
+                           choices=choices(LANGUAGE_LABELS.items()), default="nl")
+    mode = SelectField(_l("I want to, where a row says nothing"),
+                       choices=choices(MODE_LABELS.items()), default=Mode.GIVE.value)
+    text = TextAreaField(
+        _l("Books, one per line"), validators=[Optional()],
+        description=_l("An ISBN and a title (“978-90-234-5678-1 De avonden”), or columns "
+                       "title; authors; isbn; language; mode."))
+    file = FileField(_l("Or a CSV file (UTF-8)"), validators=[Optional()])
+    add = SubmitField(_l("Add the good rows"))

@@ -239,6 +239,15 @@ def create_book(actor: Member, data: BookData, *,
     return book
 
 
+def add_many(actor: Member, books: list[BookData], *,
+             organisation: Organisation | None = None) -> list[Book]:
+    """The good rows of a bulk add, all in this one transaction (a row refused here after
+    all refuses the whole add: nothing half-written)."""
+    if not books:
+        raise DomainError(_l("There is no book to add: correct the rows and preview again."))
+    return [create_book(actor, data, organisation=organisation) for data in books]
+
+
 def update_book(actor: Member, book: Book, data: BookData) -> Book:
     _check_can_edit(actor, book)
     _apply(book, data)

@@ -6,7 +6,7 @@ from flask import Blueprint, Response, abort, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
 
-from lets_site.books import services
+from lets_site.books import bulk, services
 from lets_site.books.forms import (
     CONDITION_LABELS,
     GENRE_LABELS,
@@ -18,14 +18,15 @@ from lets_site.books.forms import (
     BookForm,
     EmptyForm,
     HandOverForm,
+    ImportForm,
     RequestForm,
     parse_filters,
 )
 from lets_site.books.models import Book, BookRequest
-from lets_site.domain import NotFound, PermissionDenied
+from lets_site.domain import DomainError, NotFound, PermissionDenied
 from lets_site.extensions import login_manager
 from lets_site.web import htmx
-from lets_site.web.forms import choices
+from lets_site.web.forms import choices, show_error
 from lets_site.web.submit import act, submit
 
 bp = Blueprint("books", __name__)
@@ -84,19 +85,56 @@ def new() -> Response | str:
     form = _book_form()
 
     def create() -> Book:
-        value = form.owner.data or ""
-        org = None
-        if value:
-            org = next((o for o in services.owner_choices(current_user)
-                        if str(o.id) == value), None)
-            if org is None:
-                raise PermissionDenied(_("You are not an intermediary of this organisation."))
-        return services.create_book(current_user, form.book_data(), organisation=org)
+        org = _chosen_org(form.owner.data or "")
+        return services.create_book(current_user, form.book_data(),
+                                    organisation=org)  # type: ignore[arg-type]
 
     done = submit(form, create,
                   success=lambda book: url_for("books.detail", book_id=book.id),
                   message=_("The book is on your shelf and offered."))
     return done or render_template("books/form.html", form=form, book=None)
+
+
+def _chosen_org(value: str) -> object | None:
+    if not value:
+        return None
+    org = next((o for o in services.owner_choices(current_user) if str(o.id) == value), None)
+    if org is None:
+        raise PermissionDenied(_("You are not an intermediary of this organisation."))
+    return org
+
+
+@bp.route("/books/import", methods=["GET", "POST"])
+@login_required
+def bulk_add() -> Response | str:
+    """Paste or upload, see the preview (bad rows by line number, nothing written), then
+    add the good rows. The uploaded file's text moves into the text box, so confirming
+    needs no second upload."""
+    form = ImportForm()
+    orgs = services.owner_choices(current_user)
+    form.owner.choices = choices([("", _("myself")), *[(str(o.id), o.name) for o in orgs]])
+    rows: list[bulk.Row] | None = None
+    if form.validate_on_submit():
+        try:
+            upload = form.file.data
+            if upload is not None and getattr(upload, "filename", ""):
+                form.text.data = bulk.decode(upload.read(bulk.MAX_BYTES + 1))
+                form.add.data = False  # a new file is previewed first
+            rows = bulk.parse(form.text.data or "", form.language.data or "nl",
+                              form.mode.data or "give")
+        except DomainError as error:
+            show_error(form, error)
+        if rows is not None and form.add.data:
+            good = [row.data for row in rows if row.data is not None]
+            done = submit(form,
+                          lambda: services.add_many(
+                              current_user, good,
+                              organisation=_chosen_org(form.owner.data or "")),  # type: ignore[arg-type]
+                          success=url_for("books.mine"),
+                          message=_("%(n)d books are added.", n=len(good)))
+            if done:
+                return done
+    return render_template("books/import.html", form=form, rows=rows)
 
 
 @bp.route("/books/<int:book_id>/edit", methods=["GET", "POST"])

@@ -28,6 +28,7 @@ TABLE = Table(
         "/books/": everyone(200),
         "/books/mine": MEMBERS_ONLY,
         "/books/new": MEMBERS_ONLY,
+        "/books/import": MEMBERS_ONLY,
         "/books/{book}": everyone(200),
         "/books/{members_book}": {A: LOGIN, M: 200, I: 200, AD: 200, O: 200},
         "/books/{book}/edit": {A: LOGIN, M: 200, I: 403, AD: 200, O: 403},
