@@ -247,3 +247,18 @@ def test_shelved_book_is_hidden_and_cannot_be_requested(people: dict[str, Any]) 
     assert services.browse(people["admin"], services.Filters()).items == []
     with pytest.raises(DomainError):
         services.request_book(people["intermediary"], book, "")
+
+
+def test_export_holds_the_members_books_and_requests(people: dict[str, Any]) -> None:
+    from lets_site.books.feature import FEATURE
+
+    mine = make_book(people["member"], "Kaas", isbn="0-306-40615-2")
+    make_book(people["org"], "Van Hedera")
+    other = make_book(people["intermediary"], "Pallieter")
+    make_request(other, people["member"], "Graag")
+    assert FEATURE.export is not None
+    section = FEATURE.export.build(people["member"])
+    assert [(b["id"], b["title"], b["isbn"]) for b in section["books"]] == [
+        (mine.urn, "Kaas", "9780306406157")]
+    assert [(r["title"], r["message"], r["state"]) for r in section["requests"]] == [
+        ("Pallieter", "Graag", "open")]
