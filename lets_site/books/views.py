@@ -47,8 +47,7 @@ def _inject() -> dict[str, object]:
 def index() -> Response:
     filters = parse_filters(request.args)
     page = services.browse(_viewer(), filters)
-    return htmx.render("books/index.html", "books/_list.html", filters=filters, page=page,
-                       printing=request.args.get("print") == "1")
+    return htmx.render("books/index.html", "books/_list.html", filters=filters, page=page)
 
 
 @bp.route("/books/mine")
