@@ -220,3 +220,21 @@ def test_my_books_lists_an_overdue_loan_with_a_reminder(client: Any, auth: Any,
     page = client.get("/books/mine").get_data(as_text=True)
     assert "Past the return date" in page and "Send a friendly reminder" in page
     assert f"mailto:{reader.email}" in page
+
+
+def test_htmx_page_of_twenty_books_fits_the_budget(client: Any, auth: Any,
+                                                   make_member: Any) -> None:
+    """Page budget: an htmx search result with 20 books is at most 4 KB compressed."""
+    import gzip
+
+    owner, reader = _pair(make_member)
+    for n in range(25):
+        make_book(owner, f"Het verdriet van België, deel {n}", authors="Hugo Claus",
+                  isbn="978-0-306-40615-7", genre="history")
+    auth.login(reader.account_code)
+    body = client.get("/books/?q=claus&page=2", headers=HX).get_data()
+    assert body.count(b'<tr id="book-') == 5
+    body = client.get("/books/?q=claus", headers=HX).get_data()
+    assert body.count(b'<tr id="book-') == 20 and b"<html" not in body
+    size = len(gzip.compress(body, compresslevel=6, mtime=0))
+    assert size <= 4 * 1024, size
