@@ -14,6 +14,8 @@ Base layer: imports no feature. Senders pass the object as ``sender`` and keywor
 - ``member_applied``: sender the new candidate Member.
 - ``event_published``: sender the new Event (the first of a series); ``actor``.
 - ``event_changed``: sender the Event (edited, postponed, cancelled); ``actor``.
+- ``book_listed``: sender the Book; ``actor`` (added, or offered again from the shelf).
+- ``book_requested``: sender the BookRequest; ``actor`` (the member who asks).
 """
 
 from __future__ import annotations
@@ -33,3 +35,5 @@ event_changed = signals.signal("event-changed")
 # (sender the Collaboration; ``actor``).
 partner_added = signals.signal("partner-added")
 collaboration_recorded = signals.signal("collaboration-recorded")
+book_listed = signals.signal("book-listed")
+book_requested = signals.signal("book-requested")

@@ -37,6 +37,7 @@ FEATURES = (
     "lets_site.offers.feature",
     "lets_site.partners.feature",
     "lets_site.events.feature",
+    "lets_site.books.feature",
 )
 
 

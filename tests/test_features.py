@@ -47,11 +47,11 @@ def test_sample_feature_appears_nowhere_when_not_registered(client: Any, auth: A
     assert SAMPLE.demo not in features.demo_steps()
 
 
-def test_the_site_lists_its_seven_features_in_order(app: Flask) -> None:
+def test_the_site_lists_its_features_in_order(app: Flask) -> None:
     assert features.registry(app).names() == [
         "site", "members", "organisations", "audit", "ledger", "offers", "partners",
-        "events"]
-    assert len(wiring.FEATURES) == 8
+        "events", "books"]
+    assert len(wiring.FEATURES) == 9
 
 
 def test_a_feature_listed_twice_is_refused() -> None:

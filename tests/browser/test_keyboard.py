@@ -200,3 +200,51 @@ def test_keyboard_only_register_for_an_event_and_unregister(browser: Any,
         problems = tab.problems
         tab.close()
     assert not problems, "the browser reported errors:\n" + "\n".join(problems)
+
+
+def test_keyboard_only_request_a_book(browser: Any, live_server: LiveServer) -> None:
+    """Log in, open the books from the menu, open a book, write a message and ask for it:
+    with Tab, typing and Enter only."""
+    from playwright.sync_api import expect
+
+    def seed() -> tuple[str, int]:
+        from tests.books.helpers import make_book
+
+        owner = factories.make_member(display_name="Bert Boekenkast")
+        book = make_book(owner, "Het verdriet van België", authors="Hugo Claus")
+        return factories.make_member(display_name="Kees Keyboard").account_code, book.id
+
+    code, book_id = live_server.run(seed)
+    tab = Tab(browser, True, live_server.url)
+    page = tab.page
+    keys = Keyboard(page)
+    try:
+        page.goto("/login")
+        keys.type_into("#identifier", code)
+        keys.type_into("#password", factories.PASSWORD)
+        keys.tab_to('form[action="/login"] button[type=submit]')
+        page.keyboard.press("Enter")
+        expect(page.locator('form[action="/logout"]')).to_have_count(1)
+
+        keys.follow('header a[href="/books/"]', r"/books/$")
+        keys.follow(f'main a[href="/books/{book_id}"]', rf"/books/{book_id}$")
+        keys.type_into("#message", "Graag, ik haal het op in de bib.")
+        keys.tab_to(f'form[action="/books/{book_id}"] button[type=submit]')
+        page.keyboard.press("Enter")
+        expect(page.locator("main")).to_contain_text("Graag, ik haal het op in de bib.")
+        assert live_server.run(lambda: _request_message(book_id)) == \
+            "Graag, ik haal het op in de bib."
+    finally:
+        problems = tab.problems
+        tab.close()
+    assert not problems, "the browser reported errors:\n" + "\n".join(problems)
+
+
+def _request_message(book_id: int) -> str:
+    from sqlalchemy import select
+
+    from lets_site.books.models import BookRequest
+    from lets_site.extensions import db
+
+    return db.session.scalar(select(BookRequest.message).where(
+        BookRequest.book_id == book_id)) or ""

@@ -474,3 +474,53 @@ def test_w3m_month_view_reads_as_a_list_by_day(live_server: LiveServer, w3m: str
     assert any("19:30" in line and "Instapavond" in line for line in lines[first:second])
     after = "\n".join(lines[second:])
     assert after.index("Boekenruil") < after.index("20:00 Filmavond")
+
+
+def test_w3m_requests_a_book(live_server: LiveServer, w3m: str, tmux: Tmux) -> None:
+    """In w3m: log in through the form, open a book and press the request button (found by
+    its label as the site sends it in Dutch). The message is optional: w3m edits a text
+    area in an outside editor, which this test does not drive."""
+    from sqlalchemy import select
+
+    from lets_site.books.models import BookRequest
+    from lets_site.extensions import db
+
+    def seed() -> tuple[str, str, int]:
+        from tests.books.helpers import make_book
+
+        owner = factories.make_member(display_name="Bert Boekenkast")
+        book = make_book(owner, "Le Petit Prince", language="fr")
+        member = factories.make_member(display_name="Wim Lezer", email="lezer@example.org")
+        return member.account_code, member.email, book.id
+
+    code, email, book_id = live_server.run(seed)
+    page = client_page(live_server, code, f"/books/{book_id}")
+    button = re.search(rf'<form method="post" action="/books/{book_id}"[^>]*>.*?'
+                       r'<button type="submit">([^<]+)</button>', page, re.S)
+    assert button, "no request button on the book's page"
+
+    tmux("new-session", "-d", "-s", "w", "-x", "120", "-y", "50",
+         f"{w3m} -o accept_cookie=1 -o use_cookie=1 -o confirm_qq=0 -o accept_language=nl "
+         f"-o display_charset=UTF-8 {live_server.url}/login")
+    tmux.wait(lambda: any("[" in line for line in tmux.lines()), "the login page")
+    tmux.tab_to_field()  # e-mail address or account code
+    tmux.fill(email, email)
+    tmux.tab_to_field()  # password
+    tmux.fill(factories.PASSWORD, "*" * 10)
+    tmux.tab_to_field()  # "stay logged in"
+    tmux.tab()  # the submit button
+    tmux.keys("Enter")
+    tmux.wait(lambda: code in "\n".join(tmux.lines()), "the home page after login")
+
+    tmux.goto(f"{live_server.url}/books/{book_id}")
+    tmux.wait(lambda: "Le Petit Prince" in "\n".join(tmux.lines()), "the book's page")
+    tmux.tab_to_label(button.group(1))
+    tmux.keys("Enter")
+
+    def stored() -> bool:
+        return live_server.run(lambda: db.session.scalar(
+            select(BookRequest.id).where(BookRequest.book_id == book_id))) is not None
+
+    tmux.wait(stored, "the request to be stored")
+    # The page now shows the request instead of the form.
+    tmux.wait(lambda: button.group(1) not in "\n".join(tmux.lines()), "the book's page again")

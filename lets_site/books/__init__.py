@@ -1,0 +1,1 @@
+"""Book swaps: members give, lend or swap their books (issue 12)."""
