@@ -268,3 +268,75 @@ def test_expire_overdue_stores_exactly_the_overdue_ones(people: dict[str, Any]) 
     assert db.session.get(Listing, on_time.id).state == State.PUBLISHED  # type: ignore[union-attr]
     assert db.session.get(Listing, withdrawn.id).state == State.WITHDRAWN  # type: ignore[union-attr]
     assert services.expire_overdue(now) == 0
+
+
+# --- The listing's own questions -------------------------------------------------------------
+
+
+def test_a_listing_expires_the_moment_its_date_passes(people: dict[str, Any]) -> None:
+    now = utcnow()
+    past = make_listing(people["member"], valid_until=now - timedelta(seconds=1))
+    future = make_listing(people["member"], valid_until=now + timedelta(minutes=5))
+    stored = make_listing(people["member"], state=State.EXPIRED,
+                          valid_until=now + timedelta(days=5))
+    old_draft = make_listing(people["member"], state=State.DRAFT,
+                             valid_until=now - timedelta(days=5))
+    assert (past.is_expired, past.is_live, past.shown_state) == (True, False, State.EXPIRED)
+    assert (future.is_expired, future.is_live, future.shown_state) == (
+        False, True, State.PUBLISHED)
+    assert (stored.is_expired, stored.is_live) == (True, False)
+    assert (old_draft.is_expired, old_draft.is_live, old_draft.shown_state) == (
+        False, False, State.DRAFT)
+    live = set(db.session.scalars(select(Listing.id).where(Listing.live_clause(now))))
+    expired = set(db.session.scalars(select(Listing.id).where(Listing.expired_clause(now))))
+    assert live == {future.id}
+    assert expired == {past.id, stored.id}
+    exactly_now = make_listing(people["member"], valid_until=now)
+    assert exactly_now.id in set(db.session.scalars(
+        select(Listing.id).where(Listing.live_clause(now))))
+    assert exactly_now.id not in set(db.session.scalars(
+        select(Listing.id).where(Listing.expired_clause(now))))
+
+
+def test_a_listing_is_edited_by_its_owner_their_intermediaries_and_admins(
+        people: dict[str, Any]) -> None:
+    mine = make_listing(people["member"])
+    orgs = make_listing(people["org"])
+    edits = {role: (mine.can_edit(_viewer(people, role)), orgs.can_edit(_viewer(people, role)))
+             for role in VIEWERS}
+    assert edits == {"anonymous": (False, False), "member": (True, False),
+                     "intermediary": (False, True), "admin": (True, True),
+                     "other_org_member": (False, False)}
+
+
+def test_owner_label_and_account_follow_the_owner(people: dict[str, Any]) -> None:
+    member = people["member"]
+    mine = make_listing(member)
+    orgs = make_listing(people["org"])
+    assert mine.owner_label(people["other_org_member"]) == member.display_name
+    assert mine.owner_label(None) == ""  # a profile that is not public
+    member.profile_public = True
+    db.session.commit()
+    assert mine.owner_label(None) == member.display_name
+    assert orgs.owner_label(None) == people["org"].name
+    assert mine.owner_account_code == member.account_code
+    assert orgs.owner_account_code == people["org"].account_code
+    assert mine.urn == f"urn:uuid:{mine.uuid}"
+
+
+def test_listing_postcode_follows_the_contacts_address_visibility(
+        people: dict[str, Any]) -> None:
+    listing = make_listing(people["member"])
+    assert listing.visible_postcode(people["other_org_member"]) == "8900"
+    assert listing.visible_postcode(None) == ""
+
+
+def test_category_names_per_language_with_their_parent(app: Any) -> None:
+    from tests.offers.conftest import make_category
+
+    top = make_category("Huis", fr="Maison", en="House")
+    sub = make_category("Tuin", parent=top, fr="Jardin", en="Tuin")
+    assert sub.name("fr") == "Jardin" and sub.name("xx") == "Tuin"
+    assert sub.full_name("en") == "House / Tuin" and top.full_name("fr") == "Maison"
+    assert sub.all_names() == "Tuin Jardin Huis Maison House"
+    assert top.all_names() == "Huis Maison House"
