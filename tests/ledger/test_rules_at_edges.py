@@ -387,3 +387,27 @@ def test_a_correction_may_pass_a_limit_and_says_so(people: dict[str, Any]) -> No
                                          "reason": "Dubbel geboekt", "over_limit": True}
     again = services.reverse(admin, t.uid, "Dubbel geboekt", KEY)
     assert again.replayed and again.transfer.id == row.id
+
+
+def test_a_payment_replayed_after_the_payee_left_returns_the_first_booking(
+        people: dict[str, Any]) -> None:
+    """The form sent twice (a double click, a retry) while an admin closed the payee's
+    account in between: the first booking stands; the second is not a new, refused one."""
+    member, other = people["member"], people["other_org_member"]
+    first = services.pay(member, member.account_code, other.account_code, "5", "x", KEY)
+    other.status = Status.INACTIVE
+    db.session.commit()
+    again = services.pay(member, member.account_code, other.account_code, "5", "x", KEY)
+    assert again.replayed and again.transfer.id == first.transfer.id
+    with pytest.raises(DomainError, match="not active"):
+        services.pay(member, member.account_code, other.account_code, "5", "x", None)
+
+
+def test_an_admin_booking_replayed_after_the_payer_left_returns_the_first_booking(
+        people: dict[str, Any]) -> None:
+    member, other, admin = people["member"], people["other_org_member"], people["admin"]
+    first = services.admin_book(admin, member.account_code, other.account_code, "5", "x", KEY)
+    member.status = Status.INACTIVE
+    db.session.commit()
+    again = services.admin_book(admin, member.account_code, other.account_code, "5", "x", KEY)
+    assert again.replayed and again.transfer.id == first.transfer.id

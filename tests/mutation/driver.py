@@ -262,12 +262,12 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--output", help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
 
-    # Stopped from outside (CI's timeout, kill): end the mutmut run too (finally above).
-    signal.signal(signal.SIGTERM, _stop)
     if os.environ.get("LETS_TEST_DATABASE_URL"):
         print("scripts/mutation runs on SQLite only: it refuses to run while "
               "LETS_TEST_DATABASE_URL names a database (unset it).", file=sys.stderr)
         return 2
+    # Stopped from outside (CI's timeout, kill): end the mutmut run too (finally above).
+    signal.signal(signal.SIGTERM, _stop)
     os.chdir(ROOT)
     if args.child:
         _child(modules[args.child], args.max_children)
