@@ -411,3 +411,14 @@ def test_an_admin_booking_replayed_after_the_payer_left_returns_the_first_bookin
     db.session.commit()
     again = services.admin_book(admin, member.account_code, other.account_code, "5", "x", KEY)
     assert again.replayed and again.transfer.id == first.transfer.id
+
+
+def test_book_hides_the_payees_balance_unless_told_the_viewer_sees_it(
+        people: dict[str, Any]) -> None:
+    member, other, admin = people["member"], people["other_org_member"], people["admin"]
+    factories.make_transfer(admin, other, "295")
+    payer = services._stored_account(member.account_code)
+    payee = services._stored_account(other.account_code)
+    with pytest.raises(services.LimitExceeded) as info:
+        services._book(member, payer, payee, 6, "x", kind="payment")
+    assert "295" not in str(info.value) and "Ask them for a smaller amount" in str(info.value)
