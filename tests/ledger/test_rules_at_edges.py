@@ -422,3 +422,25 @@ def test_book_hides_the_payees_balance_unless_told_the_viewer_sees_it(
     with pytest.raises(services.LimitExceeded) as info:
         services._book(member, payer, payee, 6, "x", kind="payment")
     assert "295" not in str(info.value) and "Ask them for a smaller amount" in str(info.value)
+
+
+def test_book_reads_the_balance_another_request_just_stored(people: dict[str, Any]) -> None:
+    """The session may remember an old balance; the limit is checked on the stored one."""
+    from sqlalchemy import update
+
+    from lets_site.ledger.models import Account
+
+    member, other = people["member"], people["other_org_member"]
+    payer = services._stored_account(member.account_code)
+    payee = services._stored_account(other.account_code)
+    assert payer.balance == 0
+    # What a concurrent payment leaves behind, unseen by this session's objects.
+    db.session.execute(update(Account).where(Account.id == payer.id).values(balance=-295)
+                       .execution_options(synchronize_session=False))
+    db.session.execute(update(Account).where(Account.id == payee.id).values(balance=295)
+                       .execution_options(synchronize_session=False))
+    with pytest.raises(services.LimitExceeded, match="at most 5 can be paid"):
+        services._book(member, payer, payee, 6, "x", kind="payment")
+    t = services._book(member, payer, payee, 5, "x", kind="payment",
+                       viewer_sees_payee=True).transfer
+    assert (t.payer_balance_after, t.payee_balance_after) == (-300, 300)
