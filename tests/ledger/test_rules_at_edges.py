@@ -98,7 +98,9 @@ def test_refusal_above_the_maximum_tells_an_admin_the_room_left(
     with pytest.raises(services.LimitExceeded) as info:
         services.admin_book(admin, member.account_code, other.account_code, "6", "x", None)
     assert info.value.field == "amount"
-    assert str(info.value).endswith("The balance is 295, so at most 5 can be received.")
+    assert str(info.value) == (
+        f"Refused: this would take the balance of {other.account_code} above its maximum of "
+        "300. The balance is 295, so at most 5 can be received.")
 
 
 def test_admin_booking_past_a_limit_is_refused_without_the_override(

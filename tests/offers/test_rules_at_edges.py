@@ -340,3 +340,46 @@ def test_category_names_per_language_with_their_parent(app: Any) -> None:
     assert sub.full_name("en") == "House / Tuin" and top.full_name("fr") == "Maison"
     assert sub.all_names() == "Tuin Jardin Huis Maison House"
     assert top.all_names() == "Huis Maison House"
+
+
+# --- Dates and lists -------------------------------------------------------------------------
+
+
+@pytest.mark.usefixtures("request_ctx")
+def test_a_listing_is_valid_from_now_for_at_most_three_years(people: dict[str, Any]) -> None:
+    from lets_site.offers.services import ListingData
+
+    member = people["member"]
+
+    def create(valid_until: Any) -> Listing:
+        return services.create_listing(member, ListingData(
+            kind="offer", title="Soep", description="Verse soep.", price=None,
+            price_basis="agree", valid_until=valid_until))
+
+    before = utcnow()
+    default = create(None)
+    after = utcnow()
+    assert before + timedelta(days=365) <= default.valid_until <= after + timedelta(days=365)
+    now = utcnow()
+    latest = now + services.MAX_VALIDITY - timedelta(minutes=1)
+    assert create(latest).valid_until == latest
+    for wrong in (now - timedelta(minutes=1), now + services.MAX_VALIDITY + timedelta(minutes=1)):
+        with pytest.raises(DomainError) as info:
+            create(wrong)
+        assert info.value.field == "valid_until"
+
+
+def test_lists_show_members_only_listings_to_members_who_may_log_in(
+        people: dict[str, Any]) -> None:
+    public = make_listing(people["member"], "Openbaar", visibility=ListingVisibility.PUBLIC)
+    members = make_listing(people["member"], "Voor leden")
+    other = people["other_org_member"]
+
+    def seen(viewer: Any) -> set[int]:
+        return {item.id for item in services.browse(viewer, services.Filters()).items}
+
+    assert seen(None) == {public.id}
+    assert seen(other) == {public.id, members.id}
+    assert {item.id for item in services.newest(None, 10)} == {public.id}
+    other.status = Status.INACTIVE
+    assert seen(other) == {public.id}
