@@ -227,9 +227,9 @@ def test_book_refuses_an_account_not_yet_stored(people: dict[str, Any]) -> None:
     stored = services._stored_account(member.account_code)
     unsaved = services.find_account(other.account_code)
     assert unsaved.id is None
-    with pytest.raises(AssertionError, match="^accounts must be stored before booking$"):
+    with pytest.raises(AssertionError, match=r"^accounts must be stored before booking$"):
         services._book(member, stored, unsaved, 1, "x", kind="payment")
-    with pytest.raises(AssertionError, match="^accounts must be stored before booking$"):
+    with pytest.raises(AssertionError, match=r"^accounts must be stored before booking$"):
         services._book(member, unsaved, stored, 1, "x", kind="payment")
 
 

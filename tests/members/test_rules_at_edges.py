@@ -136,3 +136,11 @@ def test_an_inactive_admin_is_a_plain_member_for_the_address_clause(app: Any) ->
     found = db.session.scalars(select(Member.id).where(
         Member.id == hidden.id, Member.address_visible_clause(Member, former))).all()
     assert found == []
+
+
+def test_a_member_reads_well_in_logs(app: Any) -> None:
+    member = factories.make_member(display_name="Mia")
+    assert repr(member) == f"<Member {member.account_code} 'Mia'>"
+    candidate = factories.make_candidate(display_name="Kim")
+    assert repr(candidate) == f"<Member {candidate.id} 'Kim'>"
+    assert len(member.session_token) == 32 and member.session_token != candidate.session_token

@@ -383,3 +383,13 @@ def test_lists_show_members_only_listings_to_members_who_may_log_in(
     assert {item.id for item in services.newest(None, 10)} == {public.id}
     other.status = Status.INACTIVE
     assert seen(other) == {public.id}
+
+
+def test_listings_and_categories_read_well_in_logs(people: dict[str, Any]) -> None:
+    from lets_site.offers.models import normalise_text
+    from tests.offers.conftest import make_category
+
+    listing = make_listing(people["member"], "Soep")
+    assert repr(listing) == f"<Listing {listing.id} offer 'Soep'>"
+    assert repr(make_category("Eten")) == "<Category eten>"
+    assert normalise_text("Crème BRÛLÉE") == "creme brulee"
