@@ -80,6 +80,8 @@ def test_a_mass_transfer_past_a_limit_needs_the_override(people: dict[str, Any])
     with pytest.raises(services.LimitExceeded):
         services.book_mass(admin, "contribution", "10", "Bijdrage", plan.fingerprint, None)
     db.session.rollback()
+    # The rollback undid the accounts the preview created (new ids on PostgreSQL).
+    plan = services.plan_mass(admin, "contribution", "10", "Bijdrage")
     booked = services.book_mass(admin, "contribution", "10", "Bijdrage", plan.fingerprint,
                                 KEY, allow_over_limit=True)
     db.session.commit()
