@@ -393,3 +393,18 @@ def test_listings_and_categories_read_well_in_logs(people: dict[str, Any]) -> No
     assert repr(listing) == f"<Listing {listing.id} offer 'Soep'>"
     assert repr(make_category("Eten")) == "<Category eten>"
     assert normalise_text("Crème BRÛLÉE") == "creme brulee"
+
+
+def test_a_listing_being_made_has_no_owner_label_account_or_postcode(app: Any) -> None:
+    draft = Listing(kind="offer", title="Nog niet bewaard")
+    assert draft.owner_label(None) == ""
+    assert draft.owner_account_code is None
+    assert draft.visible_postcode(None) == ""
+
+
+def test_category_names_default_to_dutch(app: Any) -> None:
+    from tests.offers.conftest import make_category
+
+    top = make_category("Huis", fr="Maison", en="House")
+    sub = make_category("Keuken", parent=top, fr="Cuisine", en="Kitchen")
+    assert (top.name(), sub.full_name()) == ("Huis", "Huis / Keuken")

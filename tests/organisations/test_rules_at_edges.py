@@ -30,3 +30,12 @@ def test_an_organisation_without_intermediaries_has_none(app: Any) -> None:
     member = factories.make_member()
     assert not org.has_intermediary(member) and not org.can_act_for(member)
     assert repr(org) == f"<Organisation {org.slug}>"
+
+
+def test_an_intermediary_who_left_no_longer_acts_for_the_organisation(
+        people: dict[str, Any]) -> None:
+    org, inter = people["org"], people["intermediary"]
+    inter.status = Status.INACTIVE
+    assert not org.has_intermediary(inter) and not org.can_act_for(inter)
+    inter.status = Status.LEAVING
+    assert org.has_intermediary(inter) and org.can_act_for(inter)
