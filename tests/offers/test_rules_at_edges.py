@@ -408,3 +408,124 @@ def test_category_names_default_to_dutch(app: Any) -> None:
     top = make_category("Huis", fr="Maison", en="House")
     sub = make_category("Keuken", parent=top, fr="Cuisine", en="Kitchen")
     assert (top.name(), sub.full_name()) == ("Huis", "Huis / Keuken")
+
+
+# --- What the lifecycle announces and records ------------------------------------------------
+
+
+@pytest.fixture
+def announced(app: Any) -> Any:
+    """What the listing signals sent: (signal name, listing id, actor id)."""
+    from lets_site import signals
+
+    sent: list[tuple[str, int | None, int | None]] = []
+
+    def published(listing: Any, actor: Any = None) -> None:
+        sent.append(("published", getattr(listing, "id", None), getattr(actor, "id", None)))
+
+    def expiring(listing: Any) -> None:
+        sent.append(("expiring", getattr(listing, "id", None), None))
+
+    signals.listing_published.connect(published)
+    signals.listing_expiring.connect(expiring)
+    yield sent
+    signals.listing_published.disconnect(published)
+    signals.listing_expiring.disconnect(expiring)
+
+
+@pytest.mark.usefixtures("request_ctx")
+def test_publishing_is_announced_and_withdrawing_is_not(people: dict[str, Any],
+                                                        announced: list[Any]) -> None:
+    member = people["member"]
+    listing = make_listing(member, state=State.DRAFT)
+    services.publish(member, listing)
+    services.withdraw(member, listing)
+    services.renew(member, listing)
+    assert announced == [("published", listing.id, member.id),
+                         ("published", listing.id, member.id)]
+
+
+@pytest.mark.usefixtures("request_ctx")
+def test_expiring_is_announced_per_listing(people: dict[str, Any],
+                                           announced: list[Any]) -> None:
+    now = utcnow()
+    overdue = make_listing(people["member"], valid_until=now - timedelta(seconds=1))
+    one = make_listing(people["member"])
+    services.expire(one)
+    services.expire(one)  # already expired: nothing more
+    assert one.updated_at is not None and one.updated_at > now
+    assert services.expire_overdue(now) == 1
+    assert announced == [("expiring", one.id, None), ("expiring", overdue.id, None)]
+
+
+@pytest.mark.usefixtures("request_ctx")
+def test_expire_overdue_stamps_and_counts_the_change(people: dict[str, Any]) -> None:
+    now = utcnow()
+    overdue = make_listing(people["member"], valid_until=now - timedelta(seconds=1))
+    due_now = make_listing(people["member"], valid_until=now)
+    revision = overdue.revision
+    assert services.expire_overdue(now) == 1
+    db.session.expire_all()
+    row = db.session.get(Listing, overdue.id)
+    assert row is not None
+    assert (row.state, row.updated_at, row.revision) == (State.EXPIRED, now, revision + 1)
+    assert db.session.get(Listing, due_now.id).state == State.PUBLISHED  # type: ignore[union-attr]
+
+
+@pytest.mark.usefixtures("request_ctx")
+@pytest.mark.parametrize(("action", "start", "done"),
+                         [("publish", State.DRAFT, "published"),
+                          ("withdraw", State.PUBLISHED, "withdrawn")])
+def test_an_admins_change_names_the_action_in_the_audit_log(
+        people: dict[str, Any], action: str, start: str, done: str) -> None:
+    listing = make_listing(people["member"], state=start, title="Soep")
+    getattr(services, action)(people["admin"], listing)
+    entry = db.session.scalar(select(AuditEntry))
+    assert entry is not None
+    assert (entry.action, entry.target_type, entry.target_id, entry.target_label) == (
+        f"listing.{done}", "listing", str(listing.id), "Soep")
+    services.withdraw(people["member"], make_listing(people["member"]))
+    assert len(db.session.scalars(select(AuditEntry)).all()) == 1  # the owner's is not
+
+
+@pytest.mark.usefixtures("request_ctx")
+def test_a_refused_transition_says_why(people: dict[str, Any]) -> None:
+    from flask_babel import force_locale
+
+    listing = make_listing(people["member"])
+    with force_locale("en"), pytest.raises(DomainError) as info:
+        services.publish(people["member"], listing)
+    with force_locale("en"):
+        assert str(info.value) == "Only a draft or a withdrawn listing can be published."
+
+
+@pytest.mark.usefixtures("request_ctx")
+def test_get_for_edit_is_for_editors_only(people: dict[str, Any]) -> None:
+    listing = make_listing(people["member"], state=State.WITHDRAWN)
+    assert services.get_for_edit(listing.id, people["member"]).id == listing.id
+    assert services.get_for_edit(listing.id, people["admin"]).id == listing.id
+    with pytest.raises(PermissionDenied):
+        services.get_for_edit(listing.id, people["other_org_member"])
+    with pytest.raises(NotFound):
+        services.get_for_edit(10**9, people["member"])
+
+
+@pytest.mark.usefixtures("request_ctx")
+def test_only_the_last_hour_of_this_members_answers_counts(people: dict[str, Any],
+                                                           outbox: Any) -> None:
+    from lets_site.offers.models import ListingResponse
+
+    responder, other = people["other_org_member"], people["intermediary"]
+    listing = make_listing(people["member"])
+    earlier = utcnow() - timedelta(minutes=61)
+    for _ in range(services.RESPONSES_PER_HOUR):
+        db.session.add(ListingResponse(listing_id=listing.id, member_id=responder.id,
+                                       created_at=earlier))
+        db.session.add(ListingResponse(listing_id=listing.id, member_id=other.id))
+    db.session.commit()
+    services.respond(responder, listing, "Nog een vraag")
+    db.session.commit()
+    mail = outbox()[-1]
+    assert f"/offers/{listing.id}" in mail and "Nog een vraag" in mail
+    with pytest.raises(DomainError):
+        services.respond(other, listing, "Te veel")
