@@ -215,3 +215,92 @@ def test_only_admins_change_limits_and_settings(people: dict[str, Any]) -> None:
         services.set_limits(member, member.account_code, "", "")
     with pytest.raises(PermissionDenied):
         services.update_settings(member, services.SettingsData(0, "-1", "1", False))
+
+
+def test_new_settings_hold_for_the_rest_of_the_request(people: dict[str, Any]) -> None:
+    admin = people["admin"]
+    assert services.get_settings().default_min == -300  # read, and kept for the request
+    saved = services.update_settings(admin, services.SettingsData(0, "-40", "50", False))
+    assert saved.updated_at is not None
+    assert (services.get_settings().default_min, services.get_settings().default_max) == (
+        -40, 50)
+    with pytest.raises(services.LimitExceeded):
+        services.pay(people["member"], people["member"].account_code,
+                     people["other_org_member"].account_code, "41", "x", None)
+
+
+def test_settings_refuse_a_third_decimal_and_bad_defaults(people: dict[str, Any]) -> None:
+    admin = people["admin"]
+    with pytest.raises(DomainError) as info:
+        services.update_settings(admin, services.SettingsData(3, "-1", "1", False))
+    assert info.value.field == "decimals"
+    with pytest.raises(DomainError) as info:
+        services.update_settings(admin, services.SettingsData(0, "x", "1", False))
+    assert info.value.field == "default_min"
+    with pytest.raises(DomainError) as info:
+        services.update_settings(admin, services.SettingsData(0, "-1", "x", False))
+    assert info.value.field == "default_max"
+    with pytest.raises(DomainError, match="below zero") as info:
+        services.update_settings(admin, services.SettingsData(0, "-1", "-1", False))
+    assert info.value.field == "default_min"
+
+
+def test_an_own_minimum_alone_also_fixes_the_decimals(people: dict[str, Any]) -> None:
+    admin = people["admin"]
+    services.set_limits(admin, people["member"].account_code, "-5", "")
+    with pytest.raises(DomainError, match="decimals cannot change"):
+        services.update_settings(admin, services.SettingsData(2, "-300", "300", False))
+
+
+def test_a_member_who_left_no_longer_acts_for_or_sees_their_account(
+        people: dict[str, Any]) -> None:
+    member = people["member"]
+    account = _account(member)
+    member.status = Status.INACTIVE
+    assert not services.can_act_for(member, account)
+    assert not services.can_view(member, account)
+
+
+def test_only_a_group_account_takes_a_code_in_the_ledger(people: dict[str, Any]) -> None:
+    member = people["member"]
+    _account(member)
+    group = services.group_account(create=True)
+    assert group is not None
+    assert services.account_code_taken(group.code) is True
+    assert services.account_code_taken(member.account_code) is False
+    assert services.account_code_taken("LE-NONE") is False
+
+
+def test_the_group_account_code_follows_the_site_prefix(people: dict[str, Any]) -> None:
+    from lets_site.settings import get_settings as site_settings
+
+    site_settings().code_prefix = "ie"
+    group = services.group_account(create=True)
+    assert group is not None and group.code == "IE-GROUP"
+
+
+def test_the_group_account_code_falls_back_to_le(people: dict[str, Any]) -> None:
+    from lets_site.settings import get_settings as site_settings
+
+    site_settings().code_prefix = ""
+    group = services.group_account(create=True)
+    assert group is not None and group.code == "LE-GROUP"
+
+
+def test_the_group_account_gets_a_random_code_when_the_usual_ones_are_taken(
+        people: dict[str, Any]) -> None:
+    import re
+
+    for suffix in services.GROUP_SUFFIXES:
+        factories.make_member(account_code=f"LE-{suffix}")
+    group = services.group_account(create=True)
+    assert group is not None and re.fullmatch(r"LE-G\d{1,6}", group.code), group.code
+
+
+def test_refusals_name_the_unknown_code_and_the_empty_field(people: dict[str, Any]) -> None:
+    member = people["member"]
+    with pytest.raises(DomainError, match="ZZ-999") as info:
+        services.pay(member, member.account_code, "zz-999", "1", "x", None)
+    assert info.value.field == "payee"
+    with pytest.raises(NotFound, match="Fill in an account code"):
+        services.find_account("")
