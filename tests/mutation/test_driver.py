@@ -74,3 +74,15 @@ def test_it_refuses_to_run_with_a_database_in_the_environment(
     monkeypatch.setenv("LETS_TEST_DATABASE_URL", "postgresql://postgres@127.0.0.1:1/x")
     assert driver.main(["ledger-booking"]) == 2
     assert "SQLite only" in capsys.readouterr().err
+
+
+def test_a_summary_counts_what_was_not_run() -> None:
+    from collections import Counter
+
+    done = driver.Summary("m", Counter(killed=8, timeout=1, equivalent=1), [], 12.0, True)
+    assert done.row() == "m: 10 mutants, 9 killed, 1 equivalent, 0 survived; 12 s"
+    assert done.accounted() == done.total
+    cut = driver.Summary("m", Counter(killed=8, survived=1, **{"not run": 3}), [], 5.0, False)
+    assert cut.row() == ("m: 12 mutants, 8 killed, 0 equivalent, 1 survived, 3 not run; 5 s "
+                         "(stopped at the time limit)")
+    assert cut.accounted() == 9
