@@ -446,3 +446,14 @@ def test_book_reads_the_balance_another_request_just_stored(people: dict[str, An
     t = services._book(member, payer, payee, 5, "x", kind="payment",
                        viewer_sees_payee=True).transfer
     assert (t.payer_balance_after, t.payee_balance_after) == (-300, 300)
+
+
+def test_admin_booking_names_the_unknown_account_next_to_its_field(
+        people: dict[str, Any]) -> None:
+    member, admin = people["member"], people["admin"]
+    with pytest.raises(DomainError, match="ZZ-1") as info:
+        services.admin_book(admin, "ZZ-1", member.account_code, "1", "x", None)
+    assert info.value.field == "payer"
+    with pytest.raises(DomainError, match="ZZ-2") as info:
+        services.admin_book(admin, member.account_code, "ZZ-2", "1", "x", None)
+    assert info.value.field == "payee"
