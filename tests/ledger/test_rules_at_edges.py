@@ -457,3 +457,14 @@ def test_admin_booking_names_the_unknown_account_next_to_its_field(
     with pytest.raises(DomainError, match="ZZ-2") as info:
         services.admin_book(admin, member.account_code, "ZZ-2", "1", "x", None)
     assert info.value.field == "payee"
+
+
+def test_a_payer_who_may_see_the_payees_account_is_told_the_room_left(
+        people: dict[str, Any]) -> None:
+    """An intermediary paying from the organisation into their own account sees both."""
+    inter, org, admin = people["intermediary"], people["org"], people["admin"]
+    factories.make_transfer(admin, inter, "295")
+    factories.make_transfer(people["member"], org, "50")
+    with pytest.raises(services.LimitExceeded) as info:
+        services.pay(inter, org.account_code, inter.account_code, "6", "x", None)
+    assert str(info.value).endswith("The balance is 295, so at most 5 can be received.")
