@@ -468,3 +468,36 @@ def test_a_payer_who_may_see_the_payees_account_is_told_the_room_left(
     with pytest.raises(services.LimitExceeded) as info:
         services.pay(inter, org.account_code, inter.account_code, "6", "x", None)
     assert str(info.value).endswith("The balance is 295, so at most 5 can be received.")
+
+
+def test_a_payment_to_the_minimum_past_the_payees_maximum_blames_the_maximum(
+        people: dict[str, Any]) -> None:
+    member, other, admin = people["member"], people["other_org_member"], people["admin"]
+    factories.make_transfer(admin, other, "295")
+    with pytest.raises(services.LimitExceeded, match="above its maximum of 300"):
+        services.pay(member, member.account_code, other.account_code, "300", "x", None)
+
+
+def test_a_refusal_shows_amounts_in_the_groups_decimals(people: dict[str, Any]) -> None:
+    member, other, admin = people["member"], people["other_org_member"], people["admin"]
+    services.update_settings(admin, services.SettingsData(2, "-3", "3", False))
+    with pytest.raises(services.LimitExceeded) as info:
+        services.pay(member, member.account_code, other.account_code, "3,01", "x", None)
+    assert "at most 3.00 can be paid" in str(info.value)
+
+
+def test_every_booking_is_announced_with_its_actor(people: dict[str, Any]) -> None:
+    from lets_site import signals
+
+    member, other = people["member"], people["other_org_member"]
+    seen: list[tuple[Any, Any]] = []
+
+    def receiver(transfer: Any, actor: Any = None) -> None:
+        seen.append((transfer, actor))
+
+    signals.transfer_booked.connect(receiver)
+    try:
+        t = services.pay(member, member.account_code, other.account_code, "2", "x", None)
+    finally:
+        signals.transfer_booked.disconnect(receiver)
+    assert seen == [(t.transfer, member)]
