@@ -529,3 +529,11 @@ def test_only_the_last_hour_of_this_members_answers_counts(people: dict[str, Any
     assert f"/offers/{listing.id}" in mail and "Nog een vraag" in mail
     with pytest.raises(DomainError):
         services.respond(other, listing, "Te veel")
+
+
+def test_a_member_who_left_sees_members_only_listings_no_more(people: dict[str, Any]) -> None:
+    listing = make_listing(people["member"])
+    former = people["other_org_member"]
+    assert listing.can_view(former)
+    former.status = Status.INACTIVE
+    assert not listing.can_view(former)
