@@ -210,3 +210,24 @@ def test_asked_by_lists_what_the_member_asked_newest_first(people: dict[str, Any
     assert [r.id for r in services.asked_by(member, limit=2)] == [made[2].id, made[1].id]
     assert services.asked_by(other) == []
     assert services.asked_by(factories.make_candidate()) == []
+
+
+def test_requests_are_listed_by_when_they_were_asked(people: dict[str, Any]) -> None:
+    from datetime import timedelta
+
+    from lets_site.database import utcnow
+
+    member, other = people["member"], people["other_org_member"]
+    later, earlier = _ask(people), _ask(people)
+    later.created_at = utcnow() + timedelta(minutes=5)  # asked first, stamped later
+    earlier.created_at = utcnow() - timedelta(minutes=5)
+    db.session.commit()
+    assert [r.id for r in services.pending_for(other)] == [earlier.id, later.id]
+    assert [r.id for r in services.asked_by(member)] == [later.id, earlier.id]
+
+
+def test_asked_by_shows_the_newest_twenty(people: dict[str, Any]) -> None:
+    member = people["member"]
+    made = [_ask(people) for _ in range(21)]
+    shown = services.asked_by(member)
+    assert len(shown) == 20 and made[0].id not in {r.id for r in shown}
