@@ -231,3 +231,21 @@ def test_asked_by_shows_the_newest_twenty(people: dict[str, Any]) -> None:
     made = [_ask(people) for _ in range(21)]
     shown = services.asked_by(member)
     assert len(shown) == 20 and made[0].id not in {r.id for r in shown}
+
+
+def test_a_replayed_request_form_returns_its_own_request(people: dict[str, Any]) -> None:
+    other_first = _ask(people)
+    mine = _ask(people, key=KEY)
+    assert _ask(people, key=KEY).id == mine.id != other_first.id
+
+
+def test_confirming_into_an_account_the_payer_may_see_tells_the_room_left(
+        people: dict[str, Any]) -> None:
+    """An intermediary asks the organisation to pay them, then confirms for it."""
+    inter, org, admin = people["intermediary"], people["org"], people["admin"]
+    factories.make_transfer(admin, inter, "295")
+    req = services.request_payment(inter, inter.account_code, org.account_code, "6", "x",
+                                   None)
+    with pytest.raises(services.LimitExceeded) as info:
+        services.confirm_request(inter, req.uid)
+    assert str(info.value).endswith("The balance is 295, so at most 5 can be received.")
