@@ -249,3 +249,19 @@ def test_confirming_into_an_account_the_payer_may_see_tells_the_room_left(
     with pytest.raises(services.LimitExceeded) as info:
         services.confirm_request(inter, req.uid)
     assert str(info.value).endswith("The balance is 295, so at most 5 can be received.")
+
+
+def test_a_request_is_announced_with_its_asker(people: dict[str, Any]) -> None:
+    from lets_site import signals
+
+    seen: list[tuple[Any, Any]] = []
+
+    def receiver(req: Any, actor: Any = None) -> None:
+        seen.append((req, actor))
+
+    signals.payment_requested.connect(receiver)
+    try:
+        req = _ask(people)
+    finally:
+        signals.payment_requested.disconnect(receiver)
+    assert seen == [(req, people["member"])]
