@@ -152,3 +152,11 @@ def test_a_replayed_mass_transfer_books_nothing_new(people: dict[str, Any]) -> N
     assert again.replayed and [t.id for t in again.transfers] == [
         t.id for t in first.transfers]
     assert len(db.session.scalars(select(Transfer)).all()) == len(plan.lines)
+
+
+def test_a_long_form_key_is_cut_to_the_batch_keys_32_characters(people: dict[str, Any]) -> None:
+    admin = people["admin"]
+    key = "k" * 40
+    plan = services.plan_mass(admin, "contribution", "1", "x")
+    booked = services.book_mass(admin, "contribution", "1", "x", plan.fingerprint, key)
+    assert {t.batch for t in booked.transfers} == {key[:32]}
