@@ -248,7 +248,7 @@ def test_confirming_into_an_account_the_payer_may_see_tells_the_room_left(
                                    None)
     with pytest.raises(services.LimitExceeded) as info:
         services.confirm_request(inter, req.uid)
-    assert str(info.value).endswith("The balance is 295, so at most 5 can be received.")
+    assert str(info.value).endswith("The balance is 295 hours, so at most 5 hours can be received.")
 
 
 def test_a_request_is_announced_with_its_asker(people: dict[str, Any]) -> None:

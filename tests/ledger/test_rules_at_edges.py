@@ -55,7 +55,7 @@ def test_pay_one_unit_past_the_minimum_is_refused_and_says_how_much_is_left(
     assert info.value.field == "amount"
     assert str(info.value) == (
         f"Refused: this would take the balance of {member.account_code} below its minimum "
-        "of -300. The balance is -290, so at most 10 can be paid.")
+        "of -300 hours. The balance is -290 hours, so at most 10 hours can be paid.")
     assert services.find_account(member.account_code).balance == -290
     services.pay(member, member.account_code, other.account_code, "10", "x", None)
 
@@ -65,7 +65,7 @@ def test_refusal_below_the_minimum_never_offers_a_negative_room(
     """An account already past its minimum (an admin booked it there) may pay nothing."""
     member, admin = people["member"], people["admin"]
     factories.make_transfer(member, admin, "350", admin=admin, over_limit=True)
-    with pytest.raises(services.LimitExceeded, match="at most 0 can be paid"):
+    with pytest.raises(services.LimitExceeded, match="at most 0 hours can be paid"):
         services.pay(member, member.account_code, admin.account_code, "1", "x", None)
 
 
@@ -88,7 +88,7 @@ def test_refusal_above_the_payees_maximum_hides_their_balance_from_the_payer(
     assert info.value.field == "amount"
     assert str(info.value) == (
         f"Refused: this would take the balance of {other.account_code} above its maximum of "
-        "300. Ask them for a smaller amount or try again later.")
+        "300 hours. Ask them for a smaller amount or try again later.")
 
 
 def test_refusal_above_the_maximum_tells_an_admin_the_room_left(
@@ -100,7 +100,7 @@ def test_refusal_above_the_maximum_tells_an_admin_the_room_left(
     assert info.value.field == "amount"
     assert str(info.value) == (
         f"Refused: this would take the balance of {other.account_code} above its maximum of "
-        "300. The balance is 295, so at most 5 can be received.")
+        "300 hours. The balance is 295 hours, so at most 5 hours can be received.")
 
 
 def test_admin_booking_past_a_limit_is_refused_without_the_override(
@@ -441,7 +441,7 @@ def test_book_reads_the_balance_another_request_just_stored(people: dict[str, An
                        .execution_options(synchronize_session=False))
     db.session.execute(update(Account).where(Account.id == payee.id).values(balance=295)
                        .execution_options(synchronize_session=False))
-    with pytest.raises(services.LimitExceeded, match="at most 5 can be paid"):
+    with pytest.raises(services.LimitExceeded, match="at most 5 hours can be paid"):
         services._book(member, payer, payee, 6, "x", kind="payment")
     t = services._book(member, payer, payee, 5, "x", kind="payment",
                        viewer_sees_payee=True).transfer
@@ -467,7 +467,7 @@ def test_a_payer_who_may_see_the_payees_account_is_told_the_room_left(
     factories.make_transfer(people["member"], org, "50")
     with pytest.raises(services.LimitExceeded) as info:
         services.pay(inter, org.account_code, inter.account_code, "6", "x", None)
-    assert str(info.value).endswith("The balance is 295, so at most 5 can be received.")
+    assert str(info.value).endswith("The balance is 295 hours, so at most 5 hours can be received.")
 
 
 def test_a_payment_to_the_minimum_past_the_payees_maximum_blames_the_maximum(
@@ -483,7 +483,7 @@ def test_a_refusal_shows_amounts_in_the_groups_decimals(people: dict[str, Any]) 
     services.update_settings(admin, services.SettingsData(2, "-3", "3", False))
     with pytest.raises(services.LimitExceeded) as info:
         services.pay(member, member.account_code, other.account_code, "3,01", "x", None)
-    assert "at most 3.00 can be paid" in str(info.value)
+    assert "at most 3.00 hours can be paid" in str(info.value)
 
 
 def test_every_booking_is_announced_with_its_actor(people: dict[str, Any]) -> None:
