@@ -35,6 +35,7 @@ FEATURES = (
     "lets_site.audit.feature",
     "lets_site.ledger.feature",
     "lets_site.offers.feature",
+    "lets_site.content.feature",
 )
 
 

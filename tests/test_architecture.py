@@ -7,7 +7,7 @@ import ast
 from pathlib import Path
 
 PACKAGE = Path(__file__).resolve().parent.parent / "lets_site"
-FEATURES = {"audit", "members", "organisations", "ledger", "site", "offers"}
+FEATURES = {"audit", "members", "organisations", "ledger", "site", "offers", "content"}
 # What each feature may import besides the base layer and itself.
 ALLOWED = {
     "audit": set(),

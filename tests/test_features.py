@@ -47,10 +47,10 @@ def test_sample_feature_appears_nowhere_when_not_registered(client: Any, auth: A
     assert SAMPLE.demo not in features.demo_steps()
 
 
-def test_the_site_lists_its_six_features_in_order(app: Flask) -> None:
+def test_the_site_lists_its_features_in_order(app: Flask) -> None:
     assert features.registry(app).names() == [
-        "site", "members", "organisations", "audit", "ledger", "offers"]
-    assert len(wiring.FEATURES) == 6
+        "site", "members", "organisations", "audit", "ledger", "offers", "content"]
+    assert len(wiring.FEATURES) == 7
 
 
 def test_a_feature_listed_twice_is_refused() -> None:
