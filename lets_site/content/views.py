@@ -377,7 +377,11 @@ def admin_document_new() -> Any:
     def upload() -> Any:
         upload = form.file.data
         name = getattr(upload, "filename", "") or ""
-        content = upload.stream.read(files.MAX_DOCUMENT_BYTES + 1) if upload else b""
+        content = b""
+        if upload:
+            # The parser spooled a large upload to a temporary file: close it at once.
+            with upload.stream as stream:
+                content = stream.read(files.MAX_DOCUMENT_BYTES + 1)
         return services.upload_document(current_user, _document_input(form), name, content)
 
     done = submit(form, upload,
