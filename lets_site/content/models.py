@@ -71,6 +71,8 @@ class Page(db.Model):
     visibility: Mapped[str] = mapped_column(String(16), default=Visibility.PUBLIC)
     placement: Mapped[str] = mapped_column(String(16), default=Placement.NONE)
     deleted: Mapped[bool] = mapped_column(Boolean, default=False)
+    # Every language's title and text, folded for search (content/search.py).
+    search_text: Mapped[str] = mapped_column(Text, default="")
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
@@ -154,6 +156,7 @@ class NewsItem(db.Model):
     body: Mapped[str] = mapped_column(Text, default="")
     news_date: Mapped[date] = mapped_column(Date)
     pinned: Mapped[bool] = mapped_column(Boolean, default=False)
+    search_text: Mapped[str] = mapped_column(Text, default="")
     state: Mapped[str] = mapped_column(String(16), default=State.DRAFT)
     visibility: Mapped[str] = mapped_column(String(16), default=Visibility.PUBLIC)
     author_id: Mapped[int | None] = mapped_column(
@@ -185,6 +188,7 @@ class Document(db.Model):
     stored_name: Mapped[str] = mapped_column(String(64), unique=True)
     content_type: Mapped[str] = mapped_column(String(100))
     size: Mapped[int] = mapped_column(Integer)
+    search_text: Mapped[str] = mapped_column(Text, default="")
     uploader_id: Mapped[int | None] = mapped_column(
         ForeignKey("member.id", ondelete="SET NULL"))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)

@@ -14,6 +14,7 @@ from sqlalchemy import func, select
 
 from lets_site.audit import services as audit
 from lets_site.content import files
+from lets_site.content import search as content_search
 from lets_site.content.models import (
     ContentEditor,
     Document,
@@ -235,6 +236,7 @@ def save_page(actor: Any, page_id: int | None, data: PageInput) -> Page:
     page.position = data.position
     page.updated_at = utcnow()
     _write_texts(page, data.texts)
+    page.search_text = content_search.page_text(page)
     _revise(page, actor)
     return page
 
@@ -291,6 +293,7 @@ def restore_revision(actor: Any, page_id: int, number: int) -> PageRevision:
     old = get_revision(page, number)
     texts = {lang: (t.get("title", ""), t.get("body", "")) for lang, t in old.texts.items()}
     _write_texts(page, texts)
+    page.search_text = content_search.page_text(page)
     page.updated_at = utcnow()
     return _revise(page, actor, note=f"restored {number}")
 
@@ -362,6 +365,7 @@ def save_news(actor: Any, news_id: int | None, data: NewsInput) -> NewsItem:
     item.news_date = data.news_date
     item.pinned = data.pinned
     item.visibility = data.visibility
+    item.search_text = content_search.news_text(item)
     item.updated_at = utcnow()
     db.session.flush()
     return item
@@ -465,6 +469,7 @@ def upload_document(actor: Any, data: DocumentInput, file_name: str,
                         file_name=files.clean_file_name(file_name, kind),
                         stored_name=stored, content_type=files.KINDS[kind][0],
                         size=len(content), uploader_id=actor.id)
+    document.search_text = content_search.document_text(document)
     db.session.add(document)
     db.session.flush()
     files.path_of(stored).write_bytes(content)
@@ -489,6 +494,7 @@ def edit_document(actor: Any, document_id: int, data: DocumentInput) -> Document
     document.folder = data.folder.strip()
     document.visibility = data.visibility
     document.expires_on = data.expires_on
+    document.search_text = content_search.document_text(document)
     db.session.flush()
     return document
 

@@ -12,6 +12,7 @@ from flask_login import current_user
 from sqlalchemy import select
 
 from lets_site.content import files, services
+from lets_site.content import search as content_search
 from lets_site.content.forms import (
     LANGUAGE_LABELS,
     DocumentForm,
@@ -154,6 +155,14 @@ def document_file(document_id: int) -> Response:
                                          else "public, max-age=300")
     response.vary.add("Cookie")
     return response
+
+
+@bp.route("/search")
+def search() -> str:
+    """The group's pages, news and documents that match, as the viewer may see them."""
+    query = (request.args.get("q") or "")[:200]
+    return render_template("content/search.html", q=query, lang=reader_language(),
+                           found=content_search.find(query, _viewer()))
 
 
 # --- Pages: editing --------------------------------------------------------------------------

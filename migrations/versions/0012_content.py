@@ -7,6 +7,7 @@ Create Date: 2026-12-03 09:10:00.000000
 
 """
 import json
+import unicodedata
 from datetime import datetime, timezone
 
 from alembic import op
@@ -40,6 +41,7 @@ def upgrade():
     sa.Column('visibility', sa.String(length=16), nullable=False),
     sa.Column('placement', sa.String(length=16), nullable=False),
     sa.Column('deleted', sa.Boolean(), nullable=False),
+    sa.Column('search_text', sa.Text(), nullable=False),
     sa.Column('created_at', lets_site.database.UTCDateTime(), nullable=False),
     sa.Column('updated_at', lets_site.database.UTCDateTime(), nullable=False),
     sa.ForeignKeyConstraint(['parent_id'], ['content_page.id'], name=op.f('fk_content_page_parent_id_content_page')),
@@ -74,6 +76,7 @@ def upgrade():
     sa.Column('body', sa.Text(), nullable=False),
     sa.Column('news_date', sa.Date(), nullable=False),
     sa.Column('pinned', sa.Boolean(), nullable=False),
+    sa.Column('search_text', sa.Text(), nullable=False),
     sa.Column('state', sa.String(length=16), nullable=False),
     sa.Column('visibility', sa.String(length=16), nullable=False),
     sa.Column('author_id', sa.Integer(), nullable=True),
@@ -93,6 +96,7 @@ def upgrade():
     sa.Column('stored_name', sa.String(length=64), nullable=False),
     sa.Column('content_type', sa.String(length=100), nullable=False),
     sa.Column('size', sa.Integer(), nullable=False),
+    sa.Column('search_text', sa.Text(), nullable=False),
     sa.Column('uploader_id', sa.Integer(), nullable=True),
     sa.Column('created_at', lets_site.database.UTCDateTime(), nullable=False),
     sa.ForeignKeyConstraint(['uploader_id'], ['member.id'], name=op.f('fk_content_document_uploader_id_member'), ondelete='SET NULL'),
@@ -100,6 +104,51 @@ def upgrade():
     sa.UniqueConstraint('stored_name', name=op.f('uq_content_document_stored_name'))
     )
     _about_page()
+    for name, table in SEARCH:
+        for statement in _search_ddl(name, table, op.get_bind().dialect.name):
+            op.execute(statement)
+
+
+# Full-text search, written out here (not imported) so this migration never changes; the
+# same statements come from lets_site/search.py (FullText) for db.create_all().
+SEARCH = (("content_page_fts", "content_page"), ("content_news_fts", "content_news"),
+          ("content_document_fts", "content_document"))
+
+
+def _search_ddl(n, t, dialect):
+    if dialect == "sqlite":
+        return (
+            f"CREATE VIRTUAL TABLE IF NOT EXISTS {n} USING fts5("
+            f"search_text, content='{t}', content_rowid='id', "
+            "tokenize='unicode61 remove_diacritics 2')",
+            f"CREATE TRIGGER IF NOT EXISTS {n}_ai AFTER INSERT ON {t} BEGIN "
+            f"INSERT INTO {n}(rowid, search_text) VALUES (new.id, new.search_text); END",
+            f"CREATE TRIGGER IF NOT EXISTS {n}_ad AFTER DELETE ON {t} BEGIN "
+            f"INSERT INTO {n}({n}, rowid, search_text) "
+            f"VALUES ('delete', old.id, old.search_text); END",
+            f"CREATE TRIGGER IF NOT EXISTS {n}_au AFTER UPDATE OF search_text ON {t} "
+            f"BEGIN INSERT INTO {n}({n}, rowid, search_text) "
+            f"VALUES ('delete', old.id, old.search_text); "
+            f"INSERT INTO {n}(rowid, search_text) VALUES (new.id, new.search_text); END",
+            f"INSERT INTO {n}({n}) VALUES ('rebuild')",
+        )
+    return (
+        f"ALTER TABLE {t} ADD COLUMN IF NOT EXISTS {n}_vector tsvector "
+        f"GENERATED ALWAYS AS (to_tsvector('simple', search_text)) STORED",
+        f"CREATE INDEX IF NOT EXISTS ix_{n} ON {t} USING gin ({n}_vector)",
+    )
+
+
+def _search_drop(n, t, dialect):
+    if dialect == "sqlite":
+        return (f"DROP TRIGGER IF EXISTS {n}_ai", f"DROP TRIGGER IF EXISTS {n}_ad",
+                f"DROP TRIGGER IF EXISTS {n}_au", f"DROP TABLE IF EXISTS {n}")
+    return (f"DROP INDEX IF EXISTS ix_{n}", f"ALTER TABLE {t} DROP COLUMN IF EXISTS {n}_vector")
+
+
+def _fold(value):
+    decomposed = unicodedata.normalize("NFKD", value.casefold())
+    return "".join(c for c in decomposed if not unicodedata.combining(c))
 
 
 def _about_page():
@@ -120,12 +169,15 @@ def _about_page():
     page = sa.table('content_page', sa.column('id', sa.Integer), sa.column('slug'),
                     sa.column('parent_id'), sa.column('position'), sa.column('state'),
                     sa.column('visibility'), sa.column('placement'),
-                    sa.column('deleted', sa.Boolean),
+                    sa.column('deleted', sa.Boolean), sa.column('search_text'),
                     sa.column('created_at', lets_site.database.UTCDateTime()),
                     sa.column('updated_at', lets_site.database.UTCDateTime()))
     bind.execute(page.insert().values(slug='about-us', parent_id=None, position=0,
                                       state='published', visibility='public',
                                       placement='footer', deleted=False,
+                                      search_text=_fold("\n".join(
+                                          f"{title}\n{body}"
+                                          for title, body in texts.values())),
                                       created_at=now, updated_at=now))
     page_id = bind.execute(sa.text("SELECT id FROM content_page WHERE slug = 'about-us'")
                            ).scalar_one()
@@ -145,6 +197,9 @@ def _about_page():
 
 
 def downgrade():
+    for name, table in SEARCH:
+        for statement in _search_drop(name, table, op.get_bind().dialect.name):
+            op.execute(statement)
     op.drop_table('content_document')
     op.drop_table('content_news')
     op.drop_index(op.f('ix_content_page_revision_page_id'), table_name='content_page_revision')

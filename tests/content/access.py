@@ -36,6 +36,7 @@ TABLE = Table(
         "/p/{page}": everyone(200),
         "/p/{members_page}": MEMBERS,
         "/p/{draft_page}": DRAFT,
+        "/search": everyone(200),
         "/news/": everyone(200),
         "/news/{news}": everyone(200),
         "/news/{members_news}": MEMBERS,

@@ -10,6 +10,7 @@ import pytest
 from flask import Flask
 
 from lets_site.content import files
+from lets_site.content import search as content_search
 from lets_site.content.models import (
     ContentEditor,
     Document,
@@ -39,6 +40,7 @@ def make_page(slug: str = "huisregels", title: str = "Huisregels", body: str = "
     page = Page(**values)
     for lang, (t, b) in texts.items():
         page.texts.append(PageText(lang=lang, title=t, body=b))
+    page.search_text = content_search.page_text(page)
     db.session.add(page)
     db.session.flush()
     db.session.add(PageRevision(page_id=page.id, number=1, texts_json="{}", note=""))
@@ -52,6 +54,7 @@ def make_news(title: str = "Nieuwe infoavonden", **overrides: Any) -> NewsItem:
                               "state": State.PUBLISHED, "visibility": Visibility.PUBLIC}
     values.update(overrides)
     item = NewsItem(**values)
+    item.search_text = content_search.news_text(item)
     db.session.add(item)
     db.session.commit()
     return item
@@ -66,6 +69,7 @@ def make_document(title: str = "Statuten", content: bytes = PDF, **overrides: An
                               "size": len(content)}
     values.update(overrides)
     document = Document(**values)
+    document.search_text = content_search.document_text(document)
     db.session.add(document)
     db.session.commit()
     return document
