@@ -7,7 +7,7 @@ from typing import Any
 from flask_babel import lazy_gettext as _l
 from flask_wtf.file import FileField
 from wtforms import BooleanField, IntegerField, SelectField, StringField, TextAreaField
-from wtforms.validators import DataRequired, Length, NumberRange, Optional
+from wtforms.validators import DataRequired, InputRequired, Length, NumberRange, Optional
 
 from lets_site.content.models import Placement, Visibility
 from lets_site.web.fields import DateTextField
@@ -53,7 +53,9 @@ class PageForm(BaseForm):
 class NewsForm(BaseForm):
     title = StringField(_l("Title"), validators=[DataRequired(_l("Fill in a title.")),
                                                  Length(max=200)])
-    news_date = DateTextField(_l("Date"), validators=[DataRequired(_l("Fill in a date."))])
+    # InputRequired, not DataRequired: a date that cannot be read keeps its own message
+    # (and a control character the base form's), instead of "fill in".
+    news_date = DateTextField(_l("Date"), validators=[InputRequired(_l("Fill in a date."))])
     summary = TextAreaField(_l("Summary (Markdown)"), validators=[Length(max=2000)])
     body = TextAreaField(_l("Text (Markdown)"), validators=[Length(max=BODY_MAX)])
     visibility = SelectField(_l("Who can read it"), choices=choices(VISIBILITY_LABELS.items()))

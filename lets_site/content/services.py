@@ -51,6 +51,7 @@ UNSAFE_MESSAGE = _l("Remove the script or HTML code: pages are written in Markdo
 # Page slugs that a group's own page may not take.
 RESERVED_SLUGS = {"new", "admin", "edit"}
 HOUSE_RULES = "house-rules"
+MAX_ID = 2**31 - 1  # an id in a URL beyond the column's range is simply not found
 ABOUT = "about-us"
 
 
@@ -103,7 +104,7 @@ class PageInput:
 
 
 def get_page(page_id: int) -> Page:
-    page = db.session.get(Page, page_id)
+    page = db.session.get(Page, page_id) if 0 < page_id <= MAX_ID else None
     if page is None or page.deleted:
         raise NotFound(_l("This page does not exist."))
     return page
@@ -280,7 +281,8 @@ def revisions(page: Page) -> list[PageRevision]:
 
 def get_revision(page: Page, number: int) -> PageRevision:
     revision = db.session.scalar(select(PageRevision).where(
-        PageRevision.page_id == page.id, PageRevision.number == number))
+        PageRevision.page_id == page.id, PageRevision.number == number)
+    ) if 0 < number <= MAX_ID else None
     if revision is None:
         raise NotFound(_l("This revision does not exist."))
     return revision
@@ -341,7 +343,7 @@ class NewsInput:
 
 
 def get_news(news_id: int) -> NewsItem:
-    item = db.session.get(NewsItem, news_id)
+    item = db.session.get(NewsItem, news_id) if 0 < news_id <= MAX_ID else None
     if item is None:
         raise NotFound(_l("This news item does not exist."))
     return item
@@ -413,8 +415,9 @@ def news_page(viewer: Any, number: int, size: int = 20) -> ResultPage:
     editor = is_editor(viewer)
     query = _news_query(viewer, all_states=editor).order_by(
         NewsItem.pinned.desc(), NewsItem.news_date.desc(), NewsItem.id.desc())
-    number = max(1, number)
     total = db.session.scalar(select(func.count()).select_from(query.subquery())) or 0
+    # A page past the last (or a huge number in the URL) shows the last page.
+    number = min(max(1, number), max(1, -(-total // size)))
     items = list(db.session.scalars(query.limit(size).offset((number - 1) * size)))
     return ResultPage(items=items, total=total, page=number, per_page=size)
 
@@ -479,7 +482,7 @@ def upload_document(actor: Any, data: DocumentInput, file_name: str,
 
 
 def get_document(document_id: int) -> Document:
-    document = db.session.get(Document, document_id)
+    document = db.session.get(Document, document_id) if 0 < document_id <= MAX_ID else None
     if document is None:
         raise NotFound(_l("This document does not exist."))
     return document
@@ -525,7 +528,7 @@ def visible_documents(viewer: Any) -> list[Document]:
 def document_for(viewer: Any, document_id: int) -> Document:
     """The document if the viewer may see it; NotFound otherwise (a visitor learns nothing
     from guessing numbers)."""
-    document = db.session.get(Document, document_id)
+    document = db.session.get(Document, document_id) if 0 < document_id <= MAX_ID else None
     if document is None or not document.can_see(viewer, utcnow().date()):
         raise NotFound(_l("This document does not exist."))
     return document

@@ -28,7 +28,7 @@ from lets_site.domain import DomainError, NotFound, PermissionDenied
 from lets_site.extensions import db, login_manager
 from lets_site.settings import reader_language
 from lets_site.web.forms import see_other
-from lets_site.web.security import admin_required
+from lets_site.web.security import CSP, admin_required
 from lets_site.web.submit import act, submit
 
 bp = Blueprint("content", __name__)
@@ -36,7 +36,9 @@ bp = Blueprint("content", __name__)
 F = TypeVar("F", bound=Callable[..., Any])
 
 # A document is a file to save, never a page of this site: nothing in it runs here.
-DOCUMENT_CSP = "default-src 'none'; sandbox; frame-ancestors 'none'"
+# The site's policy with ``sandbox`` (no scripts, no plugins, an opaque origin): a file
+# opened in the browser can neither run nor reach this site's cookies.
+DOCUMENT_CSP = f"{CSP}; sandbox"
 
 
 def editor_required(view: F) -> F:
@@ -98,7 +100,7 @@ def news_index() -> str:
 
 @bp.route("/news/<int:news_id>")
 def news_detail(news_id: int) -> Any:
-    item = db.session.get(NewsItem, news_id)
+    item = db.session.get(NewsItem, news_id) if 0 < news_id <= services.MAX_ID else None
     viewer = _viewer()
     if item is None or not item.can_see(viewer):
         if item is not None and item.state == State.PUBLISHED and viewer is None:
@@ -222,6 +224,8 @@ def _posted_id(name: str = "id") -> int:
     value = request.form.get(name, "")
     if not value.isdigit() or len(value) > 12:
         abort(400)
+    if not 0 < int(value) <= services.MAX_ID:
+        abort(404)
     return int(value)
 
 
@@ -458,7 +462,7 @@ def admin_editor_remove(member_id: int) -> Response:
 
     if not EmptyForm().validate_on_submit():
         abort(400)
-    member = db.session.get(Member, member_id)
+    member = db.session.get(Member, member_id) if 0 < member_id <= services.MAX_ID else None
     if member is None:
         abort(404)
     return act(lambda: services.set_editor(current_user, member, False),

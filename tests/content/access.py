@@ -10,6 +10,13 @@ EDITORS_ONLY = ADMINS_ONLY
 
 
 def _values(people: dict[str, Any]) -> dict[str, Any]:
+    """The objects the paths need, made once per ``people`` (walks fill many paths)."""
+    if "_content" not in people:
+        people["_content"] = _make()
+    return people["_content"]  # type: ignore[no-any-return]
+
+
+def _make() -> dict[str, Any]:
     from tests.content.conftest import make_document, make_news, make_page
 
     public = make_page(slug="huisregels")

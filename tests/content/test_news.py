@@ -79,3 +79,12 @@ def test_news_buttons_need_the_token_and_a_number(client: Any, auth: Any,
     assert client.post("/admin/news/publish", data={"id": str(item.id)}).status_code == 400
     assert client.post_form("/admin/news/publish", {"id": "abc"}).status_code == 400
     assert client.post_form("/admin/news/publish", {"id": "999999"}).status_code == 404
+
+
+def test_news_pages_past_the_end_or_huge_show_the_last_page(client: Any) -> None:
+    make_news("Enige bericht")
+    for number in ("2", "99999999999999999999", "-3", "x"):
+        response = client.get(f"/news/?page={number}")
+        assert response.status_code == 200 and "Enige bericht" in main_text(response)
+    assert client.get("/news/99999999999999999999").status_code == 404
+    assert client.get("/documents/99999999999999999999/file").status_code == 404
