@@ -144,6 +144,7 @@ def _page(slug: str, placement: str, position: int, texts: dict[str, tuple[str, 
 def seed(ctx: DemoContext) -> None:
     members = ctx.made["members"]
     admin = members[0]
+    # A content editor (the demo's third printed login is a plain member; this is another).
     editor = next(m for m in members[3:] if m.email and str(m.status) == "active")
     db.session.add(ContentEditor(member_id=editor.id))
     settings = get_settings()
@@ -171,5 +172,3 @@ def seed(ctx: DemoContext) -> None:
                         size=len(content), uploader_id=admin.id)
     document.search_text = content_search.document_text(document)
     db.session.add(document)
-    ctx.logins.append(("editor", editor.account_code or "", editor.email or "",
-                       ctx.logins[0][3] if ctx.logins else ""))
