@@ -36,13 +36,14 @@ def items(viewer: Any, limit: int) -> list[f.Item]:
 
 
 class _Menu(Sequence[f.MenuLink]):
-    """The feature's menu links: news, documents, the editors' own link, and the pages an
-    editor placed in the main menu. Read when the menu is drawn, so a page published a
+    """The feature's menu links: the editors' own link and the pages an editor placed in
+    the main menu. Read when the menu is drawn, so a page published a
     moment ago is in it."""
 
     def _links(self) -> list[f.MenuLink]:
-        links = [f.MenuLink("content.news_index", _l("News"), order=55),
-                 f.MenuLink("content.documents_index", _l("Documents"), f.MEMBERS, order=56)]
+        # News and documents are linked from the footer (and the home page's news panel):
+        # the main menu stays short on a phone and in a text browser.
+        links: list[f.MenuLink] = []
         if not has_request_context():
             return links
         viewer = current_user if current_user.is_authenticated else None
@@ -68,9 +69,10 @@ class _Menu(Sequence[f.MenuLink]):
         return len(self._links())
 
 
-def _footer(_subject: Any, viewer: Any) -> dict[str, Any] | None:
-    pages = services.placed_pages(Placement.FOOTER, viewer)
-    return {"pages": pages, "lang": reader_language()} if pages else None
+def _footer(_subject: Any, viewer: Any) -> dict[str, Any]:
+    """News, documents (for members) and the pages placed in the footer."""
+    return {"pages": services.placed_pages(Placement.FOOTER, viewer),
+            "lang": reader_language(), "member": viewer is not None}
 
 
 def _home(_subject: Any, viewer: Any) -> dict[str, Any] | None:
