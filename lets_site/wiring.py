@@ -38,6 +38,7 @@ FEATURES = (
     "lets_site.partners.feature",
     "lets_site.events.feature",
     "lets_site.books.feature",
+    "lets_site.content.feature",
 )
 
 

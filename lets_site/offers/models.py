@@ -9,7 +9,6 @@ the named functions in :mod:`lets_site.offers.services`. A published listing who
 from __future__ import annotations
 
 import enum
-import unicodedata
 import uuid
 from datetime import datetime, timedelta
 
@@ -30,6 +29,7 @@ from lets_site.database import UTCDateTime, utcnow
 from lets_site.extensions import db
 from lets_site.members.models import Member
 from lets_site.organisations.models import Organisation
+from lets_site.search import normalise_text  # noqa: F401 - re-exported for offers
 
 # A live listing offers "renew" this long before it ends (earlier it would only compete
 # with "edit" on a brand-new listing).
@@ -57,12 +57,6 @@ class PriceBasis(enum.StrEnum):
     HOUR = "hour"
     ITEM = "item"
     AGREE = "agree"
-
-
-def normalise_text(text: str) -> str:
-    """Lower case without accents: "Café" -> "cafe". Used for the search column."""
-    decomposed = unicodedata.normalize("NFKD", text.casefold())
-    return "".join(c for c in decomposed if not unicodedata.combining(c))
 
 
 def new_uuid() -> str:
