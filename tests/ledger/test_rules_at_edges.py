@@ -501,3 +501,12 @@ def test_every_booking_is_announced_with_its_actor(people: dict[str, Any]) -> No
     finally:
         signals.transfer_booked.disconnect(receiver)
     assert seen == [(t.transfer, member)]
+
+
+def test_only_a_key_the_form_made_is_taken_from_a_link() -> None:
+    """A payment link may carry the form's key (the summary's Back keeps it); anything else
+    in its place is ignored, so a made-up key cannot replay someone's payment."""
+    assert services.is_form_key(services.new_key())
+    assert not services.is_form_key(None)
+    assert not services.is_form_key("")
+    assert not services.is_form_key("not-a-key")
