@@ -137,12 +137,12 @@ def test_double_submit_books_once(live_server: LiveServer, tabs: Any, javascript
     assert live_server.run(services.check) == []
 
 
-def label(live_server: LiveServer, text: str, **values: Any) -> str:
-    """A button's label as the site says it to w3m, which asks for English here."""
+def label(live_server: LiveServer, text: str, lang: str = "en", **values: Any) -> str:
+    """A button's label as the site says it to w3m in ``lang``."""
     from flask_babel import force_locale, gettext
 
     def say() -> str:
-        with force_locale("en"):
+        with force_locale(lang):
             if "amount" in values:
                 values["amount"] = services.format_units(values["amount"])
             return gettext(text, **values)
@@ -152,8 +152,13 @@ def label(live_server: LiveServer, text: str, **values: Any) -> str:
 
 def confirm_in_w3m(live_server: LiveServer, tmux: Any, amount: int) -> None:
     """On the summary page: Tab to the Confirm button and press it."""
-    confirm = label(live_server, "Confirm: pay %(amount)s", amount=amount)
-    tmux.wait(lambda: confirm in "\n".join(tmux.lines()), "the summary page")
+    # w3m asks for English in some tasks and for Dutch in others.
+    labels = [label(live_server, "Confirm: pay %(amount)s", lang=lang, amount=amount)
+              for lang in ("en", "nl")]
+    tmux.wait(lambda: any(one in "\n".join(tmux.lines()) for one in labels),
+              "the summary page")
+    screen = "\n".join(tmux.lines())
+    confirm = next(one for one in labels if one in screen)
     tmux.tab_to_label(confirm[:12])
     tmux.keys("Enter")
 

@@ -160,3 +160,46 @@ def test_a_long_form_key_is_cut_to_the_batch_keys_32_characters(people: dict[str
     plan = services.plan_mass(admin, "contribution", "1", "x")
     booked = services.book_mass(admin, "contribution", "1", "x", plan.fingerprint, key)
     assert {t.batch for t in booked.transfers} == {key[:32]}
+
+
+def test_a_start_credit_past_a_maximum_tells_the_admin_the_members_balance(
+        people: dict[str, Any]) -> None:
+    admin, inter = people["admin"], people["intermediary"]
+    factories.make_transfer(admin, inter, "295")
+    plan = services.plan_mass(admin, "start_credit", "6", "Welkom")
+    with pytest.raises(services.LimitExceeded) as info:
+        services.book_mass(admin, "start_credit", "6", "Welkom", plan.fingerprint, None)
+    # The admin sees every account: the refusal says how much the member can still receive.
+    assert str(info.value).endswith("The balance is 295 hours, so at most 5 hours can be received.")
+
+
+def test_members_and_organisations_are_listed_in_one_code_order(
+        people: dict[str, Any]) -> None:
+    admin = people["admin"]
+    early = factories.make_organisation(account_code="TA-001", name="Aalscholver",
+                                        slug="aalscholver")
+    plan = services.plan_mass(admin, "contribution", "1", "x")
+    codes = _codes(plan, "payer")
+    assert codes[0] == early.account_code and codes == sorted(codes)
+
+
+def test_a_start_credit_plan_names_its_kind_amount_and_total(people: dict[str, Any]) -> None:
+    admin = people["admin"]
+    plan = services.plan_mass(admin, "start_credit", "10", "Welkom")
+    assert plan.kind == "start_credit" and plan.amount == 10
+    assert all(line.amount == 10 for line in plan.lines)
+    assert plan.total == 10 * len(plan.lines)
+    assert services.plan_mass(admin, "contribution", "1", "x").kind == "contribution"
+
+
+def test_the_fingerprint_changes_when_one_member_replaces_another(
+        people: dict[str, Any]) -> None:
+    admin, member = people["admin"], people["member"]
+    plan = services.plan_mass(admin, "contribution", "1", "x")
+    member.status = Status.LEAVING
+    factories.make_member(display_name="Nina Nieuw")
+    db.session.flush()
+    again = services.plan_mass(admin, "contribution", "1", "x")
+    assert len(again.lines) == len(plan.lines) and again.fingerprint != plan.fingerprint
+    with pytest.raises(DomainError, match="changed since the preview"):
+        services.book_mass(admin, "contribution", "1", "x", plan.fingerprint, None)

@@ -52,15 +52,15 @@ def route_objects(people: dict[str, Any]) -> dict[str, Any]:
     partner, a prospect and a script."""
     if "_partners" not in people:
         admin = people["admin"]
-        partner = make_partner(admin, "Stadsbibliotheek")
-        hidden = make_partner(admin, "Voedselteam", visibility="members")
+        partner = make_partner(admin, "Routebibliotheek")
+        hidden = make_partner(admin, "Routevoedselteam", visibility="members")
         item = make_collaboration(admin, partner, "Boekenruil", support=["room", "money"],
                                   amount=Decimal("80"))
         people["_partners"] = {
             "partner": partner.slug,
             "members_partner": hidden.slug,
             "collaboration": item.id,
-            "prospect": make_prospect(admin, "Natuurpunt").id,
+            "prospect": make_prospect(admin, "Routeprospect").id,
             "script": make_script(admin).id,
         }
     return people["_partners"]

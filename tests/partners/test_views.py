@@ -425,7 +425,7 @@ def test_every_post_is_refused_to_visitors_and_members(client: Any, login_as: An
         client.post_form("/logout")
     # Nothing changed: the objects are as route_objects made them.
     assert db.session.scalar(select(Prospect)).status == "idea"
-    assert services.get_partner(people["_partners"]["partner"]).title == "Stadsbibliotheek"
+    assert services.get_partner(people["_partners"]["partner"]).title == "Routebibliotheek"
 
 
 def test_home_page_lists_a_coordinators_own_next_steps(client: Any, auth: Any,
