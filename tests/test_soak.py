@@ -305,7 +305,7 @@ def test_soak_with_killed_workers(app: Flask, gunicorn: Server) -> None:
 
 # --- A full disk ---------------------------------------------------------------------------
 
-DISK_KB = 1024
+DISK_KB = 2048
 
 
 def write_until_the_disk_is_full(folder: str) -> dict[str, Any]:
