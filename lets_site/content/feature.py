@@ -13,7 +13,7 @@ from lets_site import features as f
 from lets_site.content import demo, services
 from lets_site.content.models import Placement, Visibility, is_editor
 from lets_site.content.views import bp
-from lets_site.settings import reader_language
+from lets_site.settings import cached, reader_language
 
 HOME_NEWS = 3
 # A place on the join form: the link to the page that says how the group works.
@@ -41,6 +41,9 @@ class _Menu(Sequence[f.MenuLink]):
     moment ago is in it."""
 
     def _links(self) -> list[f.MenuLink]:
+        return cached("content.menu", self._read)
+
+    def _read(self) -> list[f.MenuLink]:
         # News and documents are linked from the footer (and the home page's news panel):
         # the main menu stays short on a phone and in a text browser.
         links: list[f.MenuLink] = []

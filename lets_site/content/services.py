@@ -11,6 +11,7 @@ from typing import Any
 
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import func, select
+from sqlalchemy.orm import selectinload
 
 from lets_site.audit import services as audit
 from lets_site.content import files
@@ -32,7 +33,7 @@ from lets_site.database import utcnow
 from lets_site.domain import DomainError, NotFound, PermissionDenied
 from lets_site.extensions import db
 from lets_site.paging import Page as ResultPage
-from lets_site.settings import LANGUAGES, get_settings
+from lets_site.settings import LANGUAGES, cached, get_settings
 
 SLUG_RE = re.compile(r"^[a-z0-9]+(?:-[a-z0-9]+)*$")
 SLUG_MAX = 80
@@ -146,11 +147,22 @@ def tree(pages: list[Page]) -> list[tuple[Page, int]]:
 
 
 def placed_pages(placement: str, viewer: Any) -> list[Page]:
-    """Published pages placed in the menu or the footer that the viewer may read."""
+    """Published pages placed in the menu or the footer that the viewer may read.
+
+    The menu and the footer are on every page: the placed pages of both, with their texts,
+    are read in one go once per request (two queries, however many pages)."""
+    members = viewer is not None and bool(getattr(viewer, "is_authenticated", False))
+    pages = cached(f"content.placed.{'members' if members else 'public'}",
+                   lambda: _placed_pages(members))
+    return [page for page in pages if page.placement == placement]
+
+
+def _placed_pages(members: bool) -> list[Page]:
     query = (select(Page).where(Page.deleted.is_(False), Page.state == State.PUBLISHED,
-                                Page.placement == placement)
+                                Page.placement.in_((Placement.MENU, Placement.FOOTER)))
+             .options(selectinload(Page.texts))
              .order_by(Page.position, Page.slug))
-    if viewer is None or not getattr(viewer, "is_authenticated", False):
+    if not members:
         query = query.where(Page.visibility == Visibility.PUBLIC)
     return list(db.session.scalars(query))
 

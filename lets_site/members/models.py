@@ -84,8 +84,11 @@ class Member(UserMixin, db.Model):
     # Set for members who have no e-mail or internet: an admin manages the account.
     managed_by_admin: Mapped[bool] = mapped_column(Boolean, default=False)
 
+    # Read when asked for: most pages load other members (owners, payees, hosts) only for
+    # their names, and the logged-in member's roles come with the member in one query
+    # (services.load_for_session).
     role_rows: Mapped[list[MemberRole]] = relationship(
-        cascade="all, delete-orphan", lazy="selectin"
+        cascade="all, delete-orphan", lazy="select"
     )
 
     # Flask-Login -------------------------------------------------------------

@@ -12,6 +12,7 @@ from flask import current_app, render_template
 from flask_babel import force_locale
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import and_, func, or_, select
+from sqlalchemy.orm import joinedload
 from werkzeug.security import check_password_hash, generate_password_hash
 
 from lets_site import codes, features, signals
@@ -105,7 +106,11 @@ def get_by_id(member_id: int) -> Member:
 
 
 def load_for_session(token: str) -> Member | None:
-    member = db.session.scalar(select(Member).where(Member.session_token == token))
+    # The member and their roles in one query: this runs on every logged-in request.
+    member = db.session.scalars(
+        select(Member).where(Member.session_token == token)
+        .options(joinedload(Member.role_rows))
+    ).unique().first()
     if member is None or not member.is_active:
         return None
     return member

@@ -141,8 +141,10 @@ class Partner(db.Model):
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
     organisation: Mapped[Organisation | None] = relationship(lazy="joined")
+    # Read when asked for (a partner's page, its contacts page): lists of partners, events
+    # and listings load partners for their names only.
     contacts: Mapped[list[PartnerContact]] = relationship(
-        back_populates="partner", cascade="all, delete-orphan", lazy="selectin",
+        back_populates="partner", cascade="all, delete-orphan", lazy="select",
         order_by="PartnerContact.id",
     )
     collaborations: Mapped[list[Collaboration]] = relationship(
