@@ -4,15 +4,19 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterable
+from functools import lru_cache
 from typing import Any
 from urllib.parse import urlsplit
 
-from flask import redirect
+from babel import support
+from flask import current_app, has_request_context, redirect
+from flask_babel import get_locale
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from werkzeug.wrappers import Response
 from wtforms import HiddenField, IntegerField, SelectChoice
 from wtforms.fields.core import Field
+from wtforms.i18n import messages_path
 from wtforms.widgets import TextArea
 
 from lets_site.domain import DomainError
@@ -52,10 +56,47 @@ def input_problem(field: Field) -> str | None:
     return None
 
 
+@lru_cache(maxsize=16)
+def _wtforms_catalog(locale: str) -> support.NullTranslations:
+    """WTForms' own messages in ``locale``, read from disk once per process (Flask-WTF
+    reads the catalog again on every request that builds a form: every page has one, the
+    language switcher)."""
+    return support.Translations.load(messages_path(), [locale], domain="wtforms")
+
+
+class _WTFormsTranslations:
+    """WTForms' messages in the page's language."""
+
+    @staticmethod
+    def _catalog() -> support.NullTranslations | None:
+        if not has_request_context() or "babel" not in current_app.extensions:
+            return None
+        return _wtforms_catalog(str(get_locale()))
+
+    def gettext(self, string: str) -> str:
+        catalog = self._catalog()
+        return string if catalog is None else catalog.ugettext(string)
+
+    def ngettext(self, singular: str, plural: str, n: int) -> str:
+        catalog = self._catalog()
+        if catalog is None:
+            return singular if n == 1 else plural
+        return catalog.ungettext(singular, plural, n)
+
+
+_TRANSLATIONS = _WTFormsTranslations()
+
+
 class BaseForm(FlaskForm):
     """The base of every form of the site: refuses control characters in any field and
     line breaks in one-line fields, with a message on the field (a hidden field's goes to
     the top of the form), before any validator or service sees the value."""
+
+    class Meta(FlaskForm.Meta):
+        def get_translations(self, form: Any) -> Any:
+            if not current_app.config.get("WTF_I18N_ENABLED", True):
+                return None
+            return _TRANSLATIONS
 
     def process(self, formdata: Any = None, obj: Any = None, data: Any = None,
                 extra_filters: Any = None, **kwargs: Any) -> None:
