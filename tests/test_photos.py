@@ -15,7 +15,6 @@ from lets_site import photos
 from lets_site.domain import DomainError
 
 
-
 @pytest.fixture(autouse=True)
 def request_ctx(app: Any) -> Any:
     """Messages and responses need a request (its locale, its conditional headers)."""
