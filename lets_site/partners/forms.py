@@ -48,13 +48,21 @@ class PartnerForm(BaseForm):
     needs = TextAreaField(_l("What they need"), validators=[Optional(), Length(max=s.TEXT_MAX)])
     visibility = SelectField(_l("Who can see this partner"),
                              choices=choices(labels.VISIBILITY.items()), default="public")
+    logo = FileField(_l("Logo (optional)"),
+                     description=_l("JPEG, PNG, WebP or GIF, at most 10 MB. We make it "
+                                    "smaller and remove hidden data such as location."),
+                     render_kw={"accept": "image/jpeg,image/png,image/webp,image/gif"})
+    remove_logo = BooleanField(_l("Remove the logo"))
 
     def data_for_service(self) -> s.PartnerData:
+        upload = self.logo.data
         return s.PartnerData(
             name=self.name.data or "", sector=self.sector.data or "",
             description=self.description.data or "", website=self.website.data or "",
             address=self.address.data or "", gives=self.gives.data or "",
             needs=self.needs.data or "", visibility=self.visibility.data or "",
+            logo=upload.stream if upload and getattr(upload, "filename", "") else None,
+            remove_logo=bool(self.remove_logo.data),
         )
 
 

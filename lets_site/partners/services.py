@@ -14,7 +14,7 @@ import re
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time
 from decimal import Decimal
-from typing import Any
+from typing import IO, Any
 
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import extract, func, select
@@ -51,6 +51,7 @@ from lets_site.partners.models import (
     Support,
     Visibility,
 )
+from lets_site.photos import MEMBERS, PUBLIC, PhotoStore
 from lets_site.settings import cached, forget, get_settings, zone
 from lets_site.slugs import slugify
 
@@ -77,6 +78,8 @@ _PLACEHOLDER = re.compile(r"\{\{|\}\}|\{([^{}\s]{1,60})\}")
 _WEBSITE = re.compile(r"^https?://[^\s/$.?#].[^\s]*$", re.IGNORECASE)
 _EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
 _COORDINATOR_KEY = "partners_coordinator_ids"
+# Partner logos: the shared image pipeline, folder instance/uploads/partners.
+LOGOS = PhotoStore("partners", field="logo")
 
 
 # --- Roles ----------------------------------------------------------------------------------
@@ -204,6 +207,8 @@ class PartnerData:
     gives: str = ""
     needs: str = ""
     visibility: str = Visibility.PUBLIC
+    logo: IO[bytes] | None = None  # a new logo (an upload), checked by the pipeline
+    remove_logo: bool = False
 
 
 @dataclass
@@ -313,7 +318,23 @@ def _apply(partner: Partner, data: PartnerData) -> None:
     partner.needs = _text(data.needs, TEXT_MAX, "needs")
     partner.visibility = _choice(data.visibility, Visibility, "visibility",
                                  _l("Choose who can see it."))
+    if data.remove_logo:
+        partner.logo_key = partner.logo_width = partner.logo_height = None
+    if data.logo is not None:
+        stored = LOGOS.store(data.logo)
+        partner.logo_key = stored.key
+        partner.logo_width, partner.logo_height = stored.thumb_width, stored.thumb_height
     partner.updated_at = utcnow()
+
+
+def logo_audience(key: str, viewer: Member | None) -> str | None:
+    """Who may fetch the logo with this key: ``PUBLIC`` when a partner anyone may see
+    shows it, ``MEMBERS`` when only partners this viewer may see do, None otherwise."""
+    partners = [p for p in db.session.scalars(select(Partner).where(Partner.logo_key == key))
+                if p.organisation is None or p.organisation.status == "active"]
+    if any(p.can_view(None) for p in partners):
+        return PUBLIC
+    return MEMBERS if any(p.can_view(viewer) for p in partners) else None
 
 
 def create_partner(actor: Member, data: PartnerData) -> Partner:

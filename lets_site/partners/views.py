@@ -48,6 +48,7 @@ from lets_site.partners.forms import (
     SendForm,
 )
 from lets_site.partners.models import Prospect
+from lets_site.photos import file_name
 from lets_site.web import htmx
 from lets_site.web.forms import see_other
 from lets_site.web.security import admin_required
@@ -60,7 +61,11 @@ T = TypeVar("T")
 @bp.app_context_processor
 def _inject() -> dict[str, Any]:
     return {"partner_labels": labels, "label_of": labels.label, "euro": _euro,
-            "is_partner_coordinator": _is_coordinator}
+            "is_partner_coordinator": _is_coordinator, "partner_logo_url": _logo_url}
+
+
+def _logo_url(partner: Any) -> str:
+    return url_for("partners.logo", name=file_name(partner.logo_key or "", thumb=True))
 
 
 def _euro(cents: int | None) -> str:
@@ -129,6 +134,14 @@ def detail(slug: str) -> str:
         history=s.history_of(partner) if partner and coordinator else [],
         panels=panels, button=EmptyForm(), remove_form=ChoiceForm(),
     )
+
+
+@bp.route("/partners/logos/<name>")
+def logo(name: str) -> Response:
+    """Logo files (lets_site/photos.py serves them): only who may see a partner with this
+    logo gets it."""
+    viewer = _viewer()
+    return s.LOGOS.serve(name, lambda key: s.logo_audience(key, viewer))
 
 
 @bp.route("/partners/new", methods=["GET", "POST"])
