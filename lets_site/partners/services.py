@@ -19,7 +19,7 @@ from typing import IO, Any
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import extract, func, select
 
-from lets_site import signals
+from lets_site import features, signals
 from lets_site.audit import services as audit
 from lets_site.database import utcnow
 from lets_site.domain import DomainError, NotFound, PermissionDenied
@@ -462,9 +462,24 @@ class CollaborationData:
     open_to_non_members: bool = False
     visitors: int | None = None
     visibility: str = Visibility.PUBLIC
+    event_id: int | None = None  # the event it came from (features.linked("event", ...))
 
 
-def _apply_collaboration(item: Collaboration, data: CollaborationData) -> None:
+EVENT = "event"  # the kind of Linkable a collaboration names (the events feature has them)
+
+
+def _check_event(event_id: int | None, actor: Member | None, current: int | None) -> int | None:
+    """The event a collaboration names: one the actor may see (the one it names already
+    stays, even if the actor could not pick it), or none."""
+    if event_id is None or event_id == current:
+        return event_id
+    if event_id not in features.linked(EVENT, [event_id], actor):
+        raise DomainError(_l("Choose an event from the list."), field="event_id")
+    return event_id
+
+
+def _apply_collaboration(item: Collaboration, data: CollaborationData,
+                         actor: Member | None = None) -> None:
     if data.happened_on is None:
         raise DomainError(_l("Fill in the date."), field="happened_on")
     if data.happened_on.year < 1900 or data.happened_on > today().replace(
@@ -498,13 +513,14 @@ def _apply_collaboration(item: Collaboration, data: CollaborationData) -> None:
     item.visitors = data.visitors
     item.visibility = _choice(data.visibility, Visibility, "visibility",
                               _l("Choose who can see it."))
+    item.event_id = _check_event(data.event_id, actor, item.event_id)
     item.updated_at = utcnow()
 
 
 def add_collaboration(actor: Member, partner: Partner, data: CollaborationData) -> Collaboration:
     _require_coordinator(actor)
     item = Collaboration(partner_id=partner.id)
-    _apply_collaboration(item, data)
+    _apply_collaboration(item, data, actor)
     db.session.add(item)
     db.session.flush()
     audit.record(actor, "partners.collaboration_add", target_type="partner",
@@ -524,7 +540,7 @@ def get_collaboration(partner: Partner, collaboration_id: int) -> Collaboration:
 def update_collaboration(actor: Member, item: Collaboration,
                          data: CollaborationData) -> Collaboration:
     _require_coordinator(actor)
-    _apply_collaboration(item, data)
+    _apply_collaboration(item, data, actor)
     db.session.flush()
     audit.record(actor, "partners.collaboration_edit", target_type="partner",
                  target_id=item.partner.slug, target_label=item.partner.title,
@@ -544,6 +560,27 @@ def delete_collaboration(actor: Member, item: Collaboration) -> None:
 
 def collaborations_of(partner: Partner, viewer: Member | None) -> list[Collaboration]:
     return [c for c in partner.collaborations if c.can_view(viewer)]
+
+
+def events_of(items: list[Collaboration], viewer: Member | None) -> dict[int, features.Item]:
+    """The events these collaborations came from that the viewer may see, by id."""
+    return features.linked(EVENT, [c.event_id for c in items], viewer)
+
+
+def event_choices(viewer: Member | None, current: int | None = None
+                  ) -> list[tuple[int, features.Item]]:
+    """Events a collaboration may name, latest first; the one it names already stays."""
+    found = features.link_choices(EVENT, viewer)
+    if current is not None and all(i != current for i, _item in found):
+        found = list(features.linked(EVENT, [current], viewer).items()) + found
+    return found
+
+
+def from_event(event_id: int, viewer: Member | None) -> list[Collaboration]:
+    """The collaborations that name this event, as the viewer may see them."""
+    query = (select(Collaboration).where(Collaboration.event_id == event_id)
+             .order_by(Collaboration.happened_on, Collaboration.id))
+    return [c for c in db.session.scalars(query) if c.can_view(viewer)]
 
 
 def collaboration_years(viewer: Member | None) -> list[int]:
@@ -571,6 +608,8 @@ class YearReport:
     partners: int
     money_cents: int
     visitors: int
+    # The events the items came from, as the viewer may see them, by id.
+    events: dict[int, features.Item] = field(default_factory=dict)
 
 
 def year_report(viewer: Member | None, year: int) -> YearReport:
@@ -579,6 +618,7 @@ def year_report(viewer: Member | None, year: int) -> YearReport:
         year=year, items=items, partners=len({c.partner_id for c in items}),
         money_cents=sum(c.amount_cents or 0 for c in items),
         visitors=sum(c.visitors or 0 for c in items),
+        events=events_of(items, viewer),
     )
 
 

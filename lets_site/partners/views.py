@@ -21,7 +21,7 @@ from flask import (
     request,
     url_for,
 )
-from flask_babel import format_currency
+from flask_babel import format_currency, format_date
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
 
@@ -127,10 +127,11 @@ def detail(slug: str) -> str:
         panels += features.panels(features.ORGANISATION, org, viewer)
     if partner is not None:
         panels += features.panels(features.PARTNER, partner, viewer)
+    collaborations = s.collaborations_of(partner, viewer) if partner else []
     return render_template(
         "partners/detail.html", partner=partner, org=org, coordinator=coordinator,
         contacts=partner.visible_contacts(viewer, coordinator) if partner else [],
-        collaborations=s.collaborations_of(partner, viewer) if partner else [],
+        collaborations=collaborations, events=s.events_of(collaborations, viewer),
         history=s.history_of(partner) if partner and coordinator else [],
         panels=panels, button=EmptyForm(), remove_form=ChoiceForm(),
     )
@@ -229,6 +230,7 @@ def new_collaboration(slug: str) -> Response | str:
     actor = _coordinator()
     partner = _found(lambda: s.get_partner(slug))
     form = CollaborationForm()
+    form.set_events(s.event_choices(actor), format_date)
     done = submit(form,
                   lambda: s.add_collaboration(actor, partner, form.data_for_service()),
                   success=url_for("partners.detail", slug=partner.slug),
@@ -245,7 +247,9 @@ def edit_collaboration(slug: str, collaboration_id: int) -> Response | str:
     partner = _found(lambda: s.get_partner(slug))
     item = _found(lambda: s.get_collaboration(partner, collaboration_id))
     form = CollaborationForm(obj=item)
+    form.set_events(s.event_choices(actor, item.event_id), format_date)
     if request.method == "GET":
+        form.event_id.data = str(item.event_id or "")
         form.support.data = item.supports
         form.amount.data = (Decimal(item.amount_cents).scaleb(-2)
                             if item.amount_cents is not None else None)
@@ -303,8 +307,9 @@ def collaborations_csv() -> Response:
     writer = csv.writer(buffer, delimiter=sheet.delimiter, lineterminator="\r\n")
     writer.writerow([_("Date"), _("Partner"), _("What we did together"),
                      _("Support we received"), _("Amount in euro"), _("Visitors"),
-                     _("Open to non-members"), _("Details")])
+                     _("Open to non-members"), _("Details"), _("Event")])
     for item in report.items:
+        event = report.events.get(item.event_id) if item.event_id else None
         writer.writerow([
             item.happened_on.isoformat(), sheet.text(item.partner.title),
             sheet.text(item.title),
@@ -313,6 +318,7 @@ def collaborations_csv() -> Response:
             "" if item.visitors is None else str(item.visitors),
             _("yes") if item.open_to_non_members else _("no"),
             sheet.text(" ".join(item.description.split())),
+            sheet.text(event.title) if event else "",
         ])
     body = "\ufeff" + buffer.getvalue()
     response = make_response(body)
