@@ -131,7 +131,8 @@ def detail(slug: str) -> str:
     return render_template(
         "partners/detail.html", partner=partner, org=org, coordinator=coordinator,
         contacts=partner.visible_contacts(viewer, coordinator) if partner else [],
-        collaborations=collaborations, events=s.events_of(collaborations, viewer),
+        collaborations=collaborations,
+        collaboration_events=s.events_of(collaborations, viewer),
         history=s.history_of(partner) if partner and coordinator else [],
         panels=panels, button=EmptyForm(), remove_form=ChoiceForm(),
     )
