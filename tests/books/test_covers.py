@@ -77,7 +77,9 @@ def test_a_new_book_with_a_cover_and_where_it_shows(client: Any, login_as: Any,
     page = client.get(f"/books/{book.id}")
     full = f"/books/covers/{photos.file_name(book.cover_key)}"
     thumb = f"/books/covers/{photos.file_name(book.cover_key, thumb=True)}"
-    assert _cover_paths(page) == [full]
+    # The page shows the thumbnail (at most 8 KB: the page's budget), linked to the photo.
+    assert _cover_paths(page) == [thumb]
+    assert f'<a href="{full}">' in page.get_data(as_text=True)
     assert 'alt="Cover of De avonden"' in page.get_data(as_text=True)
     assert thumb in _cover_paths(client.get("/books/"))
     assert client.get(full).status_code == 200 and client.get(thumb).status_code == 200
