@@ -16,7 +16,7 @@ This module belongs to the base layer: it imports no feature.
 from __future__ import annotations
 
 import random
-from collections.abc import Callable, Iterable, Mapping, Sequence
+from collections.abc import Callable, Collection, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
@@ -53,6 +53,8 @@ LISTING = "listing"
 # (one query for the page, not one per line).
 DIRECTORY = "directory"
 PARTNER = "partner"  # a partner's page (the partners feature); events will offer theirs
+# An event's page (the events feature): the subject is the event, which has ``id``.
+EVENT = "event"
 
 # Visibility of an item.
 PUBLIC = "public"
@@ -154,6 +156,21 @@ class DemoStep:
     run: Callable[[DemoContext], None]
 
 
+@dataclass(frozen=True)
+class Linkable:
+    """Things of one ``kind`` ("event") that another feature may name by id without
+    importing the feature that has them (a collaboration names the event it came from).
+
+    ``choices(viewer, limit)`` gives (id, Item) pairs the viewer may see, newest first, for
+    a select; ``find(ids, viewer)`` gives {id: Item} for those of ``ids`` that exist and
+    the viewer may see. The one who names a thing keeps only its id (a foreign key with
+    ON DELETE SET NULL), so a deleted thing leaves no broken link."""
+
+    kind: str
+    choices: Callable[[Any, int], Sequence[tuple[int, Item]]]
+    find: Callable[[Collection[int], Any], Mapping[int, Item]]
+
+
 # items(viewer, limit): the feature's newest content this viewer (None: the public) may see,
 # newest first, at most ``limit``.
 ItemsFunction = Callable[[Any, int], Iterable[Item]]
@@ -180,6 +197,8 @@ class Feature:
     # The audit log's actions this feature records, each with its label (lazy gettext), a
     # short sentence, shown next to who did it: {"member.approve": _l("Approved a member")}.
     audit_actions: Mapping[str, Any] = field(default_factory=dict)
+    # What other features may link to by id (Linkable).
+    linkables: Sequence[Linkable] = ()
 
 
 class Registry:
@@ -294,6 +313,30 @@ def items(viewer: Any = None, limit: int = DEFAULT_ITEMS_LIMIT,
         found = [item for item in found if item.visibility == PUBLIC]
     found.sort(key=lambda item: (item.created, item.id), reverse=True)
     return found[:limit]
+
+
+def _linkables(kind: str, app: Flask | None) -> list[Linkable]:
+    return [link for f in registry(app).features for link in f.linkables if link.kind == kind]
+
+
+def link_choices(kind: str, viewer: Any, limit: int = 200,
+                 app: Flask | None = None) -> list[tuple[int, Item]]:
+    """What a select may offer for ``kind``, newest first; empty when no feature has any
+    (the page then leaves the select out)."""
+    found = [pair for link in _linkables(kind, app)
+             for pair in link.choices(viewer if _is_member(viewer) else None, limit)]
+    return found[:max(0, limit)]
+
+
+def linked(kind: str, ids: Iterable[int | None], viewer: Any,
+           app: Flask | None = None) -> dict[int, Item]:
+    """{id: Item} for those of ``ids`` of ``kind`` that exist and the viewer may see."""
+    wanted = {i for i in ids if i is not None}
+    found: dict[int, Item] = {}
+    if wanted:
+        for link in _linkables(kind, app):
+            found.update(link.find(wanted, viewer if _is_member(viewer) else None))
+    return found
 
 
 def export_sections(app: Flask | None = None) -> list[ExportSection]:

@@ -66,9 +66,17 @@ class BookForm(BaseForm):
     visibility = SelectField(_l("Who can see it"), choices=choices(VISIBILITY_LABELS.items()),
                              default=Visibility.MEMBERS.value)
     note = TextAreaField(_l("Note"), validators=[Optional(), Length(max=NOTE_MAX)])
+    cover = FileField(_l("Cover photo (optional)"),
+                      description=_l("JPEG, PNG, WebP or GIF, at most 10 MB. We make it "
+                                     "smaller and remove hidden data such as location."),
+                      render_kw={"accept": "image/jpeg,image/png,image/webp,image/gif"})
+    remove_cover = BooleanField(_l("Remove the cover photo"))
 
     def book_data(self) -> BookData:
+        upload = self.cover.data
         return BookData(
+            cover=upload.stream if upload and getattr(upload, "filename", "") else None,
+            remove_cover=bool(self.remove_cover.data),
             title=self.title.data or "", authors=self.authors.data or "",
             isbn=self.isbn.data or "", language=self.language.data or "",
             genre=self.genre.data or "", condition=self.condition.data or "",

@@ -99,6 +99,13 @@ class Book(db.Model):
         ForeignKey("member.id", ondelete="CASCADE"), index=True)
     owner_org_id: Mapped[int | None] = mapped_column(
         ForeignKey("organisation.id", ondelete="CASCADE"), index=True)
+    # The cover photo (lets_site/photos.py, folder "books"): its key, its size and the
+    # size of its thumbnail.
+    cover_key: Mapped[str | None] = mapped_column(String(64), index=True)
+    cover_width: Mapped[int | None] = mapped_column(Integer)
+    cover_height: Mapped[int | None] = mapped_column(Integer)
+    cover_thumb_width: Mapped[int | None] = mapped_column(Integer)
+    cover_thumb_height: Mapped[int | None] = mapped_column(Integer)
     # Folded title, authors, ISBN: what the search looks in (see fold).
     search_text: Mapped[str] = mapped_column(Text, default="")
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)

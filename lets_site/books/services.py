@@ -13,7 +13,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import date, timedelta
 from decimal import Decimal
-from typing import Any
+from typing import IO, Any
 
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import Select, func, or_, select, update
@@ -22,6 +22,7 @@ from sqlalchemy.orm import defer, lazyload
 
 from lets_site import signals
 from lets_site.audit import services as audit
+from lets_site.books import covers
 from lets_site.books import isbn as isbns
 from lets_site.books.models import (
     ACTIVE_REQUEST_STATES,
@@ -71,6 +72,8 @@ class BookData:
     mode: str = Mode.GIVE
     price: Decimal | None = None  # in units as typed; None or 0: free
     visibility: str = Visibility.MEMBERS
+    cover: IO[bytes] | None = None  # a new cover photo (an upload); books/covers.py
+    remove_cover: bool = False
 
 
 @dataclass
@@ -211,6 +214,7 @@ def _apply(book: Book, data: BookData) -> None:
     book.language, book.genre, book.condition = data.language, data.genre, data.condition
     book.note, book.mode, book.visibility = note, data.mode, data.visibility
     book.price = _price(data.price)
+    covers.apply(book, data.cover, data.remove_cover)
     book.search_text = search_text_for(book)
     book.updated_at = utcnow()
 

@@ -6,7 +6,7 @@ from flask import Blueprint, Response, abort, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
 
-from lets_site.books import bulk, services
+from lets_site.books import bulk, covers, services
 from lets_site.books.forms import (
     CONDITION_LABELS,
     GENRE_LABELS,
@@ -25,6 +25,7 @@ from lets_site.books.forms import (
 from lets_site.books.models import Book, BookRequest
 from lets_site.domain import DomainError, NotFound, PermissionDenied
 from lets_site.extensions import login_manager
+from lets_site.photos import file_name
 from lets_site.web import htmx
 from lets_site.web.forms import choices, show_error
 from lets_site.web.submit import act, submit
@@ -181,6 +182,25 @@ def _button(action: str, book: Book) -> Response:
                back=url_for("books.detail", book_id=book.id),
                message={"shelve": _("The book stays on your shelf and is no longer offered."),
                         "offer": _("The book is offered again.")}[action])
+
+
+# --- Covers (lets_site/photos.py serves them) ---------------------------------------------
+
+
+@bp.app_context_processor
+def _covers() -> dict[str, object]:
+    return {"book_cover_url": _cover_url}
+
+
+def _cover_url(book: Book, thumb: bool = False) -> str:
+    return url_for("books.cover", name=file_name(book.cover_key or "", thumb))
+
+
+@bp.route("/books/covers/<name>")
+def cover(name: str) -> Response:
+    """Only who may see a book with this cover gets it."""
+    viewer = _viewer()
+    return covers.COVERS.serve(name, lambda key: covers.audience(key, viewer))  # type: ignore[arg-type]
 
 
 @bp.route("/books/<int:book_id>/shelve", methods=["POST"])

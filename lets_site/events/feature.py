@@ -15,23 +15,35 @@ from lets_site.settings import zone
 HOME_EVENTS = 4
 
 
+def _item(event: Any, tz: str) -> f.Item:
+    return f.Item(id=event.urn, kind="event", title=event.title,
+                  url=f.item_url("events.detail", event_id=event.id),
+                  visibility=f.PUBLIC if event.is_public else f.MEMBERS_ONLY,
+                  created=event.created_at, updated=event.updated_at, start=event.starts_at,
+                  details={"timezone": tz, "end": event.ends_at.isoformat(),
+                           "all_day": event.all_day, "status": event.status,
+                           "venue": event.venue_name, "address": event.venue_address,
+                           "partners": event.partner_list(), "revision": event.revision,
+                           "kind": event.kind})
+
+
 def items(viewer: Any, limit: int) -> list[f.Item]:
     """Events as items: public ones for the public feed (the federation reads them), with
     their start, and in ``details`` the group's time zone, the end, all-day, status,
     venue, partners and revision."""
     tz = zone().key
-    return [
-        f.Item(id=event.urn, kind="event", title=event.title,
-               url=f.item_url("events.detail", event_id=event.id),
-               visibility=f.PUBLIC if event.is_public else f.MEMBERS_ONLY,
-               created=event.created_at, updated=event.updated_at, start=event.starts_at,
-               details={"timezone": tz, "end": event.ends_at.isoformat(),
-                        "all_day": event.all_day, "status": event.status,
-                        "venue": event.venue_name, "address": event.venue_address,
-                        "partners": event.partner_list(), "revision": event.revision,
-                        "kind": event.kind})
-        for event in services.newest(viewer, limit)
-    ]
+    return [_item(event, tz) for event in services.newest(viewer, limit)]
+
+
+def _link_choices(viewer: Any, limit: int) -> list[tuple[int, f.Item]]:
+    """Events another feature may name (a partner's collaboration): latest start first."""
+    tz = zone().key
+    return [(event.id, _item(event, tz)) for event in services.by_start(viewer, limit)]
+
+
+def _linked(ids: Any, viewer: Any) -> dict[int, f.Item]:
+    tz = zone().key
+    return {event.id: _item(event, tz) for event in services.visible_by_id(ids, viewer)}
 
 
 def _home(_subject: Any, viewer: Any) -> dict[str, Any] | None:
@@ -74,4 +86,5 @@ FEATURE = f.Feature(
     demo=f.DemoStep(70, _demo),
     export=f.ExportSection("event_registrations", services.export_section),
     items=items,
+    linkables=[f.Linkable("event", _link_choices, _linked)],
 )

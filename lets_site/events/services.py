@@ -14,7 +14,7 @@ import calendar
 import hashlib
 import hmac
 import secrets
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time, timedelta
 from decimal import Decimal
@@ -194,6 +194,22 @@ def newest(viewer: Member | None, limit: int) -> list[Event]:
     return list(db.session.scalars(
         select(Event).where(visible_clause(viewer))
         .order_by(Event.created_at.desc(), Event.id.desc()).limit(limit)))
+
+
+def by_start(viewer: Member | None, limit: int) -> list[Event]:
+    """The events this viewer may see, the latest start first (a select of events)."""
+    return list(db.session.scalars(
+        select(Event).where(visible_clause(viewer))
+        .order_by(Event.starts_at.desc(), Event.id.desc()).limit(limit)))
+
+
+def visible_by_id(ids: Collection[int], viewer: Member | None) -> list[Event]:
+    """Those of ``ids`` that exist and this viewer may see."""
+    wanted = [i for i in ids if 0 < i < 2**31][:1000]
+    if not wanted:
+        return []
+    return list(db.session.scalars(select(Event).where(Event.id.in_(wanted),
+                                                       visible_clause(viewer))))
 
 
 def feed_events(members_too: bool) -> list[Event]:

@@ -21,6 +21,7 @@ from flask import (
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
 
+from lets_site import features
 from lets_site.database import utcnow
 from lets_site.domain import DomainError, NotFound, PermissionDenied
 from lets_site.events import ical, services
@@ -181,6 +182,9 @@ def detail(event_id: int) -> str:
     return render_template("events/detail.html", guest=guest,
                            status_form=StatusForm(status=event.status),
                            og_url=external_url("events.detail", event_id=event.id),
+                           # What other features offer this page (partners: the
+                           # collaborations the event came from).
+                           panels=features.panels(features.EVENT, event, _viewer()),
                            **_detail_context(event))
 
 

@@ -41,8 +41,6 @@ from lets_site.web.submit import act, submit
 bp = Blueprint("offers", __name__)
 
 ACTING_KEY = "acting_for"
-PUBLIC_PHOTO_CACHE = "public, max-age=300, must-revalidate"
-PRIVATE_PHOTO_CACHE = "private, max-age=3600, must-revalidate"
 
 
 def _locale() -> str:
@@ -244,25 +242,10 @@ def renew(listing_id: int) -> Response:
 
 @bp.route("/offers/photos/<name>")
 def photo(name: str) -> Response:
-    """Photo files: the name holds a hash of the content, so they can be cached for good.
-    Only who may see a listing with this photo gets it; a members-only photo is cached by
-    the member's browser alone."""
-    path = photos.path_for(name)
-    if path is None:
-        abort(404)
+    """Photo files (lets_site/photos.py serves them): only who may see a listing with this
+    photo gets it."""
     viewer = current_user if current_user.is_authenticated else None
-    audience = services.photo_audience(photos.key_of(name), viewer)
-    if audience is None:
-        abort(404)
-    # At most 80 KB: read whole, so no file handle outlives the request.
-    response = Response(path.read_bytes(), mimetype="image/jpeg")
-    # Not immutable: a photo stops being public when its listing is withdrawn, so shared
-    # caches keep it a few minutes at most and then ask again (a cheap 304 by its ETag).
-    response.headers["Cache-Control"] = (
-        PUBLIC_PHOTO_CACHE if audience == "public" else PRIVATE_PHOTO_CACHE
-    )
-    response.set_etag(name.split(".")[0])
-    return response.make_conditional(request)
+    return photos.serve(name, lambda key: services.photo_audience(key, viewer))
 
 
 # --- Categories (admins) --------------------------------------------------------------------

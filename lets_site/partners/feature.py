@@ -41,6 +41,13 @@ def _home(_subject: Any, _viewer: Any) -> dict[str, Any] | None:
     return {"partners": partners} if partners else None
 
 
+def _event(event: Any, viewer: Any) -> dict[str, Any] | None:
+    """On an event's page: the collaborations it came from (events never import
+    partners for this; the page asks for the "event" place)."""
+    found = services.from_event(event.id, viewer)
+    return {"collaborations": found} if found else None
+
+
 def _my_steps(_subject: Any, viewer: Any) -> dict[str, Any] | None:
     steps = services.next_steps_of(viewer)
     return {"steps": steps, "today": services.today()} if steps else None
@@ -81,7 +88,8 @@ FEATURE = f.Feature(
         f.AdminLink("partners.scripts", _l("Contact scripts"), order=62),
     ],
     panels=[f.Panel(f.HOME, "partners/_my_steps.html", _my_steps, order=28),
-            f.Panel(f.HOME, "partners/_home.html", _home, order=60)],
+            f.Panel(f.HOME, "partners/_home.html", _home, order=60),
+            f.Panel(f.EVENT, "partners/_event.html", _event, order=50)],
     demo=f.DemoStep(60, demo.seed),
     export=f.ExportSection("partners", services.export_section),
     items=items,

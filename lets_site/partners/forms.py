@@ -1,5 +1,7 @@
 from __future__ import annotations
 
+from typing import Any
+
 from flask_babel import lazy_gettext as _l
 from flask_wtf.file import FileField
 from wtforms import (
@@ -48,13 +50,21 @@ class PartnerForm(BaseForm):
     needs = TextAreaField(_l("What they need"), validators=[Optional(), Length(max=s.TEXT_MAX)])
     visibility = SelectField(_l("Who can see this partner"),
                              choices=choices(labels.VISIBILITY.items()), default="public")
+    logo = FileField(_l("Logo (optional)"),
+                     description=_l("JPEG, PNG, WebP or GIF, at most 10 MB. We make it "
+                                    "smaller and remove hidden data such as location."),
+                     render_kw={"accept": "image/jpeg,image/png,image/webp,image/gif"})
+    remove_logo = BooleanField(_l("Remove the logo"))
 
     def data_for_service(self) -> s.PartnerData:
+        upload = self.logo.data
         return s.PartnerData(
             name=self.name.data or "", sector=self.sector.data or "",
             description=self.description.data or "", website=self.website.data or "",
             address=self.address.data or "", gives=self.gives.data or "",
             needs=self.needs.data or "", visibility=self.visibility.data or "",
+            logo=upload.stream if upload and getattr(upload, "filename", "") else None,
+            remove_logo=bool(self.remove_logo.data),
         )
 
 
@@ -101,9 +111,21 @@ class CollaborationForm(BaseForm):
                             render_kw={"inputmode": "numeric"})
     visibility = SelectField(_l("Who can see this"), choices=choices(labels.VISIBILITY.items()),
                              default="public")
+    # The service decides which events may be named (the choices are the page's offer).
+    event_id = SelectField(_l("Event (optional)"), choices=[], validate_choice=False,
+                           description=_l("The event this collaboration was part of."))
+
+    def set_events(self, events: list[tuple[int, Any]], format_day: Any) -> None:
+        self.event_id.choices = choices(
+            [("", _l("no event")),
+             *[(str(i), f"{format_day(item.start)} · {item.title}" if item.start
+                else item.title) for i, item in events]])
 
     def data_for_service(self) -> s.CollaborationData:
+        value = self.event_id.data or ""
         return s.CollaborationData(
+            event_id=int(value) if value.isascii() and value.isdigit() and len(value) < 10
+            else None,
             happened_on=self.happened_on.data, title=self.title.data or "",
             description=self.description.data or "",
             support=[str(v) for v in (self.support.data or [])], amount=self.amount.data,

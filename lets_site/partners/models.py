@@ -137,6 +137,11 @@ class Partner(db.Model):
     gives: Mapped[str] = mapped_column(Text, default="")
     needs: Mapped[str] = mapped_column(Text, default="")
     visibility: Mapped[str] = mapped_column(String(8), default=Visibility.PUBLIC)
+    # The logo (lets_site/photos.py, folder "partners"): its key and the size of the small
+    # version the pages show.
+    logo_key: Mapped[str | None] = mapped_column(String(64), index=True)
+    logo_width: Mapped[int | None] = mapped_column(Integer)
+    logo_height: Mapped[int | None] = mapped_column(Integer)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
@@ -227,6 +232,10 @@ class Collaboration(db.Model):
     open_to_non_members: Mapped[bool] = mapped_column(Boolean, default=False)
     visitors: Mapped[int | None] = mapped_column(Integer)
     visibility: Mapped[str] = mapped_column(String(8), default=Visibility.PUBLIC)
+    # The event it came from, if any (the events feature's table, read through the feature
+    # contract, never imported). Deleting the event keeps the entry: its own date and title.
+    event_id: Mapped[int | None] = mapped_column(ForeignKey("event.id", ondelete="SET NULL"),
+                                                 index=True)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 

@@ -14,12 +14,12 @@ import re
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time
 from decimal import Decimal
-from typing import Any
+from typing import IO, Any
 
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import extract, func, select
 
-from lets_site import signals
+from lets_site import features, signals
 from lets_site.audit import services as audit
 from lets_site.database import utcnow
 from lets_site.domain import DomainError, NotFound, PermissionDenied
@@ -51,6 +51,7 @@ from lets_site.partners.models import (
     Support,
     Visibility,
 )
+from lets_site.photos import MEMBERS, PUBLIC, PhotoStore
 from lets_site.settings import cached, forget, get_settings, zone
 from lets_site.slugs import slugify
 
@@ -77,6 +78,8 @@ _PLACEHOLDER = re.compile(r"\{\{|\}\}|\{([^{}\s]{1,60})\}")
 _WEBSITE = re.compile(r"^https?://[^\s/$.?#].[^\s]*$", re.IGNORECASE)
 _EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
 _COORDINATOR_KEY = "partners_coordinator_ids"
+# Partner logos: the shared image pipeline, folder instance/uploads/partners.
+LOGOS = PhotoStore("partners", field="logo")
 
 
 # --- Roles ----------------------------------------------------------------------------------
@@ -204,6 +207,8 @@ class PartnerData:
     gives: str = ""
     needs: str = ""
     visibility: str = Visibility.PUBLIC
+    logo: IO[bytes] | None = None  # a new logo (an upload), checked by the pipeline
+    remove_logo: bool = False
 
 
 @dataclass
@@ -313,7 +318,23 @@ def _apply(partner: Partner, data: PartnerData) -> None:
     partner.needs = _text(data.needs, TEXT_MAX, "needs")
     partner.visibility = _choice(data.visibility, Visibility, "visibility",
                                  _l("Choose who can see it."))
+    if data.remove_logo:
+        partner.logo_key = partner.logo_width = partner.logo_height = None
+    if data.logo is not None:
+        stored = LOGOS.store(data.logo)
+        partner.logo_key = stored.key
+        partner.logo_width, partner.logo_height = stored.thumb_width, stored.thumb_height
     partner.updated_at = utcnow()
+
+
+def logo_audience(key: str, viewer: Member | None) -> str | None:
+    """Who may fetch the logo with this key: ``PUBLIC`` when a partner anyone may see
+    shows it, ``MEMBERS`` when only partners this viewer may see do, None otherwise."""
+    partners = [p for p in db.session.scalars(select(Partner).where(Partner.logo_key == key))
+                if p.organisation is None or p.organisation.status == "active"]
+    if any(p.can_view(None) for p in partners):
+        return PUBLIC
+    return MEMBERS if any(p.can_view(viewer) for p in partners) else None
 
 
 def create_partner(actor: Member, data: PartnerData) -> Partner:
@@ -441,9 +462,24 @@ class CollaborationData:
     open_to_non_members: bool = False
     visitors: int | None = None
     visibility: str = Visibility.PUBLIC
+    event_id: int | None = None  # the event it came from (features.linked("event", ...))
 
 
-def _apply_collaboration(item: Collaboration, data: CollaborationData) -> None:
+EVENT = "event"  # the kind of Linkable a collaboration names (the events feature has them)
+
+
+def _check_event(event_id: int | None, actor: Member | None, current: int | None) -> int | None:
+    """The event a collaboration names: one the actor may see (the one it names already
+    stays, even if the actor could not pick it), or none."""
+    if event_id is None or event_id == current:
+        return event_id
+    if event_id not in features.linked(EVENT, [event_id], actor):
+        raise DomainError(_l("Choose an event from the list."), field="event_id")
+    return event_id
+
+
+def _apply_collaboration(item: Collaboration, data: CollaborationData,
+                         actor: Member | None = None) -> None:
     if data.happened_on is None:
         raise DomainError(_l("Fill in the date."), field="happened_on")
     if data.happened_on.year < 1900 or data.happened_on > today().replace(
@@ -477,13 +513,14 @@ def _apply_collaboration(item: Collaboration, data: CollaborationData) -> None:
     item.visitors = data.visitors
     item.visibility = _choice(data.visibility, Visibility, "visibility",
                               _l("Choose who can see it."))
+    item.event_id = _check_event(data.event_id, actor, item.event_id)
     item.updated_at = utcnow()
 
 
 def add_collaboration(actor: Member, partner: Partner, data: CollaborationData) -> Collaboration:
     _require_coordinator(actor)
     item = Collaboration(partner_id=partner.id)
-    _apply_collaboration(item, data)
+    _apply_collaboration(item, data, actor)
     db.session.add(item)
     db.session.flush()
     audit.record(actor, "partners.collaboration_add", target_type="partner",
@@ -503,7 +540,7 @@ def get_collaboration(partner: Partner, collaboration_id: int) -> Collaboration:
 def update_collaboration(actor: Member, item: Collaboration,
                          data: CollaborationData) -> Collaboration:
     _require_coordinator(actor)
-    _apply_collaboration(item, data)
+    _apply_collaboration(item, data, actor)
     db.session.flush()
     audit.record(actor, "partners.collaboration_edit", target_type="partner",
                  target_id=item.partner.slug, target_label=item.partner.title,
@@ -523,6 +560,27 @@ def delete_collaboration(actor: Member, item: Collaboration) -> None:
 
 def collaborations_of(partner: Partner, viewer: Member | None) -> list[Collaboration]:
     return [c for c in partner.collaborations if c.can_view(viewer)]
+
+
+def events_of(items: list[Collaboration], viewer: Member | None) -> dict[int, features.Item]:
+    """The events these collaborations came from that the viewer may see, by id."""
+    return features.linked(EVENT, [c.event_id for c in items], viewer)
+
+
+def event_choices(viewer: Member | None, current: int | None = None
+                  ) -> list[tuple[int, features.Item]]:
+    """Events a collaboration may name, latest first; the one it names already stays."""
+    found = features.link_choices(EVENT, viewer)
+    if current is not None and all(i != current for i, _item in found):
+        found = list(features.linked(EVENT, [current], viewer).items()) + found
+    return found
+
+
+def from_event(event_id: int, viewer: Member | None) -> list[Collaboration]:
+    """The collaborations that name this event, as the viewer may see them."""
+    query = (select(Collaboration).where(Collaboration.event_id == event_id)
+             .order_by(Collaboration.happened_on, Collaboration.id))
+    return [c for c in db.session.scalars(query) if c.can_view(viewer)]
 
 
 def collaboration_years(viewer: Member | None) -> list[int]:
@@ -550,6 +608,8 @@ class YearReport:
     partners: int
     money_cents: int
     visitors: int
+    # The events the items came from, as the viewer may see them, by id.
+    events: dict[int, features.Item] = field(default_factory=dict)
 
 
 def year_report(viewer: Member | None, year: int) -> YearReport:
@@ -558,6 +618,7 @@ def year_report(viewer: Member | None, year: int) -> YearReport:
         year=year, items=items, partners=len({c.partner_id for c in items}),
         money_cents=sum(c.amount_cents or 0 for c in items),
         visitors=sum(c.visitors or 0 for c in items),
+        events=events_of(items, viewer),
     )
 
 

@@ -21,7 +21,7 @@ from flask import (
     request,
     url_for,
 )
-from flask_babel import format_currency
+from flask_babel import format_currency, format_date
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
 
@@ -48,6 +48,7 @@ from lets_site.partners.forms import (
     SendForm,
 )
 from lets_site.partners.models import Prospect
+from lets_site.photos import file_name
 from lets_site.web import htmx
 from lets_site.web.forms import see_other
 from lets_site.web.security import admin_required
@@ -60,7 +61,11 @@ T = TypeVar("T")
 @bp.app_context_processor
 def _inject() -> dict[str, Any]:
     return {"partner_labels": labels, "label_of": labels.label, "euro": _euro,
-            "is_partner_coordinator": _is_coordinator}
+            "is_partner_coordinator": _is_coordinator, "partner_logo_url": _logo_url}
+
+
+def _logo_url(partner: Any) -> str:
+    return url_for("partners.logo", name=file_name(partner.logo_key or "", thumb=True))
 
 
 def _euro(cents: int | None) -> str:
@@ -122,13 +127,23 @@ def detail(slug: str) -> str:
         panels += features.panels(features.ORGANISATION, org, viewer)
     if partner is not None:
         panels += features.panels(features.PARTNER, partner, viewer)
+    collaborations = s.collaborations_of(partner, viewer) if partner else []
     return render_template(
         "partners/detail.html", partner=partner, org=org, coordinator=coordinator,
         contacts=partner.visible_contacts(viewer, coordinator) if partner else [],
-        collaborations=s.collaborations_of(partner, viewer) if partner else [],
+        collaborations=collaborations,
+        collaboration_events=s.events_of(collaborations, viewer),
         history=s.history_of(partner) if partner and coordinator else [],
         panels=panels, button=EmptyForm(), remove_form=ChoiceForm(),
     )
+
+
+@bp.route("/partners/logos/<name>")
+def logo(name: str) -> Response:
+    """Logo files (lets_site/photos.py serves them): only who may see a partner with this
+    logo gets it."""
+    viewer = _viewer()
+    return s.LOGOS.serve(name, lambda key: s.logo_audience(key, viewer))
 
 
 @bp.route("/partners/new", methods=["GET", "POST"])
@@ -216,6 +231,7 @@ def new_collaboration(slug: str) -> Response | str:
     actor = _coordinator()
     partner = _found(lambda: s.get_partner(slug))
     form = CollaborationForm()
+    form.set_events(s.event_choices(actor), format_date)
     done = submit(form,
                   lambda: s.add_collaboration(actor, partner, form.data_for_service()),
                   success=url_for("partners.detail", slug=partner.slug),
@@ -232,7 +248,9 @@ def edit_collaboration(slug: str, collaboration_id: int) -> Response | str:
     partner = _found(lambda: s.get_partner(slug))
     item = _found(lambda: s.get_collaboration(partner, collaboration_id))
     form = CollaborationForm(obj=item)
+    form.set_events(s.event_choices(actor, item.event_id), format_date)
     if request.method == "GET":
+        form.event_id.data = str(item.event_id or "")
         form.support.data = item.supports
         form.amount.data = (Decimal(item.amount_cents).scaleb(-2)
                             if item.amount_cents is not None else None)
@@ -290,8 +308,9 @@ def collaborations_csv() -> Response:
     writer = csv.writer(buffer, delimiter=sheet.delimiter, lineterminator="\r\n")
     writer.writerow([_("Date"), _("Partner"), _("What we did together"),
                      _("Support we received"), _("Amount in euro"), _("Visitors"),
-                     _("Open to non-members"), _("Details")])
+                     _("Open to non-members"), _("Details"), _("Event")])
     for item in report.items:
+        event = report.events.get(item.event_id) if item.event_id else None
         writer.writerow([
             item.happened_on.isoformat(), sheet.text(item.partner.title),
             sheet.text(item.title),
@@ -300,6 +319,7 @@ def collaborations_csv() -> Response:
             "" if item.visitors is None else str(item.visitors),
             _("yes") if item.open_to_non_members else _("no"),
             sheet.text(" ".join(item.description.split())),
+            sheet.text(event.title) if event else "",
         ])
     body = "\ufeff" + buffer.getvalue()
     response = make_response(body)

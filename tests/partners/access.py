@@ -21,6 +21,9 @@ TABLE = Table(
         "/partners/{partner}": everyone(200),
         "/partners/{members_partner}": {**MEMBERS_ONLY, A: LOGIN},
         "/partners/{org}": everyone(200),
+        "/partners/logos/{logo}": everyone(200),
+        # A members-only partner's logo: a visitor is not told it exists.
+        "/partners/logos/{members_logo}": {**MEMBERS_ONLY, A: 404},
         "/partners/new": COORDINATORS,
         "/partners/{partner}/edit": COORDINATORS,
         "/partners/{partner}/contacts": COORDINATORS,
@@ -54,6 +57,7 @@ TABLE = Table(
     rules={
         "/partners/<slug>": "/partners/{partner}",
         "/partners/<slug>/edit": "/partners/{partner}/edit",
+        "/partners/logos/<name>": "/partners/logos/{logo}",
         "/partners/<slug>/contacts": "/partners/{partner}/contacts",
         "/partners/<slug>/collaborations/new": "/partners/{partner}/collaborations/new",
         "/partners/<slug>/collaborations/<int:collaboration_id>/edit":

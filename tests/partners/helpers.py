@@ -3,6 +3,7 @@ rules apply) and committed, like tests/factories.py does."""
 
 from __future__ import annotations
 
+import io
 from datetime import date
 from decimal import Decimal
 from typing import Any
@@ -48,17 +49,23 @@ def make_script(actor: Any, title: str = "Kennismaking", language: str = "nl",
 
 
 def route_objects(people: dict[str, Any]) -> dict[str, Any]:
-    """Objects for the route table: a public partner with a collaboration, a members-only
-    partner, a prospect and a script."""
+    """Objects for the route table: a public partner with a collaboration and a logo, a
+    members-only partner with a logo, a prospect and a script."""
     if "_partners" not in people:
+        from lets_site.photos import file_name
+        from tests.uploads import png
+
         admin = people["admin"]
-        partner = make_partner(admin, "Routebibliotheek")
-        hidden = make_partner(admin, "Routevoedselteam", visibility="members")
+        partner = make_partner(admin, "Routebibliotheek", logo=io.BytesIO(png()))
+        hidden = make_partner(admin, "Routevoedselteam", visibility="members",
+                              logo=io.BytesIO(png((0, 90, 0))))
         item = make_collaboration(admin, partner, "Boekenruil", support=["room", "money"],
                                   amount=Decimal("80"))
         people["_partners"] = {
             "partner": partner.slug,
             "members_partner": hidden.slug,
+            "logo": file_name(partner.logo_key or "", thumb=True),
+            "members_logo": file_name(hidden.logo_key or "", thumb=True),
             "collaboration": item.id,
             "prospect": make_prospect(admin, "Routeprospect").id,
             "script": make_script(admin).id,
