@@ -13,6 +13,7 @@ import pytest
 from flask import Flask
 
 from lets_site import create_app
+from lets_site.database import utcnow
 from lets_site.extensions import db
 from lets_site.feed import services
 from lets_site.feed.models import FeedEntry
@@ -162,7 +163,7 @@ def test_feed_ids_stay_across_renames(client: Any, world: World) -> None:
     assert renamed["_lets"]["revision"] == 2
 
 
-@pytest.mark.parametrize("how", ["withdraw", "delete", "members_only"])
+@pytest.mark.parametrize("how", ["withdraw", "delete", "members_only", "expired"])
 def test_feed_tombstone_when_an_item_leaves_the_public_set(client: Any, world: World,
                                                            how: str) -> None:
     uid = f"urn:uuid:{world.offer.uuid}"
@@ -171,8 +172,10 @@ def test_feed_tombstone_when_an_item_leaves_the_public_set(client: Any, world: W
         offers.withdraw(world.shown, world.offer)
     elif how == "delete":
         db.session.delete(world.offer)
-    else:
+    elif how == "members_only":
         world.offer.visibility = ListingVisibility.MEMBERS
+    else:
+        world.offer.valid_until = utcnow() - timedelta(seconds=1)
     db.session.commit()
     stone = _item(client, uid)
     assert stone["_lets"]["type"] == "deleted"
