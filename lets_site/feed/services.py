@@ -30,7 +30,7 @@ from xml.etree import ElementTree as ET
 from zoneinfo import ZoneInfo
 
 from flask import current_app, has_request_context, request
-from sqlalchemy import delete, func, select, update
+from sqlalchemy import delete, select, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
@@ -40,7 +40,6 @@ from lets_site.extensions import db
 from lets_site.feed import signing
 from lets_site.feed.models import FeedEntry
 from lets_site.mail import external_url
-from lets_site.members.models import Member, Status
 from lets_site.settings import get_settings
 from lets_site.slugs import slugify
 
@@ -316,10 +315,10 @@ def current_entries(now: datetime | None = None) -> Current:
 
 
 def group_block() -> dict[str, Any]:
+    """The group block. No member count: it would change the body without a change of
+    Last-Modified (readers that send only If-Modified-Since would miss it)."""
     site = get_settings()
     home = external_url("site.home")
-    count = db.session.scalar(select(func.count(Member.id))
-                              .where(Member.status.in_((Status.ACTIVE, Status.LEAVING))))
     return {
         "slug": site.slug,
         "name": site.group_name,
@@ -329,7 +328,6 @@ def group_block() -> dict[str, Any]:
         "unit": {"code": _unit_code(),
                  "name": site.text("unit_plural", site.default_language)},
         "contact_url": home,
-        "member_count": int(count or 0),
     }
 
 
