@@ -29,7 +29,7 @@ from urllib.parse import urlsplit
 from xml.etree import ElementTree as ET
 from zoneinfo import ZoneInfo
 
-from flask import current_app, has_request_context, request
+from flask import current_app, url_for
 from sqlalchemy import delete, select, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
@@ -77,13 +77,12 @@ def tombstone_days() -> int:
 
 def absolute(url: str) -> str:
     """An item's URL on BASE_URL. Inside a request ``features.item_url`` gives a path (from
-    the app's URL map, with the request's script root); the host is never the request's."""
+    the app's URL map, after the app's script root); the host is never the request's."""
     if urlsplit(url).scheme:
         return url
     base = str(current_app.config["BASE_URL"]).rstrip("/")
-    path = url
-    if has_request_context() and request.script_root and path.startswith(request.script_root):
-        path = path[len(request.script_root):]
+    root = url_for("site.home").rstrip("/")  # the script root this path starts with
+    path = url[len(root):] if root and url.startswith(root) else url
     return base + "/" + path.lstrip("/")
 
 
