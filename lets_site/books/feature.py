@@ -18,9 +18,24 @@ def items(viewer: Any, limit: int) -> list[f.Item]:
         f.Item(id=book.urn, kind="book", title=book.title,
                url=f.item_url("books.detail", book_id=book.id),
                visibility=f.PUBLIC if book.visibility == Visibility.PUBLIC else f.MEMBERS_ONLY,
-               created=book.created_at, updated=book.updated_at)
+               created=book.created_at, updated=book.updated_at,
+               details=_details(book, viewer))
         for book in services.newest(viewer, limit)
     ]
+
+
+def _details(book: Any, viewer: Any) -> dict[str, Any]:
+    """What a feed carries; the owner by name only if this viewer may see the member."""
+    owner, org = book.owner_member, book.owner_org
+    return {
+        "text": book.note, "isbn": book.isbn, "authors": book.authors,
+        "language": book.language, "condition": book.condition, "mode": book.mode,
+        "member": owner.display_name if owner is not None and org is None
+        and owner.can_view_profile(viewer) else None,
+        "organisation": {"name": org.name,
+                         "url": f.item_url("organisations.detail", slug=org.slug)}
+        if org is not None else None,
+    }
 
 
 def _profile(member: Any, viewer: Any) -> dict[str, Any] | None:

@@ -24,7 +24,9 @@ def _item(event: Any, tz: str) -> f.Item:
                            "all_day": event.all_day, "status": event.status,
                            "venue": event.venue_name, "address": event.venue_address,
                            "partners": event.partner_list(), "revision": event.revision,
-                           "kind": event.kind})
+                           "kind": event.kind, "text": event.description,
+                           "online_url": event.online_url, "series": event.series,
+                           "open_to_non_members": event.open_to_non_members})
 
 
 def items(viewer: Any, limit: int) -> list[f.Item]:

@@ -20,9 +20,27 @@ def items(viewer: Any, limit: int) -> list[f.Item]:
                url=f.item_url("offers.detail", listing_id=listing.id),
                visibility=(f.PUBLIC if listing.visibility == ListingVisibility.PUBLIC
                            else f.MEMBERS_ONLY),
-               created=listing.created_at, updated=listing.updated_at)
+               created=listing.created_at, updated=listing.updated_at,
+               details=_details(listing, viewer))
         for listing in services.newest(viewer, limit)
     ]
+
+
+def _details(listing: Any, viewer: Any) -> dict[str, Any]:
+    """What a feed carries: the price in hundredths of the unit, the category's slug, and
+    who offers it (an organisation, or a member only if this viewer may see their name)."""
+    owner, org = listing.owner_member, listing.owner_org
+    return {
+        "text": listing.description, "category": listing.category.slug
+        if listing.category else None, "price": listing.price_amount,
+        "price_basis": str(listing.price_basis),
+        "valid_through": listing.valid_until.isoformat(),
+        "member": owner.display_name if owner is not None and org is None
+        and owner.can_view_profile(viewer) else None,
+        "organisation": {"name": org.name,
+                         "url": f.item_url("organisations.detail", slug=org.slug)}
+        if org is not None else None,
+    }
 
 
 def _home(_subject: Any, viewer: Any) -> dict[str, Any]:

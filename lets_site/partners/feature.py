@@ -22,7 +22,9 @@ def items(viewer: Any, limit: int) -> list[f.Item]:
                 id=f"urn:lets-site:partner:{obj.id}", kind="partner", title=obj.title,
                 url=f.item_url("partners.detail", slug=obj.slug),
                 visibility=f.PUBLIC if obj.visibility == Visibility.PUBLIC else f.MEMBERS_ONLY,
-                created=obj.created_at, updated=obj.updated_at))
+                created=obj.created_at, updated=obj.updated_at,
+                details={"text": obj.about, "kind": obj.kind, "website": obj.site,
+                         "address": obj.address, "offers": obj.gives, "needs": obj.needs}))
         else:
             public = (obj.visibility == Visibility.PUBLIC
                       and obj.partner.visibility == Visibility.PUBLIC)
