@@ -13,7 +13,7 @@ import lets_site.database
 
 # revision identifiers, used by Alembic.
 revision = '0017_feed'
-down_revision = '0012_content'
+down_revision = '0013_logos_covers'
 branch_labels = None
 depends_on = None
 
