@@ -175,6 +175,9 @@ class Feature:
     # Click commands or groups from <feature>/commands.py, added to ``lets-site``.
     commands: Sequence[click.Command] = ()
     items: ItemsFunction | None = None
+    # The label (lazy gettext, a plural heading: "Offers") of each item kind it publishes:
+    # {"offer": _l("Offers")}. The digest and the paper lists head each kind with it.
+    item_kinds: Mapping[str, Any] = field(default_factory=dict)
     # Anything else the feature binds to the app (template filters of its own templates).
     setup: Callable[[Flask], None] | None = None
     # The audit log's actions this feature records, each with its label (lazy gettext), a
@@ -294,6 +297,14 @@ def items(viewer: Any = None, limit: int = DEFAULT_ITEMS_LIMIT,
         found = [item for item in found if item.visibility == PUBLIC]
     found.sort(key=lambda item: (item.created, item.id), reverse=True)
     return found[:limit]
+
+
+def item_kind_labels(app: Flask | None = None) -> dict[str, Any]:
+    """Every item kind the features declare, with its label, in the features' order."""
+    labels: dict[str, Any] = {}
+    for feature in registry(app).features:
+        labels.update(feature.item_kinds)
+    return labels
 
 
 def export_sections(app: Flask | None = None) -> list[ExportSection]:

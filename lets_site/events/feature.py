@@ -74,4 +74,5 @@ FEATURE = f.Feature(
     demo=f.DemoStep(70, _demo),
     export=f.ExportSection("event_registrations", services.export_section),
     items=items,
+    item_kinds={"event": _l("Events")},
 )

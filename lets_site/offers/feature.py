@@ -14,13 +14,23 @@ from lets_site.offers.views import bp
 HOME_LISTINGS = 6
 
 
+def _details(listing: Any) -> dict[str, Any]:
+    """For the paper lists: the category in each language and the contact person (whose
+    phone is printed only if their phone's visibility allows it)."""
+    category = listing.category
+    return {"category": ({lang: category.full_name(lang) for lang in ("nl", "fr", "en")}
+                         if category is not None else None),
+            "contact_member_id": listing.contact_member_id}
+
+
 def items(viewer: Any, limit: int) -> list[f.Item]:
     return [
         f.Item(id=listing.urn, kind=str(listing.kind), title=listing.title,
                url=f.item_url("offers.detail", listing_id=listing.id),
                visibility=(f.PUBLIC if listing.visibility == ListingVisibility.PUBLIC
                            else f.MEMBERS_ONLY),
-               created=listing.created_at, updated=listing.updated_at)
+               created=listing.created_at, updated=listing.updated_at,
+               details=_details(listing))
         for listing in services.newest(viewer, limit)
     ]
 
@@ -74,5 +84,6 @@ FEATURE = f.Feature(
     export=f.ExportSection("listings", services.export_section),
     commands=commands.COMMANDS,
     items=items,
+    item_kinds={"offer": _l("Offers"), "want": _l("Wants")},
     audit_actions=AUDIT_ACTIONS,
 )
