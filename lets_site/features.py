@@ -178,6 +178,10 @@ class Feature:
     # The label (lazy gettext, a plural heading: "Offers") of each item kind it publishes:
     # {"offer": _l("Offers")}. The digest and the paper lists head each kind with it.
     item_kinds: Mapping[str, Any] = field(default_factory=dict)
+    # True when two logged-in members with the same roles may get different items from
+    # ``items`` (content addressed to one member): readers of many members' items (the
+    # digest) then ask once per member instead of once per set of roles.
+    personal_items: bool = False
     # Anything else the feature binds to the app (template filters of its own templates).
     setup: Callable[[Flask], None] | None = None
     # The audit log's actions this feature records, each with its label (lazy gettext), a
@@ -305,6 +309,11 @@ def item_kind_labels(app: Flask | None = None) -> dict[str, Any]:
     for feature in registry(app).features:
         labels.update(feature.item_kinds)
     return labels
+
+
+def items_depend_on_roles_only(app: Flask | None = None) -> bool:
+    """Do logged-in members with the same roles get the same items from every feature?"""
+    return not any(f.personal_items for f in registry(app).features)
 
 
 def export_sections(app: Flask | None = None) -> list[ExportSection]:

@@ -15,7 +15,7 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from flask import current_app
-from flask_babel import force_locale
+from flask_babel import force_locale, format_datetime, get_locale
 from flask_babel import lazy_gettext as _l
 from itsdangerous import BadSignature, URLSafeSerializer
 from sqlalchemy import select
@@ -192,16 +192,56 @@ def reader(member: Member | None) -> Any:
     return Reader(member)
 
 
-def new_items(viewer: Any, since: datetime | None) -> list[features.Item]:
+def new_items(viewer: Any, since: datetime | None,
+              start: int = FIRST_BATCH) -> list[features.Item]:
     """Every item this viewer may see created after ``since`` (all with None), newest
-    first, read in growing batches from the contract."""
-    limit = FIRST_BATCH
+    first, read in growing batches from the contract (the first of ``start`` items)."""
+    limit = max(1, min(start, MAX_ITEMS))
     while True:
         found = features.items(viewer, limit)
         fresh = [item for item in found if since is None or item.created > since]
         if len(fresh) < len(found) or len(found) < limit or limit >= MAX_ITEMS:
             return fresh
-        limit *= 4
+        limit = min(limit * 4, MAX_ITEMS)
+
+
+class ItemsCache:
+    """One run's items, read once per (roles, since) and not once per member, when the
+    features say their items depend on a member's roles only
+    (``features.items_depend_on_roles_only``); otherwise once per member. The batch size
+    follows the last answer, so a large digest takes one read, not several."""
+
+    def __init__(self) -> None:
+        self.shared = features.items_depend_on_roles_only()
+        self.found: dict[tuple[Any, ...], list[features.Item]] = {}
+        self.start = FIRST_BATCH
+        self.dates: dict[tuple[str, str, datetime], str] = {}
+
+    def new_items(self, member: Member, since: datetime) -> list[features.Item]:
+        key = (member.is_admin, frozenset(member.roles), since)
+        if self.shared and key in self.found:
+            return self.found[key]
+        found = new_items(reader(member), since, self.start)
+        self.start = max(FIRST_BATCH, 2 * len(found) + 1)
+        if self.shared:
+            self.found[key] = found
+        return found
+
+
+def start_dates(items: Iterable[features.Item],
+                memo: dict[tuple[str, str, datetime], str] | None = None) -> dict[str, str]:
+    """The start of each dated item in the current language and the group's zone, by item
+    id (formatted once per language in a run of many digests)."""
+    memo = {} if memo is None else memo
+    lang = str(get_locale() or "")
+    dates = {}
+    for item in items:
+        if item.start is not None:
+            key = (lang, item.id, item.start)
+            if key not in memo:
+                memo[key] = format_datetime(item.start, "medium")
+            dates[item.id] = memo[key]
+    return dates
 
 
 @dataclass
@@ -261,7 +301,8 @@ class Queued:
     items: int
 
 
-def queue_digest(member: Member, now: datetime | None = None) -> Queued | None:
+def queue_digest(member: Member, now: datetime | None = None,
+                 cache: ItemsCache | None = None) -> Queued | None:
     """Queue the member's digest for the current period: the outbox row and the
     (member, period) row in this transaction, flushed (the UNIQUE constraint refuses a
     second one). None when the member gets none now: frequency "never", no e-mail, one
@@ -280,7 +321,9 @@ def queue_digest(member: Member, now: datetime | None = None) -> Queued | None:
     since = since_for(pref, frequency, now)
     lang = member.locale or current_app.config["BABEL_DEFAULT_LOCALE"]
     with force_locale(lang):
-        found = [item for item in new_items(reader(member), since) if item.created <= now]
+        fresh = (cache.new_items(member, since) if cache is not None
+                 else new_items(reader(member), since))
+        found = [item for item in fresh if item.created <= now]
         if not found:
             return None
         groups = sections(found)
@@ -292,6 +335,7 @@ def queue_digest(member: Member, now: datetime | None = None) -> Queued | None:
                 headers={"List-Unsubscribe": f"<{url}>",
                          "List-Unsubscribe-Post": "List-Unsubscribe=One-Click"},
                 member=member, sections=groups, since=since, manage_url=url,
+                dates=start_dates(found, cache.dates if cache is not None else None),
                 frequency=frequency, group=group, count=len(found))
     pref = pref or preference(member)
     pref.last_digest_at = now

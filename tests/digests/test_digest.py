@@ -159,23 +159,24 @@ def test_a_crash_half_way_never_sends_a_digest_twice_and_a_rerun_finishes(
     owner = make_member(email=None)
     readers = [make_member(email=f"m{i}@example.org") for i in range(6)]
     make_listing(owner, "Fietsherstelling")
-    real = services.new_items
+    real = services.mail_to
     calls = {"n": 0}
 
-    def crash_at_the_fourth(viewer: Any, since: Any) -> Any:
+    def crash_at_the_fourth(*args: Any, **kwargs: Any) -> Any:
         calls["n"] += 1
+        real(*args, **kwargs)  # queued in the fourth member's transaction, then:
         if calls["n"] == 4:
             raise KeyboardInterrupt("the machine went down")
-        return real(viewer, since)
 
-    monkeypatch.setattr(services, "new_items", crash_at_the_fourth)
+    monkeypatch.setattr(services, "mail_to", crash_at_the_fourth)
     with pytest.raises(KeyboardInterrupt):
-        commands.send_all()
+        commands.send_all(batch=2)
     db.session.rollback()
-    assert len(smtp.messages) == 3
-    monkeypatch.setattr(services, "new_items", real)
-    assert commands.send_all() == {"queued": 3, "skipped": 3}
-    assert commands.send_all() == {"queued": 0, "skipped": 6}  # and again: nothing
+    # The first batch of two committed (and was sent); the second died with the machine.
+    assert len(smtp.messages) == 2
+    monkeypatch.setattr(services, "mail_to", real)
+    assert commands.send_all(batch=2) == {"queued": 4, "skipped": 2}
+    assert commands.send_all(batch=2) == {"queued": 0, "skipped": 6}  # and again: nothing
     for reader in readers:
         assert len(smtp.to(reader.email)) == 1, reader.email
     assert db.session.scalar(select(func.count()).select_from(DigestSent)) == 6
@@ -267,3 +268,22 @@ def test_a_member_changes_their_digest_on_their_profile_but_not_someone_elses(
     db.session.rollback()
     assert db.session.get(DigestPreference, me.id).frequency == "monthly"
     assert db.session.get(DigestPreference, other.id) is None
+
+
+def test_an_events_start_is_written_in_the_readers_language_and_the_groups_zone(
+        app: Any, smtp: Collector, make_member: Any) -> None:
+    from zoneinfo import ZoneInfo
+
+    from babel.dates import format_datetime
+
+    from tests.events.conftest import make_event, make_organiser
+    event = make_event(make_organiser(email=None), days=10, title="Ruilmarkt")
+    make_member(email="nl@example.org", locale="nl")
+    make_member(email="fr@example.org", locale="fr")
+    commands.send_all()
+    zone = ZoneInfo("Europe/Brussels")
+    for lang in ("nl", "fr"):
+        (message,) = smtp.to(f"{lang}@example.org")
+        when = format_datetime(event.starts_at, "medium", tzinfo=zone, locale=lang)
+        assert f"Ruilmarkt ({when})" in text_of(message)
+        assert "19:30" in when
