@@ -4,7 +4,7 @@ it, under the label the feature declares."""
 from __future__ import annotations
 
 from collections.abc import Iterator
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -52,3 +52,36 @@ def test_every_kind_the_site_publishes_has_a_label(app: Any) -> None:
     assert {"offer", "want", "event", "book", "partner", "collaboration", "organisation",
             "news"} <= site
     assert all(str(labels[kind]) for kind in site)
+
+
+def _personal(viewer: Any, limit: int) -> list[f.Item]:
+    if viewer is None:
+        return []
+    made = datetime.now(UTC) - timedelta(hours=1)
+    return [f.Item(id=f"urn:personal:{viewer.id}", kind="letter",
+                   title=f"Letter for {viewer.email}", url="https://x.example/letter",
+                   visibility=f.MEMBERS_ONLY, created=made, updated=made)][:limit]
+
+
+PERSONAL = f.Feature(name="personal", items=_personal, personal_items=True)
+
+
+@pytest.mark.parametrize("personal", [True, False])
+def test_personal_items_are_read_for_each_member(
+        request: pytest.FixtureRequest, tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+        personal: bool) -> None:
+    feature = PERSONAL if personal else f.Feature(name="personal", items=_personal)
+    for app in make_test_app(request, tmp_path, monkeypatch, features=[feature]):
+        from tests.factories import make_member
+        ann = make_member(email="ann@example.org")
+        bob = make_member(email="bob@example.org")
+        cache = services.ItemsCache()
+        titles = {m.email: [i.title for i in cache.new_items(m, datetime(2000, 1, 1,
+                                                                          tzinfo=UTC))]
+                  for m in (ann, bob)}
+        if personal:  # each their own letter
+            assert titles == {"ann@example.org": ["Letter for ann@example.org"],
+                              "bob@example.org": ["Letter for bob@example.org"]}
+        else:  # undeclared: one read serves every member with the same roles
+            assert titles["bob@example.org"] == ["Letter for ann@example.org"]
+        assert app is not None
