@@ -18,4 +18,8 @@ FEATURE = f.Feature(
     ],
     panels=[f.Panel(f.PROFILE, "digests/_profile.html", profile_panel, order=90)],
     commands=commands.COMMANDS,
+    audit_actions={
+        "digest.default": _l("Changed how often members get the digest by default"),
+        "digest.member": _l("Changed how often someone else gets the digest"),
+    },
 )

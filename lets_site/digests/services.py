@@ -21,6 +21,7 @@ from itsdangerous import BadSignature, URLSafeSerializer
 from sqlalchemy import select
 
 from lets_site import features
+from lets_site.audit import services as audit
 from lets_site.database import utcnow
 from lets_site.digests.models import (
     SETTINGS_ID,
@@ -78,8 +79,11 @@ def set_default_frequency(actor: Member, frequency: str) -> DigestSettings:
     if settings is None:
         settings = DigestSettings(id=SETTINGS_ID)
         db.session.add(settings)
+    previous = settings.default_frequency
     settings.default_frequency = frequency
     db.session.flush()
+    audit.record(actor, "digest.default", target_type="digest", target_id="default",
+                 details={"from": previous, "to": frequency})
     return settings
 
 
@@ -112,8 +116,12 @@ def set_frequency(member: Member, frequency: str, actor: Member | None = None) -
     if actor is not None and not member.can_edit(actor):
         raise PermissionDenied(_l("You may not change this member's digest."))
     _check_frequency(frequency)
-    preference(member).frequency = frequency
+    pref = preference(member)
+    previous = pref.frequency
+    pref.frequency = frequency
     db.session.flush()
+    if actor is not None and actor.id != member.id:
+        audit.record_for_member(actor, "digest.member", member, frm=previous, to=frequency)
     return frequency
 
 

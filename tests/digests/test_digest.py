@@ -287,3 +287,17 @@ def test_an_events_start_is_written_in_the_readers_language_and_the_groups_zone(
         when = format_datetime(event.starts_at, "medium", tzinfo=zone, locale=lang)
         assert f"Ruilmarkt ({when})" in text_of(message)
         assert "19:30" in when
+
+
+def test_an_admins_change_of_someone_elses_digest_and_of_the_default_is_audited(
+        app: Any, make_member: Any, make_admin: Any) -> None:
+    from lets_site.audit.models import AuditEntry
+    admin = make_admin()
+    member = make_member(email=None)
+    services.set_frequency(member, Frequency.MONTHLY, actor=admin)
+    services.set_frequency(admin, Frequency.NEVER, actor=admin)  # their own: no entry
+    services.set_default_frequency(admin, Frequency.MONTHLY)
+    db.session.commit()
+    entries = db.session.scalars(select(AuditEntry).order_by(AuditEntry.id)).all()
+    assert [(e.action, e.target_id) for e in entries] == [
+        ("digest.member", member.account_code), ("digest.default", "default")]
