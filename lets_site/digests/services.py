@@ -296,12 +296,6 @@ def recipients() -> list[Member]:
         .order_by(Member.id)))
 
 
-def already_sent(period_by_frequency: dict[str, str]) -> set[tuple[int, str]]:
-    rows = db.session.execute(select(DigestSent.member_id, DigestSent.period).where(
-        DigestSent.period.in_(list(period_by_frequency.values()))))
-    return {(member_id, period) for member_id, period in rows}
-
-
 @dataclass(frozen=True)
 class Queued:
     member_id: int
