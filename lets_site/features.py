@@ -192,6 +192,13 @@ class Feature:
     # Click commands or groups from <feature>/commands.py, added to ``lets-site``.
     commands: Sequence[click.Command] = ()
     items: ItemsFunction | None = None
+    # The label (lazy gettext, a plural heading: "Offers") of each item kind it publishes:
+    # {"offer": _l("Offers")}. The digest and the paper lists head each kind with it.
+    item_kinds: Mapping[str, Any] = field(default_factory=dict)
+    # True when two logged-in members with the same roles may get different items from
+    # ``items`` (content addressed to one member): readers of many members' items (the
+    # digest) then ask once per member instead of once per set of roles.
+    personal_items: bool = False
     # Anything else the feature binds to the app (template filters of its own templates).
     setup: Callable[[Flask], None] | None = None
     # The audit log's actions this feature records, each with its label (lazy gettext), a
@@ -315,6 +322,17 @@ def items(viewer: Any = None, limit: int = DEFAULT_ITEMS_LIMIT,
     return found[:limit]
 
 
+def item_kind_labels(app: Flask | None = None) -> dict[str, Any]:
+    """Every item kind the features declare, with its label, in the features' order."""
+    labels: dict[str, Any] = {}
+    for feature in registry(app).features:
+        labels.update(feature.item_kinds)
+    return labels
+
+
+def items_depend_on_roles_only(app: Flask | None = None) -> bool:
+    """Do logged-in members with the same roles get the same items from every feature?"""
+    return not any(f.personal_items for f in registry(app).features)
 def _linkables(kind: str, app: Flask | None) -> list[Linkable]:
     return [link for f in registry(app).features for link in f.linkables if link.kind == kind]
 

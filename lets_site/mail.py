@@ -27,6 +27,7 @@ so a name typed by a visitor can never break or inject a header.
 
 from __future__ import annotations
 
+import json
 import logging
 import os
 import secrets
@@ -34,6 +35,7 @@ import smtplib
 import ssl
 import threading
 import unicodedata
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from email.message import EmailMessage
@@ -69,6 +71,10 @@ class Mail:
     subject: str
     body: str
     reply_to: str | None = None
+    # An HTML alternative of ``body`` (the message becomes multipart/alternative).
+    html: str | None = None
+    # Extra headers (List-Unsubscribe ...), cleaned like every header value.
+    headers: Mapping[str, str] | None = None
 
 
 class OutboxMail(db.Model):
@@ -83,6 +89,10 @@ class OutboxMail(db.Model):
     subject: Mapped[str] = mapped_column(Text)
     body: Mapped[str] = mapped_column(Text)
     reply_to: Mapped[str | None] = mapped_column(String(320))
+    # The HTML alternative of ``body``, if any (digests).
+    html: Mapped[str | None] = mapped_column(Text)
+    # Extra headers as a JSON object of strings (List-Unsubscribe ...), if any.
+    headers: Mapped[str | None] = mapped_column(Text)
     # Made when the row is made, so a retry carries the same Message-ID as a first attempt
     # that may have arrived after all (receivers can drop the duplicate).
     message_id: Mapped[str] = mapped_column(String(255), unique=True)
@@ -144,8 +154,19 @@ def build_message(row: OutboxMail) -> EmailMessage:
     message["Message-ID"] = row.message_id
     if row.reply_to:
         message["Reply-To"] = header_text(row.reply_to)
+    for name, value in (json.loads(row.headers) if row.headers else {}).items():
+        name = header_text(name).replace(" ", "")
+        if name and name.lower() not in _OWN_HEADERS:
+            message[name] = header_text(value)
     message.set_content(row.body)
+    if row.html:
+        message.add_alternative(row.html, subtype="html")
     return message
+
+
+# Headers build_message sets itself: extra headers never replace them.
+_OWN_HEADERS = {"from", "to", "subject", "date", "message-id", "reply-to", "cc", "bcc",
+                "content-type", "content-transfer-encoding", "mime-version"}
 
 
 # --- Queueing --------------------------------------------------------------------------------
@@ -160,6 +181,9 @@ def send_after_commit(mail: Mail, session: Session | None = None) -> OutboxMail:
         subject=header_text(mail.subject),
         body=mail.body,
         reply_to=header_text(mail.reply_to)[:320] or None,
+        html=mail.html or None,
+        headers=json.dumps({header_text(k): header_text(v) for k, v in mail.headers.items()})
+        if mail.headers else None,
         message_id=_new_message_id(),
         status=MailStatus.QUEUED,
         attempts=0,

@@ -40,6 +40,7 @@ FEATURES = (
     "lets_site.books.feature",
     "lets_site.content.feature",
     "lets_site.feed.feature",
+    "lets_site.digests.feature",
 )
 
 

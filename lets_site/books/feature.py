@@ -75,5 +75,6 @@ FEATURE = f.Feature(
     demo=f.DemoStep(60, _demo),
     export=f.ExportSection("books", services.export_section),
     items=items,
+    item_kinds={"book": _l("Books")},
     audit_actions=AUDIT_ACTIONS,
 )

@@ -123,5 +123,6 @@ FEATURE = f.Feature(
     ],
     demo=f.DemoStep(60, _demo),
     items=items,
+    item_kinds={"news": _l("News")},
     audit_actions=AUDIT_ACTIONS,
 )

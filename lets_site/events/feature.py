@@ -89,4 +89,5 @@ FEATURE = f.Feature(
     export=f.ExportSection("event_registrations", services.export_section),
     items=items,
     linkables=[f.Linkable("event", _link_choices, _linked)],
+    item_kinds={"event": _l("Events")},
 )

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import Any
 
 from flask import current_app, render_template
@@ -12,17 +13,23 @@ from lets_site.members.models import Member
 
 
 def build_mail(recipient: Member, subject: Any, template: str, /, *,
-               reply_to: str | None = None, **context: Any) -> Mail:
-    """A message to a member, written in their own language (subject and body)."""
+               reply_to: str | None = None, html_template: str | None = None,
+               headers: Mapping[str, str] | None = None, **context: Any) -> Mail:
+    """A message to a member, written in their own language (subject and body, and the
+    HTML alternative when ``html_template`` is given)."""
     with force_locale(recipient.locale or current_app.config["BABEL_DEFAULT_LOCALE"]):
         return Mail(to=recipient.email or "", subject=str(subject),
-                    body=render_template(template, **context), reply_to=reply_to)
+                    body=render_template(template, **context), reply_to=reply_to,
+                    html=render_template(html_template, **context) if html_template else None,
+                    headers=headers)
 
 
 def mail_to(recipient: Member, subject: Any, template: str, /, *,
-            reply_to: str | None = None, **context: Any) -> None:
+            reply_to: str | None = None, html_template: str | None = None,
+            headers: Mapping[str, str] | None = None, **context: Any) -> None:
     """Queue a message to a member, written in their own language; nothing for a member
     without an e-mail address."""
     if not recipient.email:
         return
-    send_after_commit(build_mail(recipient, subject, template, reply_to=reply_to, **context))
+    send_after_commit(build_mail(recipient, subject, template, reply_to=reply_to,
+                                 html_template=html_template, headers=headers, **context))

@@ -28,9 +28,15 @@ def items(viewer: Any, limit: int) -> list[f.Item]:
 
 def _details(listing: Any, viewer: Any) -> dict[str, Any]:
     """What a feed carries: the price in hundredths of the unit, the category's slug, and
-    who offers it (an organisation, or a member only if this viewer may see their name)."""
+    who offers it (an organisation, or a member only if this viewer may see their name).
+    For the paper lists: the category's name in each language and the contact person
+    (whose phone is printed only if their phone's visibility allows it)."""
     owner, org = listing.owner_member, listing.owner_org
+    category = listing.category
     return {
+        "category_names": ({lang: category.full_name(lang) for lang in ("nl", "fr", "en")}
+                           if category is not None else None),
+        "contact_member_id": listing.contact_member_id,
         "text": listing.description, "category": listing.category.slug
         if listing.category else None, "price": listing.price_amount,
         "price_basis": str(listing.price_basis),
@@ -92,5 +98,6 @@ FEATURE = f.Feature(
     export=f.ExportSection("listings", services.export_section),
     commands=commands.COMMANDS,
     items=items,
+    item_kinds={"offer": _l("Offers"), "want": _l("Wants")},
     audit_actions=AUDIT_ACTIONS,
 )

@@ -40,5 +40,6 @@ FEATURE = f.Feature(
     demo=f.DemoStep(30, demo.seed),
     account_codes=services.org_code_taken,
     items=items,
+    item_kinds={"organisation": _l("Organisations")},
     audit_actions=AUDIT_ACTIONS,
 )

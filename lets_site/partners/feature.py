@@ -95,5 +95,6 @@ FEATURE = f.Feature(
     demo=f.DemoStep(60, demo.seed),
     export=f.ExportSection("partners", services.export_section),
     items=items,
+    item_kinds={"partner": _l("Partners"), "collaboration": _l("Collaborations")},
     audit_actions=AUDIT_ACTIONS,
 )

@@ -1,7 +1,7 @@
 """group feed: urn:uuid ids, revisions and tombstones of the public items
 
 Revision ID: 0017_feed
-Revises: 0012_content
+Revises: 0016_digests
 Create Date: 2026-12-03 12:00:00.000000
 
 """
@@ -13,7 +13,7 @@ import lets_site.database
 
 # revision identifiers, used by Alembic.
 revision = '0017_feed'
-down_revision = '0013_logos_covers'
+down_revision = '0016_digests'
 branch_labels = None
 depends_on = None
 
