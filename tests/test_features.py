@@ -51,7 +51,7 @@ def test_the_site_lists_its_features_in_order(app: Flask) -> None:
     assert features.registry(app).names() == [
         "site", "members", "organisations", "audit", "ledger", "offers", "partners",
         "events", "books", "content", "feed", "digests"]
-    assert len(wiring.FEATURES) == 11
+    assert len(wiring.FEATURES) == 12
 
 
 def test_a_feature_listed_twice_is_refused() -> None:
