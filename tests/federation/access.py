@@ -1,0 +1,31 @@
+from __future__ import annotations
+
+from typing import Any
+
+from tests.access import ADMINS_ONLY, Table
+
+
+def _values(_people: dict[str, Any]) -> dict[str, Any]:
+    from lets_site.extensions import db
+    from lets_site.federation import services
+
+    feed = services.add_feed(None, "route-table", "https://route-table.example/feed.json")
+    db.session.commit()
+    return {"feed": feed.slug}
+
+
+TABLE = Table(
+    routes={
+        "/admin/federation": ADMINS_ONLY,
+        "/admin/federation/{feed}": ADMINS_ONLY,
+    },
+    post_only={
+        "/admin/federation/<slug>/pause",
+        "/admin/federation/<slug>/resume",
+        "/admin/federation/<slug>/remove",
+        "/admin/federation/decisions/<int:decision_id>/accept",
+        "/admin/federation/decisions/<int:decision_id>/refuse",
+    },
+    rules={"/admin/federation/<slug>": "/admin/federation/{feed}"},
+    values=_values,
+)
