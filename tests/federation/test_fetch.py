@@ -6,8 +6,8 @@ from __future__ import annotations
 import gzip
 import time
 from collections.abc import Iterator
-from pathlib import Path
 from http.server import BaseHTTPRequestHandler
+from pathlib import Path
 
 import pytest
 
