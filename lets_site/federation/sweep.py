@@ -9,6 +9,7 @@ Several processes or hosts may sweep at once on PostgreSQL: the leases keep them
 
 from __future__ import annotations
 
+import contextlib
 import threading
 import time
 import uuid
@@ -72,10 +73,16 @@ def run(app: Flask, *, workers: int | None = None, clock: Clock = system_clock,
     due_before = clock()
     report = Report()
     lock = threading.Lock()
+    # SQLite has one writer at a time: the workers take turns here rather than in
+    # SQLite's busy handler, which sleeps in growing steps. PostgreSQL needs no turns.
+    with app.app_context():
+        sqlite = db.engine.dialect.name == "sqlite"
+    turns: threading.Lock | contextlib.nullcontext[None] = (
+        threading.Lock() if sqlite else contextlib.nullcontext())
     begun = time.monotonic()
 
     def one_feed() -> bool:
-        with write_transaction():
+        with turns, write_transaction():
             claimed = services.claim(owner, clock(), due_before, lease)
             db.session.commit()
         if claimed is None:
@@ -91,14 +98,14 @@ def run(app: Flask, *, workers: int | None = None, clock: Clock = system_clock,
                 except fetch.FetchError as error:
                     result = error
             duration = int((time.monotonic() - t0) * 1000)
-            with write_transaction():
+            with turns, write_transaction():
                 outcome = services.record(claimed, owner, started, clock(), result,
                                           duration, schedule)
                 db.session.commit()
         except Exception as error:  # one feed's bug never stops the sweep
             db.session.rollback()
             app.logger.exception("federation: fetching %s failed", claimed.slug)
-            with write_transaction():
+            with turns, write_transaction():
                 services.record_crash(claimed.feed_id, owner, started, clock(), error,
                                       schedule)
                 db.session.commit()

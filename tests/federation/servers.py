@@ -79,6 +79,12 @@ class FeedServer:
         self._thread.start()
         return self
 
+    def __enter__(self) -> FeedServer:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.stop()
+
     def stop(self) -> None:
         self.httpd.shutdown()
         self.httpd.server_close()
