@@ -469,3 +469,45 @@ def dropped_items(feed: Feed) -> list[tuple[str, str]]:
                                FetchLog.outcome == "ok")
         .order_by(FetchLog.started_at.desc(), FetchLog.id.desc()).limit(1))
     return last.dropped_items if last is not None else []
+
+
+# --- the common agenda ---------------------------------------------------------------------
+
+
+@dataclass
+class AgendaRow:
+    title: str
+    url: str
+    group: str
+    slug: str
+    start_at: datetime
+    all_day: bool
+    status: str
+    zone: str
+    data: dict[str, Any]
+
+
+def agenda(since: datetime, group: str | None, page: int,
+           per_page: int = 50) -> tuple[list[AgendaRow], int]:
+    """Upcoming events of every followed group (one page), soonest first, and how many
+    there are in all."""
+    query = (select(FeedItem, Feed.group_name, Feed.slug).join(Feed)
+             .where(FeedItem.type == "event", FeedItem.deleted.is_(False),
+                    FeedItem.start_at >= since))
+    if group:
+        query = query.where(Feed.slug == group)
+    total = int(db.session.scalar(select(func.count()).select_from(query.subquery())) or 0)
+    rows = db.session.execute(query.order_by(FeedItem.start_at, FeedItem.id)
+                              .offset((max(page, 1) - 1) * per_page).limit(per_page))
+    found = []
+    for item, name, slug in rows:
+        data = item.details
+        assert item.start_at is not None
+        found.append(AgendaRow(item.title, item.url, name or slug, slug, item.start_at,
+                               bool(data.get("all_day")), str(data.get("status", "")),
+                               str(data.get("timezone", "")), data))
+    return found, total
+
+
+def group_choices() -> list[tuple[str, str]]:
+    return [(feed.slug, feed.group_name or feed.slug) for feed in feeds()]

@@ -3,7 +3,10 @@ and the decisions held for an admin."""
 
 from __future__ import annotations
 
-from flask import Blueprint, abort, render_template, url_for
+from datetime import UTC, datetime
+from zoneinfo import ZoneInfo
+
+from flask import Blueprint, abort, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
 from werkzeug.wrappers import Response
@@ -13,6 +16,8 @@ from lets_site.domain import NotFound, PermissionDenied
 from lets_site.federation import services
 from lets_site.federation.forms import ButtonForm, FeedForm
 from lets_site.federation.models import Feed, Status
+from lets_site.paging import Page
+from lets_site.settings import get_settings
 from lets_site.web.security import admin_required
 from lets_site.web.submit import act, submit
 
@@ -24,6 +29,33 @@ def _feed(slug: str) -> Feed:
         return services.feed_by_slug(slug)
     except NotFound:
         abort(404)
+
+
+@bp.route("/agenda/")
+def agenda() -> str:
+    """The common agenda: every followed group's upcoming events, in the site's zone."""
+    zone = ZoneInfo(get_settings().timezone or "Europe/Brussels")
+    today = datetime.now(zone).replace(hour=0, minute=0, second=0, microsecond=0)
+    group = request.args.get("group", "").strip()[:63] or None
+    page = request.args.get("page", "1")
+    number = int(page) if page.isascii() and page.isdigit() and len(page) < 6 else 1
+    rows, total = services.agenda(today.astimezone(UTC), group, number)
+    for row in rows:
+        row.data["own_time"] = _own_time(row, zone)
+    return render_template("federation/agenda.html", rows=rows, group=group,
+                           groups=services.group_choices(),
+                           page=Page(rows, total, max(number, 1), per_page=50))
+
+
+def _own_time(row: services.AgendaRow, zone: ZoneInfo) -> str | None:
+    """The event's start in its own zone, when that is not the site's."""
+    if row.all_day or not row.zone or row.zone == zone.key:
+        return None
+    try:
+        start = datetime.fromisoformat(str(row.data.get("start")))
+    except ValueError:
+        return None
+    return f"{start.strftime('%H:%M')} {row.zone}"
 
 
 @bp.route("/admin/federation", methods=["GET", "POST"])

@@ -2,7 +2,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from tests.access import ADMINS_ONLY, Table
+from tests.access import ADMINS_ONLY, Table, everyone
 
 
 def _values(_people: dict[str, Any]) -> dict[str, Any]:
@@ -16,6 +16,7 @@ def _values(_people: dict[str, Any]) -> dict[str, Any]:
 
 TABLE = Table(
     routes={
+        "/agenda/": everyone(200),
         "/admin/federation": ADMINS_ONLY,
         "/admin/federation/{feed}": ADMINS_ONLY,
     },
