@@ -79,21 +79,26 @@ def _no_duplicates(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
     return result
 
 
-def _check_tree(value: Any) -> None:
-    """Depth and lone surrogates, without recursion."""
+def _check_tree(value: Any, surrogates: bool) -> None:
+    """Depth (and, when the text has surrogate escapes, lone surrogates), without
+    recursion."""
     stack: list[tuple[Any, int]] = [(value, 1)]
     while stack:
         node, depth = stack.pop()
         if depth > MAX_DEPTH:
             raise FeedInvalid(f"JSON is nested deeper than {MAX_DEPTH} levels")
-        if isinstance(node, str):
-            _no_surrogates(node)
-        elif isinstance(node, dict):
+        if isinstance(node, dict):
             for key, child in node.items():
-                _no_surrogates(key)
-                stack.append((child, depth + 1))
+                if surrogates:
+                    _no_surrogates(key)
+                if isinstance(child, (dict, list)) or (surrogates and isinstance(child, str)):
+                    stack.append((child, depth + 1))
         elif isinstance(node, list):
-            stack.extend((child, depth + 1) for child in node)
+            stack.extend((child, depth + 1) for child in node
+                         if isinstance(child, (dict, list))
+                         or (surrogates and isinstance(child, str)))
+        elif isinstance(node, str):
+            _no_surrogates(node)
 
 
 def _no_surrogates(text: str) -> None:
@@ -101,6 +106,11 @@ def _no_surrogates(text: str) -> None:
         text.encode("utf-8")
     except UnicodeEncodeError as error:
         raise FeedInvalid("JSON has a lone surrogate (\\ud800-\\udfff)") from error
+
+
+_SURROGATE_ESCAPE = re.compile(r"\\u[dD][89a-fA-F][0-9a-fA-F]{2}")
+_CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
+_URL_BAD = re.compile(r"[\s\x00-\x1f\x7f]")
 
 
 def loads(body: bytes) -> Any:
@@ -111,28 +121,18 @@ def loads(body: bytes) -> Any:
     except UnicodeDecodeError as error:
         raise FeedInvalid(f"the feed is not UTF-8: {error.reason}") from error
     text = text.removeprefix("\ufeff")
-    # Brackets are counted before parsing, so deep nesting never reaches the parser's
-    # recursion.
-    depth = 0
-    deepest = 0
-    for match in re.finditer(r'"(?:[^"\\]|\\.)*"|[\[\]{}]', text):
-        mark = match.group()
-        if mark in ("[", "{"):
-            depth += 1
-            deepest = max(deepest, depth)
-            if deepest > MAX_DEPTH:
-                raise FeedInvalid(f"JSON is nested deeper than {MAX_DEPTH} levels")
-        elif mark in ("]", "}"):
-            depth -= 1
     try:
+        # The C parser stops a very deep document with a RecursionError; the depth limit
+        # proper is checked on the result.
         value = json.loads(text, parse_constant=_no_constants,
                            object_pairs_hook=_no_duplicates)
     except json.JSONDecodeError as error:
         raise FeedInvalid(f"not valid JSON: {error.msg} (line {error.lineno}, "
                           f"column {error.colno})") from error
     except RecursionError as error:
-        raise FeedInvalid("JSON is nested too deeply") from error
-    _check_tree(value)
+        raise FeedInvalid(f"JSON is nested deeper than {MAX_DEPTH} levels") from error
+    # Valid UTF-8 cannot carry a surrogate: only a \\uD8xx escape can.
+    _check_tree(value, surrogates=_SURROGATE_ESCAPE.search(text) is not None)
     return value
 
 
@@ -150,7 +150,7 @@ def _text(obj: dict[str, Any], key: str, cap: int, required: bool = True,
         raise error(f"{key} is not a string")
     if len(value) > cap:
         raise error(f"{key} is longer than {cap} characters")
-    if any(ord(c) < 32 and c not in "\n\t\r" for c in value):
+    if _CONTROL.search(value):
         raise error(f"{key} has control characters")
     return value
 
@@ -161,7 +161,7 @@ def http_url(value: Any, key: str, error: type[Exception] = ItemInvalid) -> str:
     parts = urlsplit(value)
     if parts.scheme.lower() not in ("http", "https") or not parts.netloc:
         raise error(f"{key} is not an http(s) URL")
-    if any(c.isspace() or ord(c) < 32 for c in value):
+    if _URL_BAD.search(value):
         raise error(f"{key} has spaces or control characters")
     return value
 

@@ -16,7 +16,7 @@ from typing import Any
 from urllib.parse import urlsplit
 
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import delete, func, or_, select
+from sqlalchemy import delete, func, insert, or_, select
 
 from lets_site.audit import services as audit
 from lets_site.domain import DomainError, NotFound, PermissionDenied
@@ -352,19 +352,23 @@ def _clamp(value: datetime | None, now: datetime) -> datetime | None:
     return min(value, now) if value is not None else None
 
 
+def _values(item: parse.Item, now: datetime) -> dict[str, Any]:
+    deleted = item.type == "deleted"
+    return {
+        "type": item.type, "revision": item.revision, "deleted": deleted, "url": item.url,
+        "title": item.title, "content_text": item.content_text,
+        "data": json.dumps(item.data, ensure_ascii=False, sort_keys=True),
+        "date_published": _clamp(item.date_published, now),
+        "date_modified": _clamp(item.date_modified, now),
+        "start_at": item.start,
+        "deleted_at": _clamp(item.deleted_at, now) if deleted else None,
+        "merged_at": now,
+    }
+
+
 def _fill(row: FeedItem, item: parse.Item, now: datetime) -> None:
-    row.type = item.type
-    row.revision = item.revision
-    row.deleted = item.type == "deleted"
-    row.url = item.url
-    row.title = item.title
-    row.content_text = item.content_text
-    row.data = json.dumps(item.data, ensure_ascii=False, sort_keys=True)
-    row.date_published = _clamp(item.date_published, now)
-    row.date_modified = _clamp(item.date_modified, now)
-    row.start_at = item.start
-    row.deleted_at = _clamp(item.deleted_at, now) if row.deleted else None
-    row.merged_at = now
+    for key, value in _values(item, now).items():
+        setattr(row, key, value)
 
 
 def merge(feed: Feed, parsed: parse.Feed, now: datetime) -> Merged:
@@ -374,14 +378,13 @@ def merge(feed: Feed, parsed: parse.Feed, now: datetime) -> Merged:
         select(FeedItem).where(FeedItem.feed_id == feed.id))}
     live_before = sum(1 for row in rows.values() if not row.deleted)
     incoming = set()
+    new: list[dict[str, Any]] = []
     for item in parsed.items:
         incoming.add(item.id)
         row = rows.get(item.id)
         if row is None:
-            row = FeedItem(feed_id=feed.id, item_id=item.id)
-            _fill(row, item, now)
-            db.session.add(row)
-            rows[item.id] = row
+            # New items go in with one multi-row INSERT (a first fetch brings hundreds).
+            new.append({"feed_id": feed.id, "item_id": item.id, **_values(item, now)})
             report.added += 1
         elif item.revision > row.revision:
             was_live = not row.deleted
@@ -392,6 +395,8 @@ def merge(feed: Feed, parsed: parse.Feed, now: datetime) -> Merged:
                 report.updated += 1
         else:
             report.stale += 1  # an older or equal revision (a rollback): ignored
+    if new:
+        db.session.execute(insert(FeedItem.__table__), new)
     held = db.session.scalar(select(Decision).where(
         Decision.feed_id == feed.id, Decision.kind == DecisionKind.MASS_DELETE))
     if parsed.complete:
