@@ -297,8 +297,6 @@ def record(claimed: Claim, owner: str, started: datetime, now: datetime,
         _log(feed, started, now, "http_error", f"HTTP {status}", status=status,
              duration_ms=duration_ms)
         return "http_error"
-    feed.etag = (result.headers.get("etag") or "")[:200] or None
-    feed.last_modified = (result.headers.get("last-modified") or "")[:100] or None
     digest = hashlib.sha256(result.body).hexdigest()
     if digest == feed.body_hash and feed.health == Health.OK:
         _succeeded(feed, now, schedule)
@@ -321,6 +319,10 @@ def record(claimed: Claim, owner: str, started: datetime, now: datetime,
                  duration_ms=duration_ms)
             return "invalid"
     merged = merge(feed, parsed, now)
+    # The validators are kept only for a body that was read: a 304 then means "as
+    # merged", never "as refused".
+    feed.etag = (result.headers.get("etag") or "")[:200] or None
+    feed.last_modified = (result.headers.get("last-modified") or "")[:100] or None
     feed.body_hash = digest
     feed.group_name = str(parsed.group.get("name") or "")[:200]
     feed.group_info = json.dumps(parsed.group, ensure_ascii=False, sort_keys=True)

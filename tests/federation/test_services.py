@@ -207,12 +207,14 @@ def test_not_modified_and_identical_body(feed: Feed) -> None:
 
 
 def test_invalid_feed_keeps_items_and_says_why(feed: Feed) -> None:
-    _record(feed, _ok([feeds.offer(BASE, 1)]))
+    _record(feed, _ok([feeds.offer(BASE, 1)], ETag='"good"'))
     spoofed = feeds.feed(BASE, "oostende", [])
-    bad = Response(200, URL, {}, json.dumps(spoofed).encode(), 10)
+    bad = Response(200, URL, {"etag": '"bad"'}, json.dumps(spoofed).encode(), 10)
     assert _record(feed, bad, feed.next_fetch_at) == "invalid"
     assert feed.health == Health.INVALID and "slug" in feed.reason
     assert len(_items(feed)) == 1
+    # The refused body's validators are not kept: a 304 never stands for a refused body.
+    assert feed.etag == '"good"'
 
 
 def test_dropped_items_are_logged_with_reasons(feed: Feed) -> None:
