@@ -41,6 +41,7 @@ FEATURES = (
     "lets_site.content.feature",
     "lets_site.feed.feature",
     "lets_site.digests.feature",
+    "lets_site.federation.feature",
 )
 
 

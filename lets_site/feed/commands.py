@@ -1,5 +1,6 @@
-"""The feed's commands: ``lets-site federation keygen`` (the aggregator brings the
-group's other federation commands; the two groups are merged under one name)."""
+"""``lets-site federation``: the group of the federation's commands. The feed brings
+``keygen``; the aggregator (lets_site/federation/commands.py) adds its commands to this
+same group."""
 
 from __future__ import annotations
 

@@ -1,0 +1,55 @@
+"""The federation aggregator: follows other groups' feeds (docs/federation.md)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flask import Flask
+from flask_babel import lazy_gettext as _l
+
+from lets_site import features as f
+from lets_site.federation import commands, services
+from lets_site.federation.views import bp
+
+# The aggregator's settings and their defaults (README, "Configuration"; any of them can
+# be set in instance/config.py or as LETS_<NAME>).
+DEFAULTS: dict[str, Any] = {
+    "FEDERATION_WORKERS": 8,  # fetch worker threads per `lets-site federation fetch`
+    "FEDERATION_PER_HOST": 2,  # requests to one host at once
+    "FEDERATION_CONNECT_TIMEOUT": 5.0,  # seconds
+    "FEDERATION_READ_TIMEOUT": 10.0,  # seconds without a byte
+    "FEDERATION_DEADLINE": 30.0,  # seconds for a whole feed, redirects included
+    "FEDERATION_MAX_BYTES": 2 * 1024 * 1024,  # body cap, counted after decompression
+    "FEDERATION_MAX_REDIRECTS": 3,
+    "FEDERATION_INTERVAL_SECONDS": 1800,  # between fetches of a healthy feed
+    "FEDERATION_BACKOFF_SECONDS": 300,  # first wait after an error, doubled each time
+    "FEDERATION_MAX_BACKOFF_SECONDS": 86400,  # the longest wait (24 h)
+    "FEDERATION_ALLOW_HTTP": False,  # plain http feeds (LAN set-ups and tests)
+    # Networks the fetcher may reach although they are private (e.g. ["127.0.0.0/8"]).
+    "ALLOWED_PRIVATE_NETWORKS": [],
+}
+
+
+def _setup(app: Flask) -> None:
+    for key, value in DEFAULTS.items():
+        app.config.setdefault(key, value)
+
+
+AUDIT_ACTIONS = {
+    "federation.add": _l("Followed a group's feed"),
+    "federation.remove": _l("Stopped following a group's feed"),
+    "federation.paused": _l("Paused a followed feed"),
+    "federation.active": _l("Resumed a followed feed"),
+    "federation.accept": _l("Accepted a change held from a followed feed"),
+    "federation.refuse": _l("Refused a change held from a followed feed"),
+}
+
+FEATURE = f.Feature(
+    name="federation",
+    blueprint=bp,
+    admin=[f.AdminLink("federation.index", _l("Followed feeds"), order=80,
+                       count=services.pending_count)],
+    commands=commands.COMMANDS,
+    audit_actions=AUDIT_ACTIONS,
+    setup=_setup,
+)

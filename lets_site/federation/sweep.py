@@ -1,0 +1,131 @@
+"""One sweep of the fetch queue: ``lets-site federation fetch``.
+
+A bounded pool of worker threads; each leases the next due feed (one short transaction),
+fetches it with no database connection held, waits for a free slot of the feed's host
+(at most ``FEDERATION_PER_HOST`` requests per host at once) and records the result (one
+more transaction). A feed that crashes is logged and backed off; the sweep goes on.
+Several processes or hosts may sweep at once on PostgreSQL: the leases keep them apart.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import threading
+import time
+import uuid
+from collections import Counter
+from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from urllib.parse import urlsplit
+
+from flask import Flask
+
+from lets_site.database import write_transaction
+from lets_site.extensions import db
+from lets_site.federation import fetch, netguard, services
+
+Clock = Callable[[], datetime]
+
+
+def system_clock() -> datetime:
+    return datetime.now(UTC)
+
+
+@dataclass
+class Report:
+    outcomes: Counter[str] = field(default_factory=Counter)
+    seconds: float = 0.0
+
+    @property
+    def fetched(self) -> int:
+        return sum(self.outcomes.values())
+
+
+class HostSlots:
+    """At most ``limit`` requests per host at once (in this process)."""
+
+    def __init__(self, limit: int) -> None:
+        self.limit = max(1, limit)
+        self._lock = threading.Lock()
+        self._slots: dict[str, threading.Semaphore] = {}
+
+    def __call__(self, url: str) -> threading.Semaphore:
+        host = (urlsplit(url).hostname or "").lower()
+        with self._lock:
+            if host not in self._slots:
+                self._slots[host] = threading.Semaphore(self.limit)
+            return self._slots[host]
+
+
+def run(app: Flask, *, workers: int | None = None, clock: Clock = system_clock,
+        resolver: netguard.Resolver | None = None, owner: str | None = None) -> Report:
+    """Fetch every feed due now; return what happened."""
+    config = app.config
+    limits = fetch.Limits.from_config(config)
+    schedule = services.Schedule.from_config(config)
+    count = int(workers or config["FEDERATION_WORKERS"])
+    slots = HostSlots(int(config["FEDERATION_PER_HOST"]))
+    owner = owner or uuid.uuid4().hex
+    # The lease outlives a fetch's deadline with room to record it.
+    lease = limits.deadline * 2 + 60
+    due_before = clock()
+    report = Report()
+    lock = threading.Lock()
+    # SQLite has one writer at a time: the workers take turns here rather than in
+    # SQLite's busy handler, which sleeps in growing steps. PostgreSQL needs no turns.
+    with app.app_context():
+        sqlite = db.engine.dialect.name == "sqlite"
+    turns: threading.Lock | contextlib.nullcontext[None] = (
+        threading.Lock() if sqlite else contextlib.nullcontext())
+    begun = time.monotonic()
+
+    def one_feed() -> bool:
+        with turns, write_transaction():
+            claimed = services.claim(owner, clock(), due_before, lease)
+            db.session.commit()
+        if claimed is None:
+            return False
+        started = clock()
+        t0 = time.monotonic()
+        try:
+            with slots(claimed.feed_url):
+                try:
+                    result: fetch.Response | fetch.FetchError = fetch.get(
+                        claimed.feed_url, limits, claimed.etag, claimed.last_modified,
+                        resolver)
+                except fetch.FetchError as error:
+                    result = error
+            duration = int((time.monotonic() - t0) * 1000)
+            with turns, write_transaction():
+                outcome = services.record(claimed, owner, started, clock(), result,
+                                          duration, schedule)
+                db.session.commit()
+        except Exception as error:  # one feed's bug never stops the sweep
+            db.session.rollback()
+            app.logger.exception("federation: fetching %s failed", claimed.slug)
+            with turns, write_transaction():
+                services.record_crash(claimed.feed_id, owner, started, clock(), error,
+                                      schedule)
+                db.session.commit()
+            outcome = "crash"
+        with lock:
+            report.outcomes[outcome] += 1
+        return True
+
+    def worker() -> None:
+        with app.app_context():
+            try:
+                while one_feed():
+                    pass
+            finally:
+                db.session.remove()
+
+    with ThreadPoolExecutor(max_workers=max(1, count),
+                            thread_name_prefix="federation-fetch") as pool:
+        futures = [pool.submit(worker) for _ in range(max(1, count))]
+        for future in futures:
+            future.result()
+    report.seconds = time.monotonic() - begun
+    return report

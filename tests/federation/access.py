@@ -1,0 +1,37 @@
+from __future__ import annotations
+
+from typing import Any
+
+from tests.access import ADMINS_ONLY, Table, everyone
+
+
+def _values(_people: dict[str, Any]) -> dict[str, Any]:
+    from sqlalchemy import select
+
+    from lets_site.extensions import db
+    from lets_site.federation import services
+    from lets_site.federation.models import Feed
+
+    # Asked once per role in some walks: the feed is made once.
+    if db.session.scalar(select(Feed.id).where(Feed.slug == "route-table")) is None:
+        services.add_feed(None, "route-table", "https://route-table.example/feed.json")
+        db.session.commit()
+    return {"feed": "route-table"}
+
+
+TABLE = Table(
+    routes={
+        "/agenda/": everyone(200),
+        "/admin/federation": ADMINS_ONLY,
+        "/admin/federation/{feed}": ADMINS_ONLY,
+    },
+    post_only={
+        "/admin/federation/<slug>/pause",
+        "/admin/federation/<slug>/resume",
+        "/admin/federation/<slug>/remove",
+        "/admin/federation/decisions/<int:decision_id>/accept",
+        "/admin/federation/decisions/<int:decision_id>/refuse",
+    },
+    rules={"/admin/federation/<slug>": "/admin/federation/{feed}"},
+    values=_values,
+)
