@@ -23,6 +23,7 @@ from typing import Any
 
 import click
 from flask import Blueprint, Flask, current_app, has_request_context, url_for
+from flask.cli import AppGroup
 from flask_login import current_user
 
 from lets_site.mail import external_url
@@ -222,6 +223,27 @@ class Registry:
         return [f.name for f in self.features]
 
 
+def _add_command(app: Flask, command: click.Command) -> None:
+    """Add a feature's command to ``lets-site``. Groups of the same name from several
+    features become one group of this app (``lets-site federation``: the feed's keygen and
+    the aggregator's commands); the features' own group objects are left as they are. Any
+    other clash of names is a mistake."""
+    name = command.name or ""
+    existing = app.cli.commands.get(name)  # type: ignore[attr-defined]
+    if existing is None:
+        app.cli.add_command(command)
+        return
+    if not (isinstance(existing, click.Group) and isinstance(command, click.Group)):
+        raise RuntimeError(f"two features bring a command named {name!r}")
+    clash = set(existing.commands) & set(command.commands)
+    if clash:
+        raise RuntimeError(f"two features bring the command {name} {sorted(clash)[0]}")
+    merged = AppGroup(name, help=existing.help)
+    for sub_name, sub in (*existing.commands.items(), *command.commands.items()):
+        merged.add_command(sub, sub_name)
+    app.cli.add_command(merged)
+
+
 def install(app: Flask, features: Iterable[Feature]) -> Registry:
     """Bind the features to the app: blueprints, commands, setup hooks, and the layout's
     questions (``layout_menu()``, ``layout_panels(place)``) for ``base.html``."""
@@ -231,7 +253,7 @@ def install(app: Flask, features: Iterable[Feature]) -> Registry:
         if feature.blueprint is not None:
             app.register_blueprint(feature.blueprint)
         for command in feature.commands:
-            app.cli.add_command(command)
+            _add_command(app, command)
         if feature.setup is not None:
             feature.setup(app)
 

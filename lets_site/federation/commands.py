@@ -4,12 +4,14 @@ from __future__ import annotations
 
 import click
 from flask import current_app
+from flask.cli import AppGroup
 
 from lets_site.database import write_transaction
 from lets_site.domain import DomainError
 from lets_site.extensions import db
 from lets_site.federation import services, sweep
-from lets_site.feed.commands import cli as federation  # one group: keygen and the aggregator's
+
+federation = AppGroup("federation", help="Follow other groups' feeds (the aggregator).")
 
 
 @federation.command("add")

@@ -1,6 +1,6 @@
-"""``lets-site federation``: the group of the federation's commands. The feed brings
-``keygen``; the aggregator (lets_site/federation/commands.py) adds its commands to this
-same group."""
+"""The feed's command: ``lets-site federation keygen``. The aggregator brings the other
+``federation`` commands in a group of the same name; the feature contract makes the two
+groups one (``features._add_command``)."""
 
 from __future__ import annotations
 
