@@ -74,4 +74,5 @@ FEATURE = f.Feature(
     demo=f.DemoStep(70, _demo),
     export=f.ExportSection("event_registrations", services.export_section),
     items=items,
+    subjects=[f.Subjects(f.EVENT, services.by_urn, services.coming_of_kind)],
 )

@@ -21,6 +21,7 @@ from flask import (
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
 
+from lets_site import features
 from lets_site.database import utcnow
 from lets_site.domain import DomainError, NotFound, PermissionDenied
 from lets_site.events import ical, services
@@ -180,6 +181,7 @@ def detail(event_id: int) -> str:
     guest = GuestForm()
     return render_template("events/detail.html", guest=guest,
                            status_form=StatusForm(status=event.status),
+                           panels=features.panels(features.EVENT, event, _viewer()),
                            og_url=external_url("events.detail", event_id=event.id),
                            **_detail_context(event))
 
