@@ -8,9 +8,9 @@ from __future__ import annotations
 import random
 from datetime import timedelta
 
+from lets_site.books import search
 from lets_site.books.isbn import to_isbn13
 from lets_site.books.models import Book, BookRequest, BookState, Mode, RequestState, Visibility
-from lets_site.books.services import search_text_for
 from lets_site.database import utcnow
 from lets_site.extensions import db
 from lets_site.ledger import services as ledger
@@ -103,7 +103,7 @@ def seed(rng: random.Random, members: list[Member], organisations: list[Organisa
             created_at=now - timedelta(days=rng.randrange(1, 300), minutes=n),
         )
         book.updated_at = book.created_at
-        book.search_text = search_text_for(book)
+        search.fill(book)
         db.session.add(book)
         books.append(book)
     db.session.flush()
