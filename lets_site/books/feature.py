@@ -53,7 +53,8 @@ def _event(event: Any, viewer: Any) -> dict[str, Any] | None:
 
 
 def _demo(ctx: f.DemoContext) -> None:
-    demo.seed(ctx.rng, ctx.made["members"], ctx.made["organisations"])
+    books = demo.seed(ctx.rng, ctx.made["members"], ctx.made["organisations"])
+    demo.bring_to_swap(books)
 
 
 AUDIT_ACTIONS = {
@@ -77,7 +78,7 @@ FEATURE = f.Feature(
         f.Panel(f.ORGANISATION, "books/_shelf_panel.html", _organisation, order=60),
         f.Panel(f.EVENT, "books/_event_panel.html", _event, order=50),
     ],
-    demo=f.DemoStep(60, _demo),
+    demo=f.DemoStep(80, _demo),  # after events (70): the library's swap is theirs
     export=f.ExportSection("books", services.export_section),
     items=items,
     audit_actions=AUDIT_ACTIONS,
