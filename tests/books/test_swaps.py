@@ -365,3 +365,22 @@ def test_the_panel_shows_the_record_link_to_organisers_once_begun(
     auth.login(people["member"].account_code)
     assert "Record what changed hands" not in client.get(
         f"/events/{swap.id}").get_data(as_text=True)
+
+
+def test_the_demo_brings_a_dozen_books_in_three_languages_to_the_librarys_swap(
+        people: dict[str, Any], org_er: Any) -> None:
+    from lets_site.books import demo
+    from lets_site.partners.models import Partner
+
+    library = Partner(slug="bib", name="Stadsbibliotheek Ieper", name_key="stadsbibliotheek")
+    db.session.add(library)
+    db.session.flush()
+    _swap(org_er, days=5)  # an earlier swap elsewhere
+    swap = _swap(org_er, days=20, partner_ids=(library.id,))
+    owners = [people["member"], people["intermediary"], people["other_org_member"]]
+    books = [make_book(owners[n % 3], f"Boek {n}", language=("nl", "fr", "en")[n % 3])
+             for n in range(30)]
+    brought = demo.bring_to_swap(books)
+    assert len(brought) == demo.SWAP_BOOKS == 12
+    assert {row.event_urn for row in brought} == {swap.urn}
+    assert {row.book.language for row in brought} == {"nl", "fr", "en"}
