@@ -562,9 +562,12 @@ def _search(stmt: Select[Any], q: str) -> Select[Any]:
         return stmt.where(Book.isbn == number).order_by(Book.created_at.desc(), Book.id.desc())
     digits = isbns.compact(q)
     if re.fullmatch(r"[\d\s-]+", q) and len(digits) >= 3:
-        # Part of an ISBN, anywhere in it (the index finds words by their start only).
-        return stmt.where(Book.isbn.contains(digits, autoescape=True)).order_by(
-            Book.created_at.desc(), Book.id.desc())
+        if digits.startswith(("978", "979")) and len(digits) < 13:
+            # The start of an ISBN-13: a range of the ISBN's index.
+            found = (Book.isbn >= digits) & (Book.isbn < digits + ":")
+        else:  # part of one, anywhere in it (the index finds words by their start only)
+            found = Book.isbn.contains(digits, autoescape=True)
+        return stmt.where(found).order_by(Book.created_at.desc(), Book.id.desc())
     dialect = db.session.get_bind().dialect.name
     return search.apply(stmt, isbns.hyphenless_digits(q), dialect)
 

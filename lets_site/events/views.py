@@ -250,6 +250,7 @@ def guest(event_id: int) -> Response | str:
         return done
     return render_template("events/detail.html", guest=form,
                            status_form=StatusForm(status=event.status),
+                           panels=features.panels(features.EVENT, event, _viewer()),
                            og_url=external_url("events.detail", event_id=event.id),
                            guest_back=back, **_detail_context(event))
 

@@ -69,6 +69,9 @@ def test_isbn_whole_or_in_part_with_or_without_hyphens(people: dict[str, Any],
 def test_a_wrong_check_digit_finds_nothing(people: dict[str, Any]) -> None:
     make_book(people["member"], "De avonden", isbn="9780306406157")
     assert _titles("978-0-306-40615-8") == []
+    # The start of another ISBN-13, just past this one's (the range's edges).
+    assert _titles("978-0-307") == _titles("9780305") == []
+    assert _titles("9780306406157") == _titles("978030640615") == ["De avonden"]
 
 
 def test_filters_keep_working_with_a_query(people: dict[str, Any]) -> None:
