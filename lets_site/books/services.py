@@ -29,6 +29,7 @@ from lets_site.books import search
 from lets_site.books.models import (
     ACTIVE_REQUEST_STATES,
     Book,
+    BookAtEvent,
     BookRequest,
     BookState,
     Mode,
@@ -681,4 +682,11 @@ def export_section(member: Member) -> dict[str, Any]:
                       "message": r.message, "due_date": r.due_date.isoformat()
                       if r.due_date else None, "created_at": r.created_at.isoformat()}
                      for r in requests],
+        # Their books brought to book swaps (the event by its item id), and what became
+        # of them.
+        "swaps": [{"book": row.book.urn, "title": row.book.title, "event": row.event_urn,
+                   "brought_at": row.added_at.isoformat(), "outcome": row.outcome}
+                  for row in db.session.scalars(
+                      select(BookAtEvent).join(Book, BookAtEvent.book_id == Book.id)
+                      .where(Book.owner_member_id == member.id).order_by(BookAtEvent.id))],
     }

@@ -384,3 +384,17 @@ def test_the_demo_brings_a_dozen_books_in_three_languages_to_the_librarys_swap(
     assert len(brought) == demo.SWAP_BOOKS == 12
     assert {row.event_urn for row in brought} == {swap.urn}
     assert {row.book.language for row in brought} == {"nl", "fr", "en"}
+
+
+def test_the_members_data_download_lists_the_books_they_bring(
+        people: dict[str, Any], org_er: Any) -> None:
+    from lets_site.books.feature import FEATURE
+
+    swap = _swap(org_er)
+    _bring(people["member"], make_book(people["member"], "De avonden"), swap)
+    make_book(people["member"], "Kaas")
+    assert FEATURE.export is not None
+    section = FEATURE.export.build(people["member"])
+    assert [(s["title"], s["event"], s["outcome"]) for s in section["swaps"]] == [
+        ("De avonden", swap.urn, None)]
+    assert FEATURE.export.build(people["intermediary"])["swaps"] == []
