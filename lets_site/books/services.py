@@ -53,6 +53,7 @@ AUTHORS_MAX = 200
 NOTE_MAX = 2000
 MESSAGE_MAX = 2000
 QUERY_MAX = 200
+ISBN_IDS = 500  # books found by part of an ISBN, looked up by their id
 MAX_ID = 2**31 - 1
 DEFAULT_LOAN = timedelta(days=28)
 MAX_LOAN = timedelta(days=366)
@@ -568,6 +569,11 @@ def _search(stmt: Select[Any], q: str) -> Select[Any]:
             found = (Book.isbn >= digits) & (Book.isbn < digits + ":")
         else:  # part of one, anywhere in it (the index finds words by their start only)
             found = Book.isbn.contains(digits, autoescape=True)
+        # The ISBN's index finds the books first (SQLite would otherwise walk every offered
+        # book by date and test each); a fragment found in many ISBNs is tested per book.
+        ids = list(db.session.scalars(select(Book.id).where(found).limit(ISBN_IDS + 1)))
+        if len(ids) <= ISBN_IDS:
+            found = Book.id.in_(ids)
         return stmt.where(found).order_by(Book.created_at.desc(), Book.id.desc())
     dialect = db.session.get_bind().dialect.name
     return search.apply(stmt, isbns.hyphenless_digits(q), dialect)

@@ -8,6 +8,7 @@ from typing import Any
 
 from flask import Response, abort, render_template, url_for
 from flask_babel import gettext as _
+from flask_babel import ngettext
 from flask_login import current_user, login_required
 
 from lets_site.books import services, swaps
@@ -69,7 +70,9 @@ def record(urn: str) -> Response | str:
 
     done = submit(form, lambda: swaps.record(current_user, event, choices()), retry=True,
                   refused=refused, success=url_for("books.record", urn=event.urn),
-                  message=lambda n: _("The swap is recorded: %(n)d books changed hands.", n=n))
+                  message=lambda n: ngettext("The swap is recorded: %(num)d book changed hands.",
+                                             "The swap is recorded: %(num)d books changed "
+                                             "hands.", n))
     return done or render_template("books/swap_record.html", event=event, form=form,
                                    rows=rows, waiting=waiting,
                                    started=swaps.record_open(event))

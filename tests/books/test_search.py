@@ -124,3 +124,15 @@ def test_active_search_gets_the_list_partial(client: Any, people: dict[str, Any]
     assert "HX-Request" in partial.headers["Vary"]
     page = client.get("/books/?q=zee").get_data(as_text=True)
     assert "<html" in page and 'hx-get="/books/"' in page and 'value="zee"' in page
+
+
+def test_part_of_an_isbn_found_in_many_books_is_tested_per_book(
+        people: dict[str, Any], monkeypatch: Any) -> None:
+    """Past ISBN_IDS matches the ids are not listed; the same books are found."""
+    for n, isbn in enumerate(("9780306406157", "9783161484100", "0-306-40615-2")):
+        make_book(people["member"], f"Boek {n}", isbn=isbn)
+    listed = sorted(_titles("978"))
+    assert listed == ["Boek 0", "Boek 1", "Boek 2"]
+    monkeypatch.setattr(services, "ISBN_IDS", 1)
+    assert sorted(_titles("978")) == listed
+    assert sorted(_titles("0306")) == ["Boek 0", "Boek 2"]
