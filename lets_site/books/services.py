@@ -563,7 +563,8 @@ def _search(stmt: Select[Any], q: str) -> Select[Any]:
     if number is not None:
         return stmt.where(Book.isbn == number).order_by(Book.created_at.desc(), Book.id.desc())
     digits = isbns.compact(q)
-    if re.fullmatch(r"[\d\s-]+", q) and len(digits) >= 3:
+    # Part of an ISBN: digits with a hyphen, or five or more ("1984" is a title).
+    if re.fullmatch(r"[\d\s-]+", q) and ("-" in q.strip() or len(digits) >= 5):
         if digits.startswith(("978", "979")) and len(digits) < 13:
             # The start of an ISBN-13: a range of the ISBN's index.
             found = (Book.isbn >= digits) & (Book.isbn < digits + ":")
