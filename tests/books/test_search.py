@@ -144,3 +144,17 @@ def test_part_of_an_isbn_found_in_many_books_is_tested_per_book(
     monkeypatch.setattr(services, "ISBN_IDS", 1)
     assert sorted(_titles("978-")) == listed
     assert sorted(_titles("03064")) == ["Boek 0", "Boek 2"]
+
+
+def test_a_weighted_index_needs_a_weight_per_column_and_keeps_single_ones_as_they_were(
+        ) -> None:
+    from lets_site.search import FullText
+
+    with pytest.raises(ValueError, match="weight"):
+        FullText("x_fts", "book", columns=("a", "b"), weights=(1.0,))
+    with pytest.raises(ValueError, match="identifier"):
+        FullText("x_fts", "book", columns=("a; drop",), weights=(1.0,))
+    # One column: the same statements as before (migrations 0003 and 0012 wrote them out).
+    single = FullText("listing_fts", "listing")
+    assert "to_tsvector('simple', search_text)" in single.pg_install()[0]
+    assert "rank" not in " ".join(single.sqlite_install())
