@@ -7,7 +7,9 @@ books, next to the offers search on the same machine in the same run.
 For each size it builds a fresh instance (the demo, then generated books inserted in bulk,
 each title with two generated words and most with a valid ISBN), then times
 ``books.services.browse`` (first page of 20, anonymous visitor and member) for title
-words, authors, an ISBN typed with hyphens, a generated rare word and no query, and the
+words, authors, a note's word, an ISBN typed with hyphens or part of one, a generated rare
+word, a word with a language filter and no query (ranked full-text search, since
+``0014_book_swaps``), and the
 same call of offers (``offers.services.browse``, full-text search) over the demo's
 listings, same process, for the time class.
 """
@@ -45,13 +47,14 @@ def run(size: int, database_url: str | None) -> dict[str, Any]:
 
         from lets_site import create_app
         from lets_site.books import services
-        from lets_site.books.demo import TITLES, valid_isbn
-        from lets_site.books.models import Book, fold
+        from lets_site.books.demo import NOTES, TITLES, valid_isbn
+        from lets_site.books.models import Book
         from lets_site.database import utcnow, write_transaction
         from lets_site.demo import build_demo
         from lets_site.extensions import db
         from lets_site.members.models import Member, Status
         from lets_site.offers import services as offers
+        from lets_site.search import normalise_text
 
         app = create_app({"SECURE_COOKIES": False, "DATABASE_URL": database_url})
         rng = random.Random(size)
@@ -77,15 +80,18 @@ def run(size: int, database_url: str | None) -> dict[str, Any]:
                     if n == size // 2 and number:
                         isbn_sample = number
                     created = now - timedelta(minutes=rng.randint(0, 500_000))
+                    note = NOTES[n % len(NOTES)]
                     batch.append({
                         "uuid": f"{n:08d}-0000-4000-8000-000000000000", "title": title,
                         "authors": authors, "isbn": number, "language": language,
-                        "genre": genre, "condition": "good", "note": "",
+                        "genre": genre, "condition": "good", "note": note,
                         "mode": ("give", "lend", "swap")[n % 3], "price": None,
                         "visibility": "public" if n % 5 < 2 else "members",
                         "state": "available" if n % 20 else "shelved",
                         "owner_member_id": rng.choice(members),
-                        "search_text": fold("\n".join([title, authors, number or ""])),
+                        "search_text": normalise_text("\n".join([title, number or ""])),
+                        "search_authors": normalise_text(authors),
+                        "search_note": normalise_text(note),
                         "created_at": created, "updated_at": created,
                     })
                     if len(batch) == 5000:
@@ -106,6 +112,10 @@ def run(size: int, database_url: str | None) -> dict[str, Any]:
                 "accented (belgie)": "belgie",
                 "rare generated word": vocabulary[1000],
                 "ISBN with hyphens": hyphenated,
+                "start of an ISBN (978-90-...)": hyphenated[:9],
+                "middle of an ISBN": hyphenated[4:13],
+                "a word of the note (vergeeld)": "vergeeld",
+                "title word and language filter": "avonden",
                 "no query (newest)": "",
             }
             results: dict[str, Any] = {"size": db.session.query(Book).count()}
@@ -115,7 +125,8 @@ def run(size: int, database_url: str | None) -> dict[str, Any]:
                         times = []
                         for _ in range(ROUNDS):
                             start = time.perf_counter()
-                            page = services.browse(viewer, services.Filters(q=q))
+                            page = services.browse(viewer, services.Filters(
+                                q=q, language="nl" if "filter" in label else ""))
                             times.append((time.perf_counter() - start) * 1000)
                             db.session.rollback()
                         results[f"{label}, {viewer_label}"] = (

@@ -54,7 +54,9 @@ LISTING = "listing"
 # (one query for the page, not one per line).
 DIRECTORY = "directory"
 PARTNER = "partner"  # a partner's page (the partners feature); events will offer theirs
-# An event's page (the events feature): the subject is the event, which has ``id``.
+# An event's page (the events feature): the subject is the event, which has ``urn`` (its
+# item id), ``title``, ``kind`` ("book_swap" ...), ``status``, ``starts_at``, ``ends_at``,
+# ``is_past()``, ``partner_list()`` and ``can_edit(viewer)`` / ``can_view(viewer)``.
 EVENT = "event"
 
 # Visibility of an item.
@@ -113,6 +115,19 @@ class Panel:
     template: str
     data: Callable[[Any, Any], Mapping[str, Any] | None]
     order: int = 50
+
+
+@dataclass(frozen=True)
+class Subjects:
+    """How another feature reaches the subjects of a place this feature draws (the events
+    of the EVENT place) outside that page, e.g. in a form of its own that names one, without
+    importing this feature: ``find(item_id)`` returns the subject with that stable item id
+    or None; ``coming(viewer, kind, limit)`` those of ``kind`` not over yet that the viewer
+    may see, soonest first. The caller only reads them (the place's attributes above)."""
+
+    place: str
+    find: Callable[[str], Any]
+    coming: Callable[[Any, str, int], Sequence[Any]]
 
 
 @dataclass(frozen=True)
@@ -207,6 +222,8 @@ class Feature:
     audit_actions: Mapping[str, Any] = field(default_factory=dict)
     # What other features may link to by id (Linkable).
     linkables: Sequence[Linkable] = ()
+    # The subjects of the places this feature draws, for other features (see Subjects).
+    subjects: Sequence[Subjects] = ()
 
 
 class Registry:
@@ -395,6 +412,29 @@ def audit_actions(app: Flask | None = None) -> dict[str, Any]:
     for feature in registry(app).features:
         labels.update(feature.audit_actions)
     return labels
+
+
+def find_subject(place: str, item_id: str, app: Flask | None = None) -> Any | None:
+    """The subject of ``place`` with this stable item id (an event by its urn), or None."""
+    for feature in registry(app).features:
+        for subjects in feature.subjects:
+            if subjects.place == place:
+                found = subjects.find(item_id)
+                if found is not None:
+                    return found
+    return None
+
+
+def coming_subjects(place: str, viewer: Any, kind: str, limit: int = 20,
+                    app: Flask | None = None) -> list[Any]:
+    """The subjects of ``place`` of this kind not over yet that the viewer may see."""
+    found: list[Any] = []
+    for feature in registry(app).features:
+        for subjects in feature.subjects:
+            if subjects.place == place:
+                found.extend(subjects.coming(viewer if _is_member(viewer) else None, kind,
+                                             max(0, limit)))
+    return found[:max(0, limit)]
 
 
 def demo_steps(app: Flask | None = None) -> list[DemoStep]:

@@ -13,6 +13,11 @@ SQLite: an external-content FTS5 table ``<name>`` kept in step by three triggers
 ("move and copy") migration of the table on SQLite recreates it and drops its triggers:
 run ``install`` again afterwards.
 
+Several columns, best first (``FullText(..., columns=("title", "authors", "note"))``):
+FTS5 indexes each and ranks with ``bm25`` weighted by ``weights`` (kept as the table's
+default ``rank``, so FTS5 still sorts the matches itself); PostgreSQL weighs them A, B, C,
+D in the vector (``setweight``), and ``ts_rank`` ranks A above B above C.
+
 PostgreSQL: a stored generated column ``<name>_vector`` = ``to_tsvector('simple', <column>)``
 (not in the model: the ORM never writes it) with a GIN index ``ix_<name>``; ranking reads
 the stored vector instead of parsing every matching text again.
@@ -54,15 +59,50 @@ class FullText:
     name: str
     table_name: str
     column_name: str = "search_text"
+    # Several columns, best first (the first is column_name when empty), and their bm25
+    # weights on SQLite (PostgreSQL weighs them A, B, C, D).
+    columns: tuple[str, ...] = ()
+    weights: tuple[float, ...] = ()
 
     def __post_init__(self) -> None:
         # Names go into DDL and queries as written: only plain identifiers.
-        for name in (self.name, self.table_name, self.column_name):
+        for name in (self.name, self.table_name, self.column_name, *self.columns):
             if not _IDENTIFIER.match(name):
                 raise ValueError(f"not a plain SQL identifier: {name!r}")
+        if len(self.columns) > 4 or (self.columns and len(self.weights) != len(self.columns)):
+            raise ValueError("up to four columns, each with its weight")
         register_unmanaged(self.name, f"ix_{self.name}")
 
+    def _weighted_sqlite_install(self) -> tuple[str, ...]:
+        n, t, cs = self.name, self.table_name, self.columns
+        names = ", ".join(cs)
+        new = ", ".join(f"new.{c}" for c in cs)
+        old = ", ".join(f"old.{c}" for c in cs)
+        weights = ", ".join(f"{w:g}" for w in self.weights)
+        return (
+            f"CREATE VIRTUAL TABLE IF NOT EXISTS {n} USING fts5("
+            f"{names}, content='{t}', content_rowid='id', "
+            "tokenize='unicode61 remove_diacritics 2')",
+            f"INSERT INTO {n}({n}, rank) VALUES ('rank', 'bm25({weights})')",  # noqa: S608 - identifiers checked above
+            f"CREATE TRIGGER IF NOT EXISTS {n}_ai AFTER INSERT ON {t} BEGIN "  # noqa: S608 - identifiers checked above
+            f"INSERT INTO {n}(rowid, {names}) VALUES (new.id, {new}); END",
+            f"CREATE TRIGGER IF NOT EXISTS {n}_ad AFTER DELETE ON {t} BEGIN "  # noqa: S608 - identifiers checked above
+            f"INSERT INTO {n}({n}, rowid, {names}) VALUES ('delete', old.id, {old}); END",
+            f"CREATE TRIGGER IF NOT EXISTS {n}_au AFTER UPDATE OF {names} ON {t} "  # noqa: S608 - identifiers checked above
+            f"BEGIN INSERT INTO {n}({n}, rowid, {names}) VALUES ('delete', old.id, {old}); "
+            f"INSERT INTO {n}(rowid, {names}) VALUES (new.id, {new}); END",
+            f"INSERT INTO {n}({n}) VALUES ('rebuild')",  # noqa: S608 - identifiers checked above
+        )
+
+    def _pg_vector(self) -> str:
+        if not self.columns:
+            return f"to_tsvector('simple', {self.column_name})"
+        return " || ".join(f"setweight(to_tsvector('simple', {c}), '{w}')"
+                           for c, w in zip(self.columns, "ABCD", strict=False))
+
     def sqlite_install(self) -> tuple[str, ...]:
+        if self.columns:
+            return self._weighted_sqlite_install()
         n, t, c = self.name, self.table_name, self.column_name
         return (
             f"CREATE VIRTUAL TABLE IF NOT EXISTS {n} USING fts5("
@@ -87,10 +127,10 @@ class FullText:
                 f"DROP TRIGGER IF EXISTS {n}_au", f"DROP TABLE IF EXISTS {n}")
 
     def pg_install(self) -> tuple[str, ...]:
-        n, t, c = self.name, self.table_name, self.column_name
+        n, t = self.name, self.table_name
         return (
             f"ALTER TABLE {t} ADD COLUMN IF NOT EXISTS {n}_vector tsvector "
-            f"GENERATED ALWAYS AS (to_tsvector('simple', {c})) STORED",
+            f"GENERATED ALWAYS AS ({self._pg_vector()}) STORED",
             f"CREATE INDEX IF NOT EXISTS ix_{n} ON {t} USING gin ({n}_vector)",
         )
 

@@ -1,16 +1,19 @@
 """Demo books for the library swap in Ieper: about 100 books in Dutch, French and English
 on members' shelves and a member organisation's, across the three modes and states, with
 valid ISBNs (made here from a country prefix and a check digit: they pass the checksum,
-they are not the real editions' numbers), a few loans (one overdue) and open requests."""
+they are not the real editions' numbers), a few loans (one overdue) and open requests;
+and a dozen of them brought to the library's yearly book swap (the events' demo step runs
+first and makes it; books finds it through the feature contract)."""
 
 from __future__ import annotations
 
 import random
 from datetime import timedelta
+from typing import Any
 
+from lets_site.books import search, swaps
 from lets_site.books.isbn import to_isbn13
 from lets_site.books.models import Book, BookRequest, BookState, Mode, RequestState, Visibility
-from lets_site.books.services import search_text_for
 from lets_site.database import utcnow
 from lets_site.extensions import db
 from lets_site.ledger import services as ledger
@@ -103,7 +106,7 @@ def seed(rng: random.Random, members: list[Member], organisations: list[Organisa
             created_at=now - timedelta(days=rng.randrange(1, 300), minutes=n),
         )
         book.updated_at = book.created_at
-        book.search_text = search_text_for(book)
+        search.fill(book)
         db.session.add(book)
         books.append(book)
     db.session.flush()
@@ -142,3 +145,30 @@ def _loans_and_requests(books: list[Book], members: list[Member]) -> None:
             created_at=now - timedelta(days=200), decided_at=now - timedelta(days=200),
             handed_over_at=now - timedelta(days=199)))
         book.state = BookState.CLOSED
+
+
+SWAP_BOOKS = 12
+
+
+def bring_to_swap(books: list[Book]) -> list[Any]:
+    """A dozen available books of members, from several shelves and in the three
+    languages, brought to the coming book swap with the library (the first coming one)."""
+    coming = swaps.coming_swaps(None)
+    event = next((e for e in coming if any("bibliotheek" in p.casefold()
+                                           for p in e.partner_list())),
+                 coming[0] if coming else None)
+    if event is None:
+        return []
+    candidates = [b for b in books if b.state == BookState.AVAILABLE and b.owner_member]
+    by_language = [[b for b in candidates if b.language == lang] for lang in PREFIX]
+    # Taken in turn from each language: half Dutch when there are enough, some French and
+    # English.
+    picked: list[Book] = []
+    while len(picked) < SWAP_BOOKS and any(by_language):
+        for index, shelf in enumerate(by_language):
+            if shelf and len(picked) < SWAP_BOOKS:
+                picked.append(shelf.pop(0))
+            if index == 0 and shelf and len(picked) < SWAP_BOOKS:
+                picked.append(shelf.pop(0))
+    return [swaps.bring(book.owner_member, book, event)  # type: ignore[arg-type]
+            for book in picked]

@@ -7,7 +7,12 @@ from typing import Any
 from flask_babel import lazy_gettext as _l
 
 from lets_site import features as f
-from lets_site.books import demo, services
+from lets_site.books import (
+    demo,
+    services,
+    swap_views,  # noqa: F401 - adds the swap routes to the blueprint
+    swaps,
+)
 from lets_site.books.models import Visibility
 from lets_site.books.views import bp
 
@@ -49,8 +54,22 @@ def _organisation(org: Any, viewer: Any) -> dict[str, Any] | None:
     return {"member": org, "books": books} if books else None
 
 
+def _event(event: Any, viewer: Any) -> dict[str, Any] | None:
+    """On a book swap's page: the books brought, by language and genre, with the hosting
+    partners; for a member a form to bring one of their books; for its organisers the
+    link to record what changed hands."""
+    if not swaps.is_swap(event):
+        return None
+    rows = [r for r in swaps.brought(event) if r.book.can_view(viewer)]
+    return {"event": event, "groups": swaps.grouped(rows), "count": len(rows),
+            "partners": event.partner_list(), "open": swaps.open_for_books(event),
+            "bringable": swaps.bringable(viewer, event),
+            "may_record": swaps.may_record(viewer, event) and swaps.record_open(event)}
+
+
 def _demo(ctx: f.DemoContext) -> None:
-    demo.seed(ctx.rng, ctx.made["members"], ctx.made["organisations"])
+    books = demo.seed(ctx.rng, ctx.made["members"], ctx.made["organisations"])
+    demo.bring_to_swap(books)
 
 
 AUDIT_ACTIONS = {
@@ -62,6 +81,7 @@ AUDIT_ACTIONS = {
     "book.decline": _l("Declined a request for someone else's book"),
     "book.hand_over": _l("Recorded the hand-over of someone else's book"),
     "book.return": _l("Recorded the return of someone else's book"),
+    "book.swap_record": _l("Recorded what changed hands at a book swap"),
 }
 
 FEATURE = f.Feature(
@@ -71,8 +91,9 @@ FEATURE = f.Feature(
     panels=[
         f.Panel(f.PROFILE, "books/_shelf_panel.html", _profile, order=60),
         f.Panel(f.ORGANISATION, "books/_shelf_panel.html", _organisation, order=60),
+        f.Panel(f.EVENT, "books/_event_panel.html", _event, order=50),
     ],
-    demo=f.DemoStep(60, _demo),
+    demo=f.DemoStep(80, _demo),  # after events (70): the library's swap is theirs
     export=f.ExportSection("books", services.export_section),
     items=items,
     item_kinds={"book": _l("Books")},

@@ -105,6 +105,46 @@ class EmptyForm(BaseForm):
     """Only the CSRF token: for buttons that post."""
 
 
+OUTCOME_LABELS = {"stayed": _l("stayed with its owner"), "given": _l("given to"),
+                  "swapped": _l("swapped with"), "lent": _l("lent to")}
+
+
+class BringForm(BaseForm):
+    """Bring a book to a book swap, or take it back (from the book's or the event's page:
+    a select picks the other one)."""
+
+    book = StringField(_l("Book"), validators=[DataRequired(), Length(max=12)])
+    event = StringField(_l("Book swap"), validators=[DataRequired(), Length(max=45)])
+    next = StringField(validators=[Optional(), Length(max=300)])
+
+    def book_id(self) -> int:
+        text = (self.book.data or "").strip()
+        return int(text) if text.isascii() and text.isdigit() else 0
+
+
+def record_form(rows: list[Any]) -> BaseForm:
+    """The record form of a swap: per brought book what became of it (the choices its mode
+    allows), the member's account code and, for a loan, the return date."""
+    from lets_site.books.swaps import OUTCOMES
+
+    class RecordForm(BaseForm):
+        pass
+
+    for row in rows:
+        allowed = OUTCOMES.get(row.book.mode, ())
+        setattr(RecordForm, f"outcome_{row.id}", SelectField(
+            _l("What became of it"), default="stayed",
+            choices=choices((o.value, OUTCOME_LABELS[o.value]) for o in allowed)))
+        setattr(RecordForm, f"member_{row.id}", StringField(
+            _l("Member (account code)"), validators=[Optional(), Length(max=20)],
+            render_kw={"autocomplete": "off", "size": 8}))
+        if row.book.mode == Mode.LEND:
+            setattr(RecordForm, f"due_{row.id}", DateTextField(
+                _l("Back by"), validators=[Optional()],
+                description=_l("Four weeks when left empty.")))
+    return RecordForm()
+
+
 def parse_filters(args: Mapping[str, str]) -> Filters:
     def pick(name: str, allowed: Any) -> str:
         value = (args.get(name) or "").strip()

@@ -23,7 +23,16 @@ import unicodedata
 import uuid
 from datetime import date, datetime
 
-from sqlalchemy import CheckConstraint, Date, ForeignKey, Index, Integer, String, Text
+from sqlalchemy import (
+    CheckConstraint,
+    Date,
+    ForeignKey,
+    Index,
+    Integer,
+    String,
+    Text,
+    UniqueConstraint,
+)
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from lets_site.database import UTCDateTime, utcnow
@@ -106,8 +115,11 @@ class Book(db.Model):
     cover_height: Mapped[int | None] = mapped_column(Integer)
     cover_thumb_width: Mapped[int | None] = mapped_column(Integer)
     cover_thumb_height: Mapped[int | None] = mapped_column(Integer)
-    # Folded title, authors, ISBN: what the search looks in (see fold).
+    # What the full-text search looks in (books/search.py), folded (see fold), best first:
+    # the title and the ISBN-13, the authors, the note.
     search_text: Mapped[str] = mapped_column(Text, default="")
+    search_authors: Mapped[str] = mapped_column(Text, default="")
+    search_note: Mapped[str] = mapped_column(Text, default="")
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
@@ -197,3 +209,46 @@ class BookRequest(db.Model):
 
     def overdue(self, today: date) -> bool:
         return self.is_loan and self.due_date is not None and self.due_date < today
+
+
+class Outcome(enum.StrEnum):
+    """What became of a book brought to a swap event."""
+
+    STAYED = "stayed"  # went home with its owner
+    GIVEN = "given"
+    SWAPPED = "swapped"
+    LENT = "lent"
+
+
+class BookAtEvent(db.Model):
+    """A book its owner brings to a book-swap event, and, once the organiser recorded
+    the event, what became of it. The event is named by its item id (``urn:uuid:...``,
+    stable, from the feature contract), not by a key into the events feature's table.
+    UNIQUE (book, event): a book is brought once per event."""
+
+    __tablename__ = "book_at_event"
+    __table_args__ = (
+        UniqueConstraint("book_id", "event_urn", name="uq_book_at_event_book_event"),
+        Index("ix_book_at_event_event", "event_urn"),
+    )
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    book_id: Mapped[int] = mapped_column(ForeignKey("book.id", ondelete="CASCADE"))
+    event_urn: Mapped[str] = mapped_column(String(45))
+    added_by_id: Mapped[int | None] = mapped_column(ForeignKey("member.id",
+                                                               ondelete="SET NULL"))
+    added_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    # Set once, when the organiser records what changed hands (None before).
+    outcome: Mapped[str | None] = mapped_column(String(8))
+    receiver_id: Mapped[int | None] = mapped_column(ForeignKey("member.id",
+                                                               ondelete="SET NULL"))
+    request_id: Mapped[int | None] = mapped_column(ForeignKey("book_request.id",
+                                                              ondelete="SET NULL"))
+    recorded_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    recorded_by_id: Mapped[int | None] = mapped_column(ForeignKey("member.id",
+                                                                  ondelete="SET NULL"))
+
+    book: Mapped[Book] = relationship(lazy="joined")
+    receiver: Mapped[Member | None] = relationship(foreign_keys=[receiver_id],
+                                                   lazy="joined")
+    request: Mapped[BookRequest | None] = relationship(lazy="select")

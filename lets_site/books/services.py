@@ -1,5 +1,6 @@
 """Business rules for book swaps: listing books, requests, hand-overs, loans and their
-return, browsing and search. Services flush, never commit; views commit once.
+return, browsing and ranked search (books/search.py). Services flush, never commit; views
+commit once. Swap events are in books/swaps.py.
 
 Money: a book's price is paid by the receiver to the owner through the ledger's
 ``pay`` service (its one booking function underneath), in the same transaction as the
@@ -10,6 +11,7 @@ hand-over with it.
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 from datetime import date, timedelta
 from decimal import Decimal
@@ -22,17 +24,17 @@ from sqlalchemy.orm import defer, lazyload
 
 from lets_site import signals
 from lets_site.audit import services as audit
-from lets_site.books import covers
+from lets_site.books import covers, search
 from lets_site.books import isbn as isbns
 from lets_site.books.models import (
     ACTIVE_REQUEST_STATES,
     Book,
+    BookAtEvent,
     BookRequest,
     BookState,
     Mode,
     RequestState,
     Visibility,
-    fold,
 )
 from lets_site.database import utcnow
 from lets_site.domain import DomainError, NotFound, PermissionDenied
@@ -43,6 +45,7 @@ from lets_site.members.mailing import mail_to
 from lets_site.members.models import Member
 from lets_site.organisations import services as organisations
 from lets_site.organisations.models import Organisation
+from lets_site.search import terms
 
 PAGE_SIZE = 20
 TITLE_MAX = 200
@@ -50,6 +53,7 @@ AUTHORS_MAX = 200
 NOTE_MAX = 2000
 MESSAGE_MAX = 2000
 QUERY_MAX = 200
+ISBN_IDS = 500  # books found by part of an ISBN, looked up by their id
 MAX_ID = 2**31 - 1
 DEFAULT_LOAN = timedelta(days=28)
 MAX_LOAN = timedelta(days=366)
@@ -170,13 +174,6 @@ def _price(value: Decimal | None) -> int | None:
     return ledger.parse_amount(format(value, "f"), fieldname="price")
 
 
-def search_text_for(book: Book) -> str:
-    parts = [book.title, book.authors]
-    if book.isbn:
-        parts.append(book.isbn)
-    return fold("\n".join(parts))
-
-
 def _apply(book: Book, data: BookData) -> None:
     title = _one_line(data.title)
     if not title:
@@ -215,7 +212,7 @@ def _apply(book: Book, data: BookData) -> None:
     book.note, book.mode, book.visibility = note, data.mode, data.visibility
     book.price = _price(data.price)
     covers.apply(book, data.cover, data.remove_cover)
-    book.search_text = search_text_for(book)
+    search.fill(book)
     book.updated_at = utcnow()
 
 
@@ -327,21 +324,7 @@ def request_book(actor: Member, book: Book, message: str) -> BookRequest:
     message = (message or "").strip()
     if len(message) > MESSAGE_MAX:
         raise DomainError(_l("Make your message shorter."), field="message")
-    _lock_book(book)
-    if book.state not in (BookState.AVAILABLE, BookState.ON_LOAN):
-        raise DomainError(_l("This book is no longer offered."))
-    already = db.session.scalar(select(BookRequest.id).where(
-        BookRequest.book_id == book.id, BookRequest.requester_id == actor.id,
-        BookRequest.open_key.is_not(None)))
-    refusal = _l("You have asked for this book already; wait for the owner's answer.")
-    if already is not None:
-        raise DomainError(refusal)
-    req = BookRequest(book_id=book.id, requester_id=actor.id, message=message,
-                      state=RequestState.OPEN, open_key=f"{book.id}-{actor.id}",
-                      created_at=utcnow())
-    req.book, req.requester = book, actor
-    db.session.add(req)
-    _flush_unique(refusal)
+    req = open_request(book, actor, message)
     signals.book_requested.send(req, actor=actor)
     recipients = ([i.member for i in book.owner_org.intermediaries] if book.owner_org
                   else [book.owner_member])
@@ -354,6 +337,27 @@ def request_book(actor: Member, book: Book, message: str) -> BookRequest:
     return req
 
 
+def open_request(book: Book, requester: Member, message: str) -> BookRequest:
+    """The request itself, without the owner's mail (a swap event's record opens one for
+    the receiver): the book is offered, one open request per member per book."""
+    _lock_book(book)
+    if book.state not in (BookState.AVAILABLE, BookState.ON_LOAN):
+        raise DomainError(_l("This book is no longer offered."))
+    already = db.session.scalar(select(BookRequest.id).where(
+        BookRequest.book_id == book.id, BookRequest.requester_id == requester.id,
+        BookRequest.open_key.is_not(None)))
+    refusal = _l("You have asked for this book already; wait for the owner's answer.")
+    if already is not None:
+        raise DomainError(refusal)
+    req = BookRequest(book_id=book.id, requester_id=requester.id, message=message,
+                      state=RequestState.OPEN, open_key=f"{book.id}-{requester.id}",
+                      created_at=utcnow())
+    req.book, req.requester = book, requester
+    db.session.add(req)
+    _flush_unique(refusal)
+    return req
+
+
 def _check_owner_side(actor: Member, book: Book) -> None:
     if not book.can_edit(actor):
         raise PermissionDenied(_l("Only the owner of this book can do this."))
@@ -362,8 +366,16 @@ def _check_owner_side(actor: Member, book: Book) -> None:
 def accept(actor: Member, req: BookRequest, due_date: date | None = None) -> BookRequest:
     """The owner says yes. A loan gets a due date (four weeks when none is given). One
     request of a book is accepted at a time."""
+    _check_owner_side(actor, req.book)
+    accept_request(req, due_date)
+    _audit_if_admin(actor, req.book, "accept")
+    return req
+
+
+def accept_request(req: BookRequest, due_date: date | None = None) -> BookRequest:
+    """:func:`accept` once the actor's right to answer is checked (the owner's, or a swap
+    event's organiser recording it)."""
     book = req.book
-    _check_owner_side(actor, book)
     _lock_book(book)
     _fresh(req)
     if req.state != RequestState.OPEN:
@@ -386,7 +398,6 @@ def accept(actor: Member, req: BookRequest, due_date: date | None = None) -> Boo
     req.busy_book = book.id
     req.decided_at = utcnow()
     _flush_unique(_l("You have accepted another request for this book already."))
-    _audit_if_admin(actor, book, "accept")
     return req
 
 
@@ -443,6 +454,20 @@ def hand_over(actor: Member, req: BookRequest, *, to_shelf: bool = False) -> Boo
     if book.price and actor.id != receiver.id:
         raise DomainError(_l("This book has a price: who receives it confirms the "
                              "hand-over, and pays with it."))
+    hand_over_request(req, to_shelf=to_shelf, receiver_confirms=actor.id == receiver.id)
+    _audit_if_admin(actor, book, "hand_over")
+    return req
+
+
+def hand_over_request(req: BookRequest, *, to_shelf: bool = False,
+                      receiver_confirms: bool = False) -> BookRequest:
+    """:func:`hand_over` once the actor's right to record it is checked; a price is paid by
+    the receiver, so only a hand-over the receiver confirms may carry one."""
+    book = req.book
+    receiver = req.requester
+    if book.price and not receiver_confirms:
+        raise DomainError(_l("This book has a price: who receives it confirms the "
+                             "hand-over, and pays with it."))
     _lock_book(book)
     _fresh(req)
     if req.state == RequestState.HANDED_OVER:
@@ -478,7 +503,6 @@ def hand_over(actor: Member, req: BookRequest, *, to_shelf: bool = False) -> Boo
             _copy_to_shelf(book, receiver)
     book.updated_at = now
     db.session.flush()
-    _audit_if_admin(actor, book, "hand_over")
     return req
 
 
@@ -499,7 +523,8 @@ def _copy_to_shelf(book: Book, member: Member) -> Book:
                 isbn=book.isbn, language=book.language, genre=book.genre,
                 condition=book.condition, note="", mode=book.mode, price=None,
                 visibility=Visibility.MEMBERS, state=BookState.SHELVED,
-                search_text=book.search_text, created_at=utcnow(), updated_at=utcnow())
+                created_at=utcnow(), updated_at=utcnow())
+    search.fill(copy)
     copy.owner_member = member
     db.session.add(copy)
     return copy
@@ -532,25 +557,37 @@ def _visible_to(viewer: Member | None) -> Any:
     return Book.visibility == Visibility.PUBLIC
 
 
-def search_clause(q: str) -> Any:
-    """Every word of the query in the folded title, authors or ISBN; an ISBN typed with
-    hyphens or as ISBN-10 finds the stored ISBN-13."""
+def _search(stmt: Select[Any], q: str) -> Select[Any]:
+    """A whole valid ISBN (any form) finds the stored ISBN-13 by its index, and digits
+    alone (with hyphens or not) part of one; anything else goes to the ranked full-text
+    search (books/search.py), with digit groups joined first ("90-234" is "90234")."""
     q = q[:QUERY_MAX]
     number = isbns.to_isbn13(q) if isbns.looks_like_isbn(q) else None
     if number is not None:
-        return Book.isbn == number
-    terms = [t for t in fold(isbns.hyphenless_digits(q)).split() if t]
-    clauses = []
-    for term in terms[:8]:
-        escaped = term.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
-        clauses.append(Book.search_text.like(f"%{escaped}%", escape="\\"))
-    return clauses
+        return stmt.where(Book.isbn == number).order_by(Book.created_at.desc(), Book.id.desc())
+    digits = isbns.compact(q)
+    # Part of an ISBN: digits with a hyphen, or five or more ("1984" is a title).
+    if re.fullmatch(r"[\d\s-]+", q) and ("-" in q.strip() or len(digits) >= 5):
+        if digits.startswith(("978", "979")) and len(digits) < 13:
+            # The start of an ISBN-13: a range of the ISBN's index.
+            found = (Book.isbn >= digits) & (Book.isbn < digits + ":")
+        else:  # part of one, anywhere in it (the index finds words by their start only)
+            found = Book.isbn.contains(digits, autoescape=True)
+        # The ISBN's index finds the books first (SQLite would otherwise walk every offered
+        # book by date and test each); a fragment found in many ISBNs is tested per book.
+        ids = list(db.session.scalars(select(Book.id).where(found).limit(ISBN_IDS + 1)))
+        if len(ids) <= ISBN_IDS:
+            found = Book.id.in_(ids)
+        return stmt.where(found).order_by(Book.created_at.desc(), Book.id.desc())
+    dialect = db.session.get_bind().dialect.name
+    return search.apply(stmt, isbns.hyphenless_digits(q), dialect)
 
 
 # A list shows the book's own columns: no owners (their names load per book only where a
 # page asks), no note or search text.
 LIST_LOAD_OPTIONS = (lazyload(Book.owner_member), lazyload(Book.owner_org),
-                     defer(Book.note), defer(Book.search_text))
+                     defer(Book.note), defer(Book.search_text), defer(Book.search_authors),
+                     defer(Book.search_note))
 
 
 def browse(viewer: Member | None, filters: Filters) -> BookPage:
@@ -563,12 +600,13 @@ def browse(viewer: Member | None, filters: Filters) -> BookPage:
         stmt = stmt.where(Book.genre == filters.genre)
     if filters.mode in tuple(Mode):
         stmt = stmt.where(Book.mode == filters.mode)
-    if filters.q.strip():
-        clause = search_clause(filters.q)
-        stmt = stmt.where(*clause) if isinstance(clause, list) else stmt.where(clause)
+    if terms(filters.q):
+        stmt = _search(stmt, filters.q)  # best match first
+    else:
+        stmt = stmt.order_by(Book.created_at.desc(), Book.id.desc())
     page = max(1, min(filters.page, 10_000))
     rows = list(db.session.scalars(
-        stmt.options(*LIST_LOAD_OPTIONS).order_by(Book.created_at.desc(), Book.id.desc())
+        stmt.options(*LIST_LOAD_OPTIONS)
         .limit(PAGE_SIZE + 1).offset((page - 1) * PAGE_SIZE)).unique())
     return BookPage(items=rows[:PAGE_SIZE], page=page, has_next=len(rows) > PAGE_SIZE,
                     filters=filters)
@@ -654,4 +692,11 @@ def export_section(member: Member) -> dict[str, Any]:
                       "message": r.message, "due_date": r.due_date.isoformat()
                       if r.due_date else None, "created_at": r.created_at.isoformat()}
                      for r in requests],
+        # Their books brought to book swaps (the event by its item id), and what became
+        # of them.
+        "swaps": [{"book": row.book.urn, "title": row.book.title, "event": row.event_urn,
+                   "brought_at": row.added_at.isoformat(), "outcome": row.outcome}
+                  for row in db.session.scalars(
+                      select(BookAtEvent).join(Book, BookAtEvent.book_id == Book.id)
+                      .where(Book.owner_member_id == member.id).order_by(BookAtEvent.id))],
     }

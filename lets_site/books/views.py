@@ -6,12 +6,13 @@ from flask import Blueprint, Response, abort, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
 
-from lets_site.books import bulk, covers, services
+from lets_site.books import bulk, covers, services, swaps
 from lets_site.books.forms import (
     CONDITION_LABELS,
     GENRE_LABELS,
     LANGUAGE_LABELS,
     MODE_LABELS,
+    OUTCOME_LABELS,
     REQUEST_LABELS,
     STATE_LABELS,
     AcceptForm,
@@ -41,7 +42,8 @@ def _viewer() -> object | None:
 def _inject() -> dict[str, object]:
     return {"book_labels": {"language": LANGUAGE_LABELS, "genre": GENRE_LABELS,
                             "condition": CONDITION_LABELS, "mode": MODE_LABELS,
-                            "state": STATE_LABELS, "request": REQUEST_LABELS}}
+                            "state": STATE_LABELS, "request": REQUEST_LABELS,
+                            "outcome": OUTCOME_LABELS}}
 
 
 @bp.route("/books/")
@@ -170,7 +172,19 @@ def detail(book_id: int) -> Response | str:
             return done
     return render_template("books/detail.html", book=book, form=form,
                            requests=services.requests_for(book, _viewer()),
+                           swaps=_swaps_of(book),
                            accept_form=AcceptForm(formdata=None), button=EmptyForm())
+
+
+def _swaps_of(book: Book) -> dict[str, list[object]] | None:
+    """For the owner of an offered book: the coming book swaps it is brought to, and the
+    others it may go to."""
+    if not book.owned_by(current_user) or book.state != "available":
+        return None
+    coming = swaps.coming_swaps(current_user)
+    brought = set(swaps.events_of(book))
+    return {"brought": [e for e in coming if e.urn in brought],
+            "other": [e for e in coming if e.urn not in brought]}
 
 
 def _button(action: str, book: Book) -> Response:

@@ -90,4 +90,5 @@ FEATURE = f.Feature(
     items=items,
     linkables=[f.Linkable("event", _link_choices, _linked)],
     item_kinds={"event": _l("Events")},
+    subjects=[f.Subjects(f.EVENT, services.by_urn, services.coming_of_kind)],
 )

@@ -190,6 +190,23 @@ def next_of_kind(viewer: Member | None, kind: str) -> Event | None:
         .order_by(Event.starts_at, Event.id).limit(1)).first()
 
 
+def coming_of_kind(viewer: Member | None, kind: str, limit: int) -> list[Event]:
+    """Events of this kind not over yet and not cancelled, soonest first (the contract's
+    ``Subjects.coming`` for the EVENT place)."""
+    return list(db.session.scalars(
+        select(Event).where(visible_clause(viewer), Event.kind == kind,
+                            Event.ends_at >= utcnow(), Event.status != Status.CANCELLED)
+        .order_by(Event.starts_at, Event.id).limit(limit)))
+
+
+def by_urn(urn: str) -> Event | None:
+    """The event with this item id (``urn:uuid:<uuid>``), or None."""
+    prefix = "urn:uuid:"
+    if not urn.startswith(prefix) or len(urn) != len(prefix) + 36:
+        return None
+    return db.session.scalar(select(Event).where(Event.uuid == urn[len(prefix):]))
+
+
 def newest(viewer: Member | None, limit: int) -> list[Event]:
     return list(db.session.scalars(
         select(Event).where(visible_clause(viewer))

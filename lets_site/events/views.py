@@ -183,7 +183,8 @@ def detail(event_id: int) -> str:
                            status_form=StatusForm(status=event.status),
                            og_url=external_url("events.detail", event_id=event.id),
                            # What other features offer this page (partners: the
-                           # collaborations the event came from).
+                           # collaborations the event came from; books: the books
+                           # brought to a book swap).
                            panels=features.panels(features.EVENT, event, _viewer()),
                            **_detail_context(event))
 
@@ -252,6 +253,7 @@ def guest(event_id: int) -> Response | str:
         return done
     return render_template("events/detail.html", guest=form,
                            status_form=StatusForm(status=event.status),
+                           panels=features.panels(features.EVENT, event, _viewer()),
                            og_url=external_url("events.detail", event_id=event.id),
                            guest_back=back, **_detail_context(event))
 

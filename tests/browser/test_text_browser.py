@@ -524,3 +524,49 @@ def test_w3m_requests_a_book(live_server: LiveServer, w3m: str, tmux: Tmux) -> N
     tmux.wait(stored, "the request to be stored")
     # The page now shows the request instead of the form.
     tmux.wait(lambda: button.group(1) not in "\n".join(tmux.lines()), "the book's page again")
+
+
+def test_w3m_brings_a_book_to_a_swap(live_server: LiveServer, w3m: str, tmux: Tmux) -> None:
+    """In w3m: the owner opens their book and presses "bring it to the book swap" (the
+    select has the coming swap chosen); the book is on the swap's list."""
+    from lets_site.books import swaps
+    from lets_site.books.models import Book
+    from lets_site.extensions import db
+
+    def seed() -> tuple[str, str, int, str]:
+        from tests.books.helpers import make_book
+        from tests.events.conftest import make_event, make_organiser
+
+        swap = make_event(make_organiser(), days=12, kind="book_swap", title="Boekenruil")
+        owner = factories.make_member(display_name="Bert Boekenkast", email="bert@example.org")
+        book = make_book(owner, "Le Petit Prince", language="fr")
+        return owner.account_code, owner.email, book.id, swap.urn
+
+    code, email, book_id, urn = live_server.run(seed)
+    page = client_page(live_server, code, f"/books/{book_id}")
+    button = re.search(r'<form method="post" action="/books/swaps/bring">.*?'
+                       r'<button type="submit">([^<]+)</button>', page, re.S)
+    assert button, "no bring button on the book's page"
+
+    tmux("new-session", "-d", "-s", "w", "-x", "120", "-y", "50",
+         f"{w3m} -o accept_cookie=1 -o use_cookie=1 -o confirm_qq=0 -o accept_language=nl "
+         f"-o display_charset=UTF-8 {live_server.url}/login")
+    tmux.wait(lambda: any("[" in line for line in tmux.lines()), "the login page")
+    tmux.tab_to_field()  # e-mail address or account code
+    tmux.fill(email, email)
+    tmux.tab_to_field()  # password
+    tmux.fill(factories.PASSWORD, "*" * 10)
+    tmux.tab_to_field()  # "stay logged in"
+    tmux.tab()  # the submit button
+    tmux.keys("Enter")
+    tmux.wait(lambda: code in "\n".join(tmux.lines()), "the home page after login")
+
+    tmux.goto(f"{live_server.url}/books/{book_id}")
+    tmux.wait(lambda: "Le Petit Prince" in "\n".join(tmux.lines()), "the book's page")
+    tmux.tab_to_label(button.group(1))
+    tmux.keys("Enter")
+
+    def brought() -> bool:
+        return live_server.run(lambda: swaps.events_of(db.session.get(Book, book_id))) == [urn]
+
+    tmux.wait(brought, "the book to be on the swap's list")
