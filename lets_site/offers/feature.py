@@ -22,7 +22,7 @@ def items(viewer: Any, limit: int) -> list[f.Item]:
                            else f.MEMBERS_ONLY),
                created=listing.created_at, updated=listing.updated_at,
                details=_details(listing, viewer))
-        for listing in services.newest(viewer, limit)
+        for listing in services.newest(viewer, limit, with_text=True)
     ]
 
 

@@ -417,8 +417,9 @@ def _visible_to(viewer: Member | None) -> Any:
 # A list shows title, category, price, owner and postcode: one query with the many-to-one
 # joins, without the long text columns or the owners' roles and intermediaries (they load
 # lazily if something does ask for them).
+_DEFER_TEXT = defer(Listing.description)
 LIST_LOAD_OPTIONS = (
-    defer(Listing.description),
+    _DEFER_TEXT,
     defer(Listing.search_text),
     defaultload(Listing.owner_member).lazyload(Member.role_rows),
     defaultload(Listing.contact).lazyload(Member.role_rows),
@@ -494,10 +495,12 @@ def listings_for_owner(owner: Member | Organisation, viewer: Member | None, *,
     return list(db.session.scalars(stmt))
 
 
-def newest(viewer: Member | None, limit: int) -> list[Listing]:
-    """The newest live listings this viewer may see (the public ones for None)."""
+def newest(viewer: Member | None, limit: int, *, with_text: bool = False) -> list[Listing]:
+    """The newest live listings this viewer may see (the public ones for None);
+    ``with_text`` reads their descriptions in the same query (the feed carries them)."""
+    options = [o for o in LIST_LOAD_OPTIONS if not with_text or o is not _DEFER_TEXT]
     stmt = (select(Listing).where(Listing.live_clause(utcnow()), _visible_to(viewer))
-            .options(*LIST_LOAD_OPTIONS)
+            .options(*options)
             .order_by(Listing.created_at.desc(), Listing.id.desc()).limit(max(0, limit)))
     return list(db.session.scalars(stmt).unique())
 
