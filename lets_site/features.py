@@ -53,6 +53,8 @@ LISTING = "listing"
 # (one query for the page, not one per line).
 DIRECTORY = "directory"
 PARTNER = "partner"  # a partner's page (the partners feature); events will offer theirs
+# The admin's page of one member (/admin/members/<id>): the subject is the member.
+MEMBER_ADMIN = "member_admin"
 
 # Visibility of an item.
 PUBLIC = "public"
@@ -154,6 +156,45 @@ class DemoStep:
     run: Callable[[DemoContext], None]
 
 
+# --- Notifications ---------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Notice:
+    """One reminder a kind's ``due(now)`` found: the mail to queue for ``recipient`` (a
+    Member), sent at most once per ``(kind, once)``."""
+
+    recipient: Any
+    subject: Any
+    template: str
+    once: str
+    context: Mapping[str, Any] = field(default_factory=dict)
+    reply_to: str | None = None
+
+
+@dataclass(frozen=True)
+class NotificationKind:
+    """A kind of mail members can switch on or off (their profile's notification page;
+    the group's defaults on the admin's). ``audience`` is MEMBERS or ADMINS (only admins
+    receive it). ``due(now)``, for reminders, returns the :class:`Notice` records whose
+    time has come; the daily command (``lets-site notify due``) sends each once."""
+
+    key: str  # "<feature>.<what>", e.g. "ledger.payment_received"
+    label: Any
+    audience: str = MEMBERS
+    default: bool = True
+    due: Callable[[datetime], Iterable[Notice]] | None = None
+
+    def __post_init__(self) -> None:
+        if self.audience not in (MEMBERS, ADMINS):
+            raise ValueError(f"unknown audience {self.audience!r}")
+
+
+# The extension key under which a feature (notifications) answers "does this member want
+# this kind of mail?": a callable (member, key) -> bool. Without one, every mail is sent.
+NOTIFICATION_SWITCH_KEY = "lets_notification_switch"
+
+
 # items(viewer, limit): the feature's newest content this viewer (None: the public) may see,
 # newest first, at most ``limit``.
 ItemsFunction = Callable[[Any, int], Iterable[Item]]
@@ -180,6 +221,8 @@ class Feature:
     # The audit log's actions this feature records, each with its label (lazy gettext), a
     # short sentence, shown next to who did it: {"member.approve": _l("Approved a member")}.
     audit_actions: Mapping[str, Any] = field(default_factory=dict)
+    # The kinds of mail this feature sends that members may switch off.
+    notifications: Sequence[NotificationKind] = ()
 
 
 class Registry:
@@ -312,6 +355,23 @@ def audit_actions(app: Flask | None = None) -> dict[str, Any]:
     for feature in registry(app).features:
         labels.update(feature.audit_actions)
     return labels
+
+
+def notification_kinds(app: Flask | None = None) -> list[NotificationKind]:
+    """Every kind of notification the features declare, in the features' order."""
+    kinds = [kind for f in registry(app).features for kind in f.notifications]
+    keys = [kind.key for kind in kinds]
+    duplicated = {key for key in keys if keys.count(key) > 1}
+    if duplicated:
+        raise ValueError(f"notification kinds declared twice: {sorted(duplicated)}")
+    return kinds
+
+
+def notification_on(member: Any, key: str, app: Flask | None = None) -> bool:
+    """Whether ``member`` wants mail of kind ``key`` (their choice, else the group's default,
+    else the kind's own default); True when no feature keeps preferences."""
+    switch = (app or current_app).extensions.get(NOTIFICATION_SWITCH_KEY)
+    return True if switch is None else bool(switch(member, key))
 
 
 def demo_steps(app: Flask | None = None) -> list[DemoStep]:

@@ -39,6 +39,7 @@ FEATURES = (
     "lets_site.events.feature",
     "lets_site.books.feature",
     "lets_site.content.feature",
+    "lets_site.notifications.feature",
 )
 
 

@@ -61,4 +61,9 @@ FEATURE = f.Feature(
     export=f.ExportSection("books", services.export_section),
     items=items,
     audit_actions=AUDIT_ACTIONS,
+    notifications=(
+        f.NotificationKind(services.REQUESTED, _l("Someone asks for one of my books")),
+        f.NotificationKind(services.DUE_BACK, _l("A book I borrowed is due back"),
+                           due=services.due_back_notices),
+    ),
 )

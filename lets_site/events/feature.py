@@ -74,4 +74,9 @@ FEATURE = f.Feature(
     demo=f.DemoStep(70, _demo),
     export=f.ExportSection("event_registrations", services.export_section),
     items=items,
+    notifications=(
+        f.NotificationKind("events.promoted",
+                           _l("I move up from an event's waiting list")),
+        f.NotificationKind("events.cancelled", _l("An event I registered for is cancelled")),
+    ),
 )

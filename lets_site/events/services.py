@@ -647,7 +647,7 @@ def _notify(reg: Registration, what: str) -> None:
     url = external_url("events.detail", event_id=event.id)
     if reg.member is not None:
         mail_to(reg.member, subjects[what], template, event=event, url=url, name=reg.who,
-                when=event_when(event))
+                when=event_when(event), kind=f"events.{what}")
     elif reg.email:
         from flask import render_template
 

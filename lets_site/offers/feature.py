@@ -75,4 +75,9 @@ FEATURE = f.Feature(
     commands=commands.COMMANDS,
     items=items,
     audit_actions=AUDIT_ACTIONS,
+    notifications=(
+        f.NotificationKind(services.ANSWERED, _l("Someone answers my offer or want")),
+        f.NotificationKind(services.EXPIRING, _l("My offer or want expires in two weeks"),
+                           due=services.expiring_notices),
+    ),
 )
