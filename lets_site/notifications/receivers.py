@@ -54,7 +54,8 @@ def on_transfer(transfer: Any, actor: Any = None, **_: Any) -> None:
     if not _active():
         return
     url = external_url("ledger.transfer", uid=transfer.uid)
-    if transfer.kind != TransferKind.CORRECTION:
+    # A correction is not a payment; a paid request is told by on_request_answered.
+    if transfer.kind not in (TransferKind.CORRECTION, TransferKind.REQUEST):
         for person in _people(transfer.payee):
             if actor is not None and person.id == getattr(actor, "id", None):
                 continue
@@ -109,7 +110,12 @@ def on_request_answered(req: Any, actor: Any = None, **_: Any) -> None:
     subject = (_l("Your payment request was paid by %(name)s", name=_holder(req.payer)) if paid
                else _l("Your payment request was declined by %(name)s",
                        name=_holder(req.payer)))
-    services.notify(requester, REQUEST_ANSWERED, subject,
+    # One mail for a paid request: as "answered", or, for whom switched that off but
+    # wants to hear of payments received, as a payment received.
+    kind = REQUEST_ANSWERED
+    if paid and not services.is_on(requester, REQUEST_ANSWERED):
+        kind = PAYMENT_RECEIVED
+    services.notify(requester, kind, subject,
                     "notifications/mail/request_answered.txt", req=req, paid=paid,
                     payer=_holder(req.payer), url=external_url("ledger.requests"))
 
