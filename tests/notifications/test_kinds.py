@@ -198,3 +198,22 @@ def test_new_candidate_goes_to_admins_who_did_not_switch_it_off(
     (message,) = smtp.to(keen.email)
     assert "Nina" in message["Subject"]
     assert smtp.to(quiet.email) == []
+
+
+def test_a_paid_request_is_one_mail_to_the_requester_whatever_they_switched_off(
+    app: Any, smtp: Server, make_member: Any
+) -> None:
+    """Answered on: "your request was paid". Answered off: the payment received mail
+    (for who wants to hear of payments). Both off: nothing."""
+    payer = make_member()
+    for off, expected in (((), 1), ((receivers.REQUEST_ANSWERED,), 1),
+                          ((receivers.REQUEST_ANSWERED, receivers.PAYMENT_RECEIVED), 0)):
+        payee = make_member(locale="en")
+        for key in off:
+            switch_off(payee, key)
+        req = ledger.request_payment(payee, payee.account_code, payer.account_code, 2, "x",
+                                     None)
+        db.session.commit()
+        ledger.confirm_request(payer, req.uid)
+        db.session.commit()
+        assert len(smtp.to(payee.email)) == expected, off
