@@ -184,6 +184,8 @@ class NotificationKind:
     audience: str = MEMBERS
     default: bool = True
     due: Callable[[datetime], Iterable[Notice]] | None = None
+    # Narrower than the audience: receives(member) -> bool (say, partner coordinators).
+    receives: Callable[[Any], bool] | None = None
 
     def __post_init__(self) -> None:
         if self.audience not in (MEMBERS, ADMINS):

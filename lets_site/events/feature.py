@@ -75,8 +75,13 @@ FEATURE = f.Feature(
     export=f.ExportSection("event_registrations", services.export_section),
     items=items,
     notifications=(
+        # Off unless a member or the group turns it on: the page confirms it already.
+        f.NotificationKind("events.registered", _l("I register for an event"),
+                           default=False),
         f.NotificationKind("events.promoted",
                            _l("I move up from an event's waiting list")),
         f.NotificationKind("events.cancelled", _l("An event I registered for is cancelled")),
+        f.NotificationKind("events.changed",
+                           _l("An event I registered for moves or is postponed")),
     ),
 )

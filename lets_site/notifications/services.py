@@ -41,7 +41,9 @@ def _kind(key: str) -> features.NotificationKind | None:
 
 def receives(member: Member, kind: features.NotificationKind) -> bool:
     """Whether ``member`` is in the kind's audience (admins' kinds only for admins)."""
-    return kind.audience != features.ADMINS or bool(member.is_admin)
+    if kind.audience == features.ADMINS and not member.is_admin:
+        return False
+    return kind.receives is None or bool(kind.receives(member))
 
 
 def kinds_for(member: Member) -> list[features.NotificationKind]:

@@ -86,4 +86,7 @@ FEATURE = f.Feature(
     export=f.ExportSection("partners", services.export_section),
     items=items,
     audit_actions=AUDIT_ACTIONS,
+    notifications=(f.NotificationKind(
+        services.STEP_DUE, _l("The next step of a prospect I follow is due"),
+        due=services.step_due_notices, receives=services.is_coordinator),),
 )

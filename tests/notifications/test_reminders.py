@@ -214,3 +214,95 @@ def test_a_cancelled_event_is_mailed_unless_switched_off(
     (message,) = smtp.to(told.email)
     assert message["Subject"].startswith("Cancelled")
     assert smtp.to(quiet.email) == []
+
+
+# --- Partners -------------------------------------------------------------------------------
+
+
+def test_a_prospects_next_step_due_reminds_its_coordinator_once(
+    app: Any, smtp: Server, runner: Any, make_member: Any, make_admin: Any
+) -> None:
+    from lets_site.notifications import services as notifications
+    from lets_site.partners import services as partners
+    from lets_site.partners.models import Prospect
+
+    admin = make_admin()
+    cora, quiet = make_member(locale="en"), make_member()
+    for member in (cora, quiet):
+        partners.grant_coordinator(admin, member.account_code)
+    db.session.commit()
+    assert partners.STEP_DUE in notifications.preferences(cora)
+    assert partners.STEP_DUE not in notifications.preferences(make_member())  # no coordinator
+    switch_off(quiet, partners.STEP_DUE)
+    tomorrow = utcnow().date() + timedelta(days=1)
+    prospects = [partners.create_prospect(admin, partners.ProspectData(
+        name=name, owner_id=owner.id, next_step="Call them", next_step_on=tomorrow))
+        for name, owner in (("Bakkerij Pot", cora), ("Kringwinkel", quiet))]
+    db.session.commit()
+    assert "Queued 0" in _due(runner)  # not due yet
+    for prospect in prospects:  # a day passes
+        db.session.get(Prospect, prospect.id).next_step_on = utcnow().date()
+    db.session.commit()
+    assert "Queued 1" in _due(runner)
+    (message,) = smtp.to(cora.email)
+    assert "Bakkerij Pot" in message["Subject"] and "Call them" in body(message)
+    assert f"/prospects/{prospects[0].id}" in link(message, "/prospects/")
+    assert "Queued 0" in _due(runner)
+    assert smtp.to(quiet.email) == []
+
+
+def test_a_moved_or_postponed_event_is_mailed_but_not_a_new_description(
+    app: Any, smtp: Server, make_member: Any
+) -> None:
+    from datetime import time
+
+    from lets_site.events import services as events
+    from lets_site.events.services import EventData
+    from tests.events.conftest import make_event, make_organiser
+
+    organiser = make_organiser()
+    start = date.today() + timedelta(days=10)
+    event = make_event(organiser, capacity=10)
+    told, quiet = make_member(locale="en"), make_member()
+    for member in (told, quiet):
+        events.register(member, event)
+        db.session.commit()
+    switch_off(quiet, "events.changed")
+
+    def edit(**values: Any) -> None:
+        data = EventData(**{"title": "Film night", "start_date": start,
+                            "start_time": time(19, 30), "capacity": 10, **values})
+        events.update_event(organiser, event, data)
+        db.session.commit()
+
+    edit(description="Bring a cushion")  # not the time or the place: no mail
+    assert smtp.to(told.email) == []
+    edit(start_time=time(20, 0))
+    (moved,) = smtp.to(told.email)
+    assert moved["Subject"] == "Changed: Film night" and "20:00" in body(moved)
+    events.set_status(organiser, event, "postponed")
+    db.session.commit()
+    assert "postponed" in body(smtp.to(told.email)[-1])
+    assert smtp.to(quiet.email) == []
+
+
+def test_registering_is_mailed_only_to_who_turned_it_on(
+    app: Any, smtp: Server, make_member: Any
+) -> None:
+    from lets_site.events import services as events
+    from lets_site.notifications import services as notifications
+    from tests.events.conftest import make_event, make_organiser
+
+    event = make_event(make_organiser(), capacity=1)
+    default, keen = make_member(), make_member(locale="en")
+    on = [k for k, v in notifications.preferences(keen).items() if v] + ["events.registered"]
+    notifications.save_preferences(keen, keen, on)
+    db.session.commit()
+    events.register(default, event)  # off by default
+    db.session.commit()
+    assert smtp.to(default.email) == []
+    events.register(keen, event)
+    db.session.commit()
+    (message,) = smtp.to(keen.email)
+    assert message["Subject"] == "On the waiting list: Film night"
+    assert "waiting list" in body(message)
