@@ -5,12 +5,14 @@ that lists this feature (signals are process-wide; tests make apps without it)."
 
 from __future__ import annotations
 
+from datetime import timedelta
 from typing import Any
 
 from flask import current_app
 from flask_babel import lazy_gettext as _l
 
 from lets_site import features, signals
+from lets_site.database import utcnow
 from lets_site.extensions import db
 from lets_site.ledger.models import Account, TransferKind
 from lets_site.mail import external_url
@@ -25,6 +27,9 @@ BOOK_ACCEPTED = "books.accepted"
 
 # "Near the limit": within a tenth of the minimum (at least one unit) above it.
 NEAR_LIMIT_SHARE = 10
+# A transfer booked with a date further back than this (the demo's history, an import)
+# is no news to anyone: it sends nothing.
+BACKDATED = timedelta(days=1)
 
 
 def _active() -> bool:
@@ -51,7 +56,7 @@ def near_limit_threshold(minimum: int) -> int:
 
 
 def on_transfer(transfer: Any, actor: Any = None, **_: Any) -> None:
-    if not _active():
+    if not _active() or transfer.created_at < utcnow() - BACKDATED:
         return
     url = external_url("ledger.transfer", uid=transfer.uid)
     # A correction is not a payment; a paid request is told by on_request_answered.

@@ -217,3 +217,24 @@ def test_a_paid_request_is_one_mail_to_the_requester_whatever_they_switched_off(
         ledger.confirm_request(payer, req.uid)
         db.session.commit()
         assert len(smtp.to(payee.email)) == expected, off
+
+
+def test_a_back_dated_transfer_the_demo_or_an_import_books_sends_nothing(
+    app: Any, smtp: Server, make_member: Any
+) -> None:
+    from datetime import timedelta
+
+    from lets_site.database import utcnow
+    from lets_site.ledger.models import TransferKind
+    from lets_site.ledger.services.accounts import _stored_account
+    from lets_site.ledger.services.booking import _book
+
+    payer, payee = make_member(), make_member()
+    for days, amount in ((2, 280), (0, 1)):
+        _book(None, _stored_account(payer.account_code),
+              _stored_account(payee.account_code), amount, "x",
+              kind=TransferKind.PAYMENT, at=utcnow() - timedelta(days=days))
+        db.session.commit()
+        # Two days back: no "payment received", no "near the limit" (-280).
+        assert len(smtp.to(payee.email)) == (0 if days else 1)
+        assert smtp.to(payer.email) == []
