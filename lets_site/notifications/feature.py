@@ -45,6 +45,13 @@ def _setup(app: Flask) -> None:
     receivers.connect()
 
 
+# The audit log's words for what admins do here.
+AUDIT_ACTIONS = {
+    "notifications.defaults": _l("Set the group's notification defaults"),
+    "notifications.clear_flag": _l("Cleared the flag of an undeliverable address"),
+    "notifications.retry": _l("Queued an undeliverable mail again"),
+}
+
 FEATURE = f.Feature(
     name="notifications",
     blueprint=bp,
@@ -61,4 +68,5 @@ FEATURE = f.Feature(
     commands=(commands.notify,),
     notifications=KINDS,
     setup=_setup,
+    audit_actions=AUDIT_ACTIONS,
 )

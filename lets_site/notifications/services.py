@@ -12,6 +12,7 @@ from sqlalchemy import Connection, delete, func, insert, select, update
 from sqlalchemy.exc import IntegrityError
 
 from lets_site import features
+from lets_site.audit import services as audit
 from lets_site.database import utcnow
 from lets_site.domain import DomainError, NotFound, PermissionDenied
 from lets_site.extensions import db
@@ -106,7 +107,10 @@ def save_defaults(actor: Member, enabled: Iterable[str]) -> dict[str, bool]:
     for kind in kinds():
         db.session.add(NotificationDefault(kind=kind.key, enabled=kind.key in on))
     db.session.flush()
-    return {kind.key: kind.key in on for kind in kinds()}
+    chosen = {kind.key: kind.key in on for kind in kinds()}
+    audit.record(actor, "notifications.defaults",
+                 details={"off": sorted(k for k, v in chosen.items() if not v)})
+    return chosen
 
 
 # --- Sending --------------------------------------------------------------------------------
@@ -191,6 +195,7 @@ def clear_flag(actor: Member, member: Member) -> None:
         raise PermissionDenied(_l("Only admins clear an address's flag."))
     db.session.execute(delete(AddressFlag).where(AddressFlag.member_id == member.id))
     db.session.flush()
+    audit.record_for_member(actor, "notifications.clear_flag", member)
 
 
 def forget_flag(member: Member) -> None:
@@ -228,5 +233,7 @@ def retry(actor: Member, mail_id: int) -> OutboxMail:
                        .values(status=MailStatus.QUEUED, next_attempt_at=utcnow())
                        .execution_options(synchronize_session=False))
     db.session.flush()
+    audit.record(actor, "notifications.retry", target_type="mail", target_id=mail_id,
+                 target_label=row.recipient)
     wake_after_commit()
     return row

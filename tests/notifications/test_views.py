@@ -158,3 +158,24 @@ def test_paying_and_answering_a_listing_do_not_wait_for_a_silent_mail_server(
         OutboxMail.recipient == payee.email)))
     # Both mails wait in the outbox for the server.
     assert len(rows) == 2 and {r.status for r in rows} == {MailStatus.QUEUED}
+
+
+def test_the_admins_actions_are_in_the_audit_log(
+    app: Any, smtp: Any, make_admin: Any, make_member: Any
+) -> None:
+    from lets_site.audit.models import AuditEntry
+    from lets_site.mail import Mail, send_after_commit
+
+    admin, member = make_admin(), make_member()
+    smtp.reply = "550 5.1.1 No such user"
+    send_after_commit(Mail(to=member.email, subject="S", body="B"))
+    db.session.commit()
+    smtp.reply = None
+    row = db.session.scalar(select(OutboxMail))
+    services.save_defaults(admin, [])
+    services.clear_flag(admin, member)
+    services.retry(admin, row.id)
+    db.session.commit()
+    actions = set(db.session.scalars(select(AuditEntry.action)))
+    assert {"notifications.defaults", "notifications.clear_flag",
+            "notifications.retry"} <= actions
