@@ -58,6 +58,8 @@ PARTNER = "partner"  # a partner's page (the partners feature); events will offe
 # item id), ``title``, ``kind`` ("book_swap" ...), ``status``, ``starts_at``, ``ends_at``,
 # ``is_past()``, ``partner_list()`` and ``can_edit(viewer)`` / ``can_view(viewer)``.
 EVENT = "event"
+# The admin's page of one member (/admin/members/<id>): the subject is the member.
+MEMBER_ADMIN = "member_admin"
 
 # Visibility of an item.
 PUBLIC = "public"
@@ -185,6 +187,45 @@ class Linkable:
     kind: str
     choices: Callable[[Any, int], Sequence[tuple[int, Item]]]
     find: Callable[[Collection[int], Any], Mapping[int, Item]]
+# --- Notifications ---------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Notice:
+    """One reminder a kind's ``due(now)`` found: the mail to queue for ``recipient`` (a
+    Member), sent at most once per ``(kind, once)``."""
+
+    recipient: Any
+    subject: Any
+    template: str
+    once: str
+    context: Mapping[str, Any] = field(default_factory=dict)
+    reply_to: str | None = None
+
+
+@dataclass(frozen=True)
+class NotificationKind:
+    """A kind of mail members can switch on or off (their profile's notification page;
+    the group's defaults on the admin's). ``audience`` is MEMBERS or ADMINS (only admins
+    receive it). ``due(now)``, for reminders, returns the :class:`Notice` records whose
+    time has come; the daily command (``lets-site notify due``) sends each once."""
+
+    key: str  # "<feature>.<what>", e.g. "ledger.payment_received"
+    label: Any
+    audience: str = MEMBERS
+    default: bool = True
+    due: Callable[[datetime], Iterable[Notice]] | None = None
+    # Narrower than the audience: receives(member) -> bool (say, partner coordinators).
+    receives: Callable[[Any], bool] | None = None
+
+    def __post_init__(self) -> None:
+        if self.audience not in (MEMBERS, ADMINS):
+            raise ValueError(f"unknown audience {self.audience!r}")
+
+
+# The extension key under which a feature (notifications) answers "does this member want
+# this kind of mail?": a callable (member, key) -> bool. Without one, every mail is sent.
+NOTIFICATION_SWITCH_KEY = "lets_notification_switch"
 
 
 # items(viewer, limit): the feature's newest content this viewer (None: the public) may see,
@@ -224,6 +265,8 @@ class Feature:
     linkables: Sequence[Linkable] = ()
     # The subjects of the places this feature draws, for other features (see Subjects).
     subjects: Sequence[Subjects] = ()
+    # The kinds of mail this feature sends that members may switch off.
+    notifications: Sequence[NotificationKind] = ()
 
 
 class Registry:
@@ -435,6 +478,21 @@ def coming_subjects(place: str, viewer: Any, kind: str, limit: int = 20,
                 found.extend(subjects.coming(viewer if _is_member(viewer) else None, kind,
                                              max(0, limit)))
     return found[:max(0, limit)]
+def notification_kinds(app: Flask | None = None) -> list[NotificationKind]:
+    """Every kind of notification the features declare, in the features' order."""
+    kinds = [kind for f in registry(app).features for kind in f.notifications]
+    keys = [kind.key for kind in kinds]
+    duplicated = {key for key in keys if keys.count(key) > 1}
+    if duplicated:
+        raise ValueError(f"notification kinds declared twice: {sorted(duplicated)}")
+    return kinds
+
+
+def notification_on(member: Any, key: str, app: Flask | None = None) -> bool:
+    """Whether ``member`` wants mail of kind ``key`` (their choice, else the group's default,
+    else the kind's own default); True when no feature keeps preferences."""
+    switch = (app or current_app).extensions.get(NOTIFICATION_SWITCH_KEY)
+    return True if switch is None else bool(switch(member, key))
 
 
 def demo_steps(app: Flask | None = None) -> list[DemoStep]:

@@ -195,6 +195,12 @@ def send_after_commit(mail: Mail, session: Session | None = None) -> OutboxMail:
     return row
 
 
+def wake_after_commit(session: Session | None = None) -> None:
+    """Have the sender look at the outbox once this transaction commits (rows queued
+    again by hand, not through :func:`send_after_commit`)."""
+    (session or db.session).info[_QUEUED_FLAG] = True
+
+
 @event.listens_for(Session, "after_commit")
 def _after_commit(session: Session) -> None:
     if not session.info.pop(_QUEUED_FLAG, False):
@@ -339,12 +345,25 @@ def _deliver(app: Flask, row: OutboxMail) -> None:
     log.info("mail to %s (%s) sent", row.recipient, row.subject)
 
 
+def _undeliverable(app: Flask, row: OutboxMail, reason: str) -> None:
+    """Mark the row failed for good and tell who listens (the address is flagged for an
+    admin), in one transaction."""
+    from lets_site import signals
+
+    table = OutboxMail.__table__
+    with write_transaction(), db.engine.begin() as conn:
+        conn.execute(update(table).where(table.c.id == row.id)
+                     .values(status=MailStatus.FAILED, last_error=reason))
+        signals.mail_undeliverable.send(app, recipient=row.recipient, reason=reason,
+                                        connection=conn)
+
+
 def _send_one(app: Flask, row: OutboxMail, report: SendReport) -> None:
     try:
         _deliver(app, row)
     except PermanentFailure as exc:
         log.error("mail %s to %s failed for good: %s", row.id, row.recipient, exc)
-        _finish(row.id, status=MailStatus.FAILED, last_error=str(exc)[:2000])
+        _undeliverable(app, row, str(exc)[:2000])
         report.failed += 1
     except Exception as exc:  # network, timeout, 4xx: try again later
         log.warning("could not send mail to %s (%s): %s", row.recipient, row.subject, exc)

@@ -16,6 +16,15 @@ Base layer: imports no feature. Senders pass the object as ``sender`` and keywor
 - ``event_changed``: sender the Event (edited, postponed, cancelled); ``actor``.
 - ``book_listed``: sender the Book; ``actor`` (added, or offered again from the shelf).
 - ``book_requested``: sender the BookRequest; ``actor`` (the member who asks).
+- ``payment_request_answered``: sender the PaymentRequest (confirmed and paid, or
+  declined); ``actor`` (who answered).
+- ``book_accepted``: sender the BookRequest the owner said yes to; ``actor``.
+- ``member_email_changed``: sender the Member whose address changed; ``old`` (the address
+  before), ``actor``.
+- ``mail_undeliverable``: sender the app; ``recipient`` (the address), ``reason`` (the
+  server's answer), ``connection`` (the sender's Core connection: a receiver writes in the
+  same transaction that marks the mail failed). Sent by the outbox's sender, outside any
+  request, when a server refuses a mail for good (5xx).
 """
 
 from __future__ import annotations
@@ -37,3 +46,7 @@ partner_added = signals.signal("partner-added")
 collaboration_recorded = signals.signal("collaboration-recorded")
 book_listed = signals.signal("book-listed")
 book_requested = signals.signal("book-requested")
+payment_request_answered = signals.signal("payment-request-answered")
+book_accepted = signals.signal("book-accepted")
+member_email_changed = signals.signal("member-email-changed")
+mail_undeliverable = signals.signal("mail-undeliverable")

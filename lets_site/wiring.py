@@ -42,6 +42,7 @@ FEATURES = (
     "lets_site.feed.feature",
     "lets_site.digests.feature",
     "lets_site.federation.feature",
+    "lets_site.notifications.feature",
 )
 
 

@@ -8,7 +8,7 @@ from pathlib import Path
 
 PACKAGE = Path(__file__).resolve().parent.parent / "lets_site"
 FEATURES = {"audit", "members", "organisations", "ledger", "site", "offers", "partners",
-            "events", "books", "content", "feed", "digests", "federation"}
+            "events", "books", "content", "feed", "digests", "federation", "notifications"}
 # What each feature may import besides the base layer and itself.
 ALLOWED = {
     "audit": set(),

@@ -98,4 +98,9 @@ FEATURE = f.Feature(
     items=items,
     item_kinds={"book": _l("Books")},
     audit_actions=AUDIT_ACTIONS,
+    notifications=(
+        f.NotificationKind(services.REQUESTED, _l("Someone asks for one of my books")),
+        f.NotificationKind(services.DUE_BACK, _l("A book I borrowed is due back"),
+                           due=services.due_back_notices),
+    ),
 )

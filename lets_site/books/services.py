@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
-from datetime import date, timedelta
+from datetime import date, datetime, timedelta
 from decimal import Decimal
 from typing import IO, Any
 
@@ -22,7 +22,7 @@ from sqlalchemy import Select, func, or_, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import defer, lazyload
 
-from lets_site import signals
+from lets_site import features, signals
 from lets_site.audit import services as audit
 from lets_site.books import covers, search
 from lets_site.books import isbn as isbns
@@ -98,6 +98,29 @@ class BookPage:
 
 
 # --- Look-ups -------------------------------------------------------------------------------
+
+
+# The notification kinds this feature sends (members may switch them off; feature.py).
+REQUESTED = "books.requested"
+DUE_BACK = "books.due_back"
+DUE_NOTICE = timedelta(days=2)  # the borrower is reminded this long before the due date
+
+
+def due_back_notices(now: datetime) -> list[features.Notice]:
+    """Loans due back within two days (or overdue): a reminder to the borrower, once per
+    loan."""
+    today = now.date()
+    loans = db.session.scalars(select(BookRequest).where(
+        BookRequest.state == RequestState.HANDED_OVER, BookRequest.due_date.is_not(None),
+        BookRequest.due_date <= today + DUE_NOTICE).order_by(BookRequest.due_date))
+    return [features.Notice(
+        recipient=loan.requester,
+        subject=_l("Please bring \"%(title)s\" back", title=loan.book.title),
+        template="books/mail/due_back.txt", once=f"loan:{loan.id}",
+        reply_to=(loan.book.owner_member.email or None) if loan.book.owner_member else None,
+        context={"loan": loan, "book": loan.book,
+                 "url": external_url("books.detail", book_id=loan.book.id)})
+        for loan in loans if loan.is_loan]
 
 
 def _load(book_id: int) -> Book | None:
@@ -333,7 +356,8 @@ def request_book(actor: Member, book: Book, message: str) -> BookRequest:
         if person is not None:
             mail_to(person, _l("Request for \"%(title)s\"", title=book.title),
                     "books/mail/request.txt", reply_to=actor.email or None, book=book,
-                    requester=actor, message=message, url=url, recipient=person)
+                    requester=actor, message=message, url=url, recipient=person,
+                    kind=REQUESTED)
     return req
 
 
@@ -369,6 +393,7 @@ def accept(actor: Member, req: BookRequest, due_date: date | None = None) -> Boo
     _check_owner_side(actor, req.book)
     accept_request(req, due_date)
     _audit_if_admin(actor, req.book, "accept")
+    signals.book_accepted.send(req, actor=actor)
     return req
 
 

@@ -91,4 +91,14 @@ FEATURE = f.Feature(
     linkables=[f.Linkable("event", _link_choices, _linked)],
     item_kinds={"event": _l("Events")},
     subjects=[f.Subjects(f.EVENT, services.by_urn, services.coming_of_kind)],
+    notifications=(
+        # Off unless a member or the group turns it on: the page confirms it already.
+        f.NotificationKind("events.registered", _l("I register for an event"),
+                           default=False),
+        f.NotificationKind("events.promoted",
+                           _l("I move up from an event's waiting list")),
+        f.NotificationKind("events.cancelled", _l("An event I registered for is cancelled")),
+        f.NotificationKind("events.changed",
+                           _l("An event I registered for moves or is postponed")),
+    ),
 )

@@ -534,14 +534,28 @@ def update_event(actor: Member, event: Event, data: EventData) -> Event:
     if not event.can_edit(actor):
         raise PermissionDenied(_l("Only the organisers and admins edit this event."))
     _lock(event)
+    before = _when_and_where(event)
     _apply(event, data)
     if event.capacity is not None and counts(event)[0] > event.capacity:
         raise DomainError(_l("More members are registered than that: unregister some "
                              "first, or keep more places."), field="capacity")
     _changed(event)
     signals.event_changed.send(event, actor=actor)
+    if _when_and_where(event) != before:
+        _notify_all(event, "changed")
     promote(event)
     return event
+
+
+def _when_and_where(event: Event) -> tuple[Any, ...]:
+    """What the registered must hear of when it changes: the time and the place."""
+    return (event.starts_at, event.ends_at, event.venue_name, event.venue_address)
+
+
+def _notify_all(event: Event, what: str) -> None:
+    for reg in db.session.scalars(select(Registration).where(
+            Registration.event_id == event.id, Registration.state.in_(ACTIVE_STATES))):
+        _notify(reg, what)
 
 
 def _changed(event: Event) -> None:
@@ -563,10 +577,9 @@ def set_status(actor: Member, event: Event, status: str) -> Event:
     _changed(event)
     signals.event_changed.send(event, actor=actor)
     if status == Status.CANCELLED:
-        for reg in db.session.scalars(select(Registration).where(
-                Registration.event_id == event.id,
-                Registration.state.in_(ACTIVE_STATES))):
-            _notify(reg, "cancelled")
+        _notify_all(event, "cancelled")
+    elif status == Status.POSTPONED:
+        _notify_all(event, "changed")
     return event
 
 
@@ -628,6 +641,7 @@ def register(member: Member, event: Event) -> Registered:
         db.session.add(reg)
     _take_place(event, reg)
     db.session.flush()
+    _notify(reg, "registered")
     return Registered(reg, reg.state == RegState.WAITING)
 
 
@@ -675,18 +689,23 @@ def promote(event: Event) -> list[Registration]:
 def _notify(reg: Registration, what: str) -> None:
     event = reg.event
     subjects = {"promoted": _l("You have a place: %(title)s", title=event.title),
-                "cancelled": _l("Cancelled: %(title)s", title=event.title)}
+                "cancelled": _l("Cancelled: %(title)s", title=event.title),
+                "changed": _l("Changed: %(title)s", title=event.title),
+                "registered": (_l("On the waiting list: %(title)s", title=event.title)
+                               if reg.state == RegState.WAITING
+                               else _l("Registered: %(title)s", title=event.title))}
     template = f"events/mail/{what}.txt"
     url = external_url("events.detail", event_id=event.id)
     if reg.member is not None:
         mail_to(reg.member, subjects[what], template, event=event, url=url, name=reg.who,
-                when=event_when(event))
+                when=event_when(event), reg=reg, kind=f"events.{what}")
     elif reg.email:
         from flask import render_template
 
         send_after_commit(Mail(to=reg.email, subject=str(subjects[what]),
                                body=render_template(template, event=event, url=url,
-                                                    name=reg.name, when=event_when(event))))
+                                                    name=reg.name, when=event_when(event),
+                                                    reg=reg)))
 
 
 def event_when(event: Event) -> str:

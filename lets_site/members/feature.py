@@ -57,4 +57,6 @@ FEATURE = f.Feature(
     commands=commands.COMMANDS,
     setup=_setup,
     audit_actions=AUDIT_ACTIONS,
+    notifications=(f.NotificationKind(services.NEW_CANDIDATE, _l("Someone asks to join"),
+                                      audience=f.ADMINS),),
 )

@@ -8,6 +8,7 @@ from typing import Any
 from flask import current_app, render_template
 from flask_babel import force_locale
 
+from lets_site import features
 from lets_site.mail import Mail, send_after_commit
 from lets_site.members.models import Member
 
@@ -26,10 +27,15 @@ def build_mail(recipient: Member, subject: Any, template: str, /, *,
 
 def mail_to(recipient: Member, subject: Any, template: str, /, *,
             reply_to: str | None = None, html_template: str | None = None,
-            headers: Mapping[str, str] | None = None, **context: Any) -> None:
+            headers: Mapping[str, str] | None = None, kind: str | None = None,
+            **context: Any) -> bool:
     """Queue a message to a member, written in their own language; nothing for a member
-    without an e-mail address."""
+    without an e-mail address, nor when ``kind`` (a notification kind a feature declares)
+    is switched off for them. True when a message was queued."""
     if not recipient.email:
-        return
+        return False
+    if kind is not None and not features.notification_on(recipient, kind):
+        return False
     send_after_commit(build_mail(recipient, subject, template, reply_to=reply_to,
                                  html_template=html_template, headers=headers, **context))
+    return True

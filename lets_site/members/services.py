@@ -47,6 +47,8 @@ from lets_site.members.models import (
 from lets_site.paging import Page
 
 PAGE_SIZE = 20
+# The notification kinds this feature sends (members may switch them off; feature.py).
+NEW_CANDIDATE = "members.new_candidate"
 
 
 @dataclass
@@ -206,7 +208,8 @@ def _notify_admins_of_candidate(candidate: Member) -> None:
     url = external_url("members.admin_members", status="candidate")
     for admin in _admins():
         mail_to(admin, _l("New candidate: %(name)s", name=candidate.display_name),
-                 "members/mail/new_candidate.txt", candidate=candidate, url=url)
+                 "members/mail/new_candidate.txt", candidate=candidate, url=url,
+                 kind=NEW_CANDIDATE)
 
 
 def approve_candidate(actor: Member, member: Member, account_code: str) -> Member:
@@ -297,6 +300,8 @@ def update_profile(
     db.session.flush()
     if actor.id != member.id and changed:
         audit.record_for_member(actor, "member.edit", member, fields=sorted(changed))
+    if "email" in changed:
+        signals.member_email_changed.send(member, old=old_email, actor=actor)
     if "email" in changed and old_email:
         with force_locale(member.locale or current_app.config["BABEL_DEFAULT_LOCALE"]):
             send_after_commit(Mail(

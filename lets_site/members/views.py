@@ -325,6 +325,7 @@ def admin_member(member_id: int) -> str:
                              organiser=member.has_role(Role.ORGANISER)),
         invite_form=EmptyForm(),
         history=audit.entries_about("member", member.account_code or member.id),
+        panels=features.panels(features.MEMBER_ADMIN, member, current_user),
     )
 
 

@@ -100,4 +100,9 @@ FEATURE = f.Feature(
     items=items,
     item_kinds={"offer": _l("Offers"), "want": _l("Wants")},
     audit_actions=AUDIT_ACTIONS,
+    notifications=(
+        f.NotificationKind(services.ANSWERED, _l("Someone answers my offer or want")),
+        f.NotificationKind(services.EXPIRING, _l("My offer or want expires in two weeks"),
+                           due=services.expiring_notices),
+    ),
 )

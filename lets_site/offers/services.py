@@ -8,12 +8,14 @@ from datetime import datetime, timedelta
 from decimal import Decimal, InvalidOperation
 from typing import IO, Any
 
+from flask import current_app
 from flask_babel import lazy_gettext as _l
+from itsdangerous import BadSignature, URLSafeSerializer
 from sqlalchemy import Select, exists, func, or_, select, update
 from sqlalchemy.orm import aliased, defaultload, defer
 from sqlalchemy.orm.exc import StaleDataError
 
-from lets_site import signals
+from lets_site import features, signals
 from lets_site.audit import services as audit
 from lets_site.database import utcnow
 from lets_site.domain import DomainError, NotFound, PermissionDenied
@@ -37,6 +39,9 @@ from lets_site.organisations.models import Organisation
 from lets_site.slugs import slugify
 
 PAGE_SIZE = 20
+# The notification kinds this feature sends (members may switch them off; feature.py).
+ANSWERED = "offers.answered"
+EXPIRING = "offers.expiring"
 COUNT_CAP = 100  # "More than 100 found": five pages; counting further costs time (at 100,000
 # listings a count to 1,000 took 12-14 ms on SQLite, more than the search) and tells little
 DEFAULT_VALIDITY = timedelta(days=365)
@@ -377,6 +382,78 @@ def renew(actor: Member, listing: Listing) -> Listing:
     return listing
 
 
+# --- Expiry reminders with a one-click renewal ---------------------------------------------
+
+EXPIRY_NOTICE = timedelta(days=14)
+_RENEW_SALT = "offers.renew-link"
+
+
+class AlreadyRenewed(DomainError):
+    """The renewal link was used (or the listing renewed another way) already."""
+
+
+def _renew_signer() -> URLSafeSerializer:
+    return URLSafeSerializer(str(current_app.config["SECRET_KEY"]), salt=_RENEW_SALT)
+
+
+def renewal_token(listing: Listing, member: Member) -> str:
+    """A link's token bound to the listing, the member it is sent to and the listing's
+    current end: it renews once (the end moves), and only for that member."""
+    return str(_renew_signer().dumps(
+        [listing.id, member.id, int(listing.valid_until.timestamp())]))
+
+
+def listing_for_renewal(actor: Member, listing_id: int, token: str) -> Listing:
+    """The listing a renewal link is for, if ``actor`` may renew it with this link now."""
+    try:
+        data = _renew_signer().loads(token)
+        token_listing, token_member, token_end = (int(v) for v in data)
+    except (BadSignature, TypeError, ValueError):
+        raise NotFound(_l("This renewal link is not valid.")) from None
+    listing = _load(listing_id)
+    if listing is None or token_listing != listing_id:
+        raise NotFound(_l("This renewal link is not valid."))
+    if token_member != actor.id or not listing.can_edit(actor):
+        raise PermissionDenied(_l("This renewal link was sent to someone else."))
+    if int(listing.valid_until.timestamp()) != token_end or listing.state not in (
+            State.PUBLISHED, State.EXPIRED):
+        raise AlreadyRenewed(_l("This listing was renewed already (or changed since the "
+                                "mail was sent): nothing to do."))
+    return listing
+
+
+def renew_with_link(actor: Member, listing_id: int, token: str) -> Listing:
+    return renew(actor, listing_for_renewal(actor, listing_id, token))
+
+
+def expiring_notices(now: datetime) -> list[features.Notice]:
+    """Published listings that end within two weeks: a reminder to each owner (or each
+    intermediary of an organisation), once per listing and end date."""
+    listings = db.session.scalars(
+        select(Listing).where(Listing.state == State.PUBLISHED, Listing.valid_until >= now,
+                              Listing.valid_until <= now + EXPIRY_NOTICE)
+        .order_by(Listing.valid_until, Listing.id))
+    notices = []
+    for listing in listings:
+        if listing.owner_org is not None:
+            people = [i.member for i in listing.owner_org.intermediaries]
+        else:
+            people = [listing.owner_member]
+        end = int(listing.valid_until.timestamp())
+        for person in people:
+            if person is None:
+                continue
+            notices.append(features.Notice(
+                recipient=person,
+                subject=_l("\"%(title)s\" ends in two weeks", title=listing.title),
+                template="offers/mail/expiring.txt",
+                once=f"{listing.id}:{end}:{person.id}",
+                context={"listing": listing, "url": external_url(
+                    "offers.renew_link", listing_id=listing.id,
+                    token=renewal_token(listing, person))}))
+    return notices
+
+
 def expire(listing: Listing) -> Listing:
     """Mark one listing expired (queries already treat it so once valid_until passes)."""
     if listing.state == State.PUBLISHED:
@@ -565,7 +642,7 @@ def respond(responder: Member, listing: Listing, message: str) -> ListingRespons
         mail_to(person, _l("Answer to \"%(title)s\"", title=listing.title),
                 "offers/mail/response.txt", reply_to=responder.email or None,
                 listing=listing, responder=responder, message=message, url=url,
-                recipient=person)
+                recipient=person, kind=ANSWERED)
     return row
 
 

@@ -240,6 +240,24 @@ def renew(listing_id: int) -> Response:
     return _lifecycle(listing_id, "renew")
 
 
+@bp.route("/offers/<int:listing_id>/renew/<token>", methods=["GET", "POST"])
+@login_required
+def renew_link(listing_id: int, token: str) -> Response | str:
+    """The link of the expiry reminder: a GET shows what it does and a button (mail
+    scanners that follow links renew nothing); the POST renews."""
+    try:
+        listing = services.listing_for_renewal(current_user, listing_id, token)
+    except services.AlreadyRenewed as error:
+        return render_template("offers/renew_link.html", listing=None, message=error.message,
+                               listing_id=listing_id)
+    form = EmptyForm()
+    done = submit(form, lambda: services.renew_with_link(current_user, listing_id, token),
+                  success=url_for("offers.detail", listing_id=listing_id),
+                  message=_("Renewed: your listing runs for another year."))
+    return done or render_template("offers/renew_link.html", listing=listing, form=form,
+                                   message=None, listing_id=listing_id)
+
+
 @bp.route("/offers/photos/<name>")
 def photo(name: str) -> Response:
     """Photo files (lets_site/photos.py serves them): only who may see a listing with this

@@ -97,4 +97,7 @@ FEATURE = f.Feature(
     items=items,
     item_kinds={"partner": _l("Partners"), "collaboration": _l("Collaborations")},
     audit_actions=AUDIT_ACTIONS,
+    notifications=(f.NotificationKind(
+        services.STEP_DUE, _l("The next step of a prospect I follow is due"),
+        due=services.step_due_notices, receives=services.is_coordinator),),
 )

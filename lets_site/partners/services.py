@@ -24,7 +24,7 @@ from lets_site.audit import services as audit
 from lets_site.database import utcnow
 from lets_site.domain import DomainError, NotFound, PermissionDenied
 from lets_site.extensions import db
-from lets_site.mail import Mail, send_after_commit
+from lets_site.mail import Mail, external_url, send_after_commit
 from lets_site.members import services as members
 from lets_site.members.models import Member, MemberRole, Role
 from lets_site.members.models import Status as MemberStatus
@@ -822,6 +822,28 @@ def next_steps_of(member: Member | None, limit: int = 5) -> list[Prospect]:
                                Prospect.next_step_on.is_not(None))
         .order_by(Prospect.next_step_on, Prospect.id).limit(limit))
     return list(rows)
+
+
+# The notification kind this feature sends (coordinators may switch it off; feature.py).
+STEP_DUE = "partners.step_due"
+
+
+def step_due_notices(now: datetime) -> list[features.Notice]:
+    """Open prospects whose next step is due today or overdue: a reminder to the
+    coordinator who owns it, once per prospect and step date."""
+    day = now.astimezone(zone()).date()
+    rows = db.session.scalars(
+        select(Prospect).where(Prospect.owner_id.is_not(None),
+                               Prospect.status.in_([s.value for s in OPEN_STATUSES]),
+                               Prospect.next_step_on.is_not(None),
+                               Prospect.next_step_on <= day)
+        .order_by(Prospect.next_step_on, Prospect.id))
+    return [features.Notice(
+        recipient=p.owner, subject=_l("Next step for %(name)s", name=p.name),
+        template="partners/mail/step_due.txt",
+        once=f"{p.id}:{p.next_step_on.isoformat()}:{p.owner_id}",
+        context={"prospect": p, "url": external_url("partners.prospect", prospect_id=p.id)})
+        for p in rows if p.owner is not None and is_coordinator(p.owner)]
 
 
 def history_of(partner: Partner) -> list[ProspectLog]:

@@ -2,7 +2,7 @@
 digest sent (member, period; unique); the outbox's HTML part and extra headers
 
 Revision ID: 0016_digests
-Revises: 0014_book_swaps
+Revises: 0015_notifications
 Create Date: 2026-12-03 12:20:00.000000
 
 """
@@ -14,7 +14,7 @@ import lets_site.database
 
 # revision identifiers, used by Alembic.
 revision = '0016_digests'
-down_revision = '0014_book_swaps'
+down_revision = '0015_notifications'
 branch_labels = None
 depends_on = None
 

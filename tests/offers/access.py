@@ -21,6 +21,8 @@ TABLE = Table(
         "/offers/{org_listing}/edit": {A: LOGIN, M: 403, I: 200, AD: 200, O: 403},
         "/offers/{members_listing}": {A: LOGIN, M: 200, I: 200, AD: 200, O: 200},
         "/offers/photos/{photo}": everyone(200),
+        # The expiry mail's renewal link: a bad token is no page (tests/notifications).
+        "/offers/{listing}/renew/{token}": {A: LOGIN, M: 404, I: 404, AD: 404, O: 404},
         "/admin/offers/categories": ADMINS_ONLY,
         "/admin/offers/categories/{category_id}": ADMINS_ONLY,
     },
@@ -34,6 +36,7 @@ TABLE = Table(
         "/offers/<int:listing_id>": "/offers/{listing}",
         "/offers/<int:listing_id>/edit": "/offers/{listing}/edit",
         "/offers/photos/<name>": "/offers/photos/{photo}",
+        "/offers/<int:listing_id>/renew/<token>": "/offers/{listing}/renew/{token}",
         "/admin/offers/categories/<int:category_id>": "/admin/offers/categories/{category_id}",
     },
     values=_values,

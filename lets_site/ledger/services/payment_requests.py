@@ -116,6 +116,7 @@ def confirm_request(actor: Member, uid: str) -> Booked:
     req.transfer_id = booked.transfer.id
     req.decided_by_id, req.decided_at = actor.id, utcnow()
     db.session.flush()
+    signals.payment_request_answered.send(req, actor=actor)
     return booked
 
 
@@ -147,7 +148,11 @@ def decline_request(actor: Member, uid: str) -> PaymentRequest:
     req = _request(uid, for_update=True)
     if not can_act_for(actor, req.payer):
         raise PermissionDenied(_l("This payment request is not addressed to you."))
-    return _close_request(actor, req, RequestStatus.DECLINED)
+    if req.status == RequestStatus.DECLINED:
+        return req
+    _close_request(actor, req, RequestStatus.DECLINED)
+    signals.payment_request_answered.send(req, actor=actor)
+    return req
 
 
 def cancel_request(actor: Member, uid: str) -> PaymentRequest:
