@@ -534,6 +534,10 @@ def set_status(actor: Member, event: Event, status: str) -> Event:
                 Registration.event_id == event.id,
                 Registration.state.in_(ACTIVE_STATES))):
             _notify(reg, "cancelled")
+    elif status == Status.SCHEDULED:
+        # Places freed while the event was cancelled go to its waiting list first.
+        _lock(event)
+        promote(event)
     return event
 
 

@@ -9,14 +9,15 @@ from datetime import datetime, timedelta
 from typing import Any
 
 import pytest
+from flask_login import AnonymousUserMixin
 
 from lets_site.database import utcnow
 from lets_site.domain import DomainError, NotFound, PermissionDenied
 from lets_site.events import services
-from lets_site.events.models import Event, RegState
+from lets_site.events.models import Event, RegState, Status
 from lets_site.extensions import db
 from tests import factories
-from tests.events.conftest import make_event
+from tests.events.conftest import make_event, make_organiser
 
 
 class Clock:
@@ -217,10 +218,10 @@ def test_the_guests_confirmation_mail_names_them_the_event_and_its_time(
     event = _guest_event(organiser)
     services.register_guest(event, "Nina Gast", "nina@example.org", "h1")
     db.session.commit()
-    mail = outbox()[-1]
-    assert "Nina Gast" in mail
-    assert event.title in mail
-    assert services.event_when(event) in mail
+    body = outbox()[-1].split("\n\n", 1)[1]  # the subject names the event too
+    assert "Nina Gast" in body
+    assert event.title in body
+    assert services.event_when(event) in body
 
 
 # --- What organisers see and remove ---------------------------------------------------------
@@ -228,7 +229,7 @@ def test_the_guests_confirmation_mail_names_them_the_event_and_its_time(
 
 def test_organisers_see_registered_then_waiting_in_order_of_this_event_only(
         organiser: Any) -> None:
-    event = make_event(organiser, capacity=2)
+    event = make_event(organiser, capacity=2, open_to_non_members=True)
     other = make_event(organiser, capacity=5)
     services.register(factories.make_member(), other)
     late_first, a, b, c, d = (factories.make_member() for _ in range(5))
@@ -236,6 +237,10 @@ def test_organisers_see_registered_then_waiting_in_order_of_this_event_only(
         services.register(member, event)  # late_first, a registered; b, c, d waiting
     services.unregister(late_first, event)  # a and b registered; c, d waiting
     services.register(late_first, event)  # back, at the end of the waiting list
+    gone = factories.make_member()
+    services.register(gone, event)
+    services.unregister(gone, event)  # cancelled: not listed
+    services.register_guest(event, "Pending", "pending@example.org", "h1")  # not confirmed
     regs = services.registrants(organiser, event)
     assert [(r.member_id, r.state) for r in regs] == [
         (a.id, RegState.REGISTERED), (b.id, RegState.REGISTERED),
@@ -279,3 +284,84 @@ def test_only_organisers_remove_registrations(organiser: Any) -> None:
     assert reg.state == RegState.REGISTERED
     services.unregister_as_organiser(factories.make_admin(), event, reg.id)
     assert reg.state == RegState.CANCELLED
+
+
+# --- The event's own questions ----------------------------------------------------------------
+
+
+def test_organisers_and_admins_organise_members_and_visitors_do_not(organiser: Any) -> None:
+    from lets_site.events.models import may_organise
+
+    assert may_organise(organiser) and may_organise(factories.make_admin())
+    assert not may_organise(factories.make_member())
+    assert not may_organise(None) and not may_organise(AnonymousUserMixin())
+
+
+def test_hosts_are_the_organiser_and_co_organisers_only(organiser: Any) -> None:
+    host = factories.make_member()
+    event = make_event(organiser, host_codes=(host.account_code,))
+    assert event.is_host(organiser) and event.is_host(host)
+    assert not event.is_host(factories.make_member())
+    assert not event.is_host(factories.make_admin())  # edits, but is no host
+    assert not event.is_host(None) and not event.is_host(AnonymousUserMixin())
+    assert not event.can_edit(AnonymousUserMixin())
+    alone = make_event(make_organiser())
+    assert not alone.is_host(organiser)
+
+
+def test_members_only_events_are_seen_by_members_public_ones_by_all(organiser: Any) -> None:
+    public = make_event(organiser)
+    members = make_event(organiser, visibility="members")
+    for viewer in (None, AnonymousUserMixin(), factories.make_member()):
+        assert public.can_view(viewer)
+    assert members.can_view(factories.make_member())
+    assert not members.can_view(None) and not members.can_view(AnonymousUserMixin())
+
+
+def test_an_event_is_past_after_its_end_not_at_it(organiser: Any) -> None:
+    event = make_event(organiser)
+    assert not event.is_past(event.ends_at)
+    assert event.is_past(event.ends_at + timedelta(seconds=1))
+    assert not event.is_past()  # now: it is ten days ahead
+
+
+def test_registration_is_open_until_the_start_or_the_closing_second(organiser: Any) -> None:
+    event = make_event(organiser, capacity=5)
+    start = event.starts_at
+    assert event.registration_open(start - timedelta(seconds=1))
+    assert not event.registration_open(start)
+    assert event.registration_open()  # now
+    event.registration_closes_at = start - timedelta(hours=1)
+    assert event.registration_open(start - timedelta(hours=1, seconds=1))
+    assert not event.registration_open(start - timedelta(hours=1))
+    free = make_event(organiser)  # no registration at all
+    assert not free.registration_open(start - timedelta(days=1))
+    for status in (Status.POSTPONED, Status.CANCELLED):
+        event.status = status
+        assert not event.registration_open(start - timedelta(days=1))
+
+
+def test_guests_register_for_public_open_events_while_registration_is_open(
+        organiser: Any) -> None:
+    open_event = _guest_event(organiser)
+    assert open_event.non_members_may_register()
+    members_only = make_event(organiser, capacity=2, visibility="members",
+                              open_to_non_members=True)
+    not_open = make_event(organiser, capacity=2)
+    assert not members_only.non_members_may_register()
+    assert not not_open.non_members_may_register()
+    assert not open_event.non_members_may_register(open_event.starts_at)
+    assert open_event.non_members_may_register(open_event.starts_at - timedelta(seconds=1))
+
+
+def test_places_freed_while_cancelled_go_to_the_waiting_list_when_scheduled_again(
+        organiser: Any) -> None:
+    event = make_event(organiser, capacity=1)
+    leaving, waiting, newcomer = (factories.make_member() for _ in range(3))
+    services.register(leaving, event)
+    services.register(waiting, event)
+    services.set_status(organiser, event, Status.CANCELLED)
+    assert services.unregister(leaving, event) == []  # nobody moves up to a cancelled event
+    services.set_status(organiser, event, Status.SCHEDULED)
+    assert services.registration_of(waiting, event).state == RegState.REGISTERED
+    assert services.register(newcomer, event).waiting
