@@ -580,6 +580,10 @@ def set_status(actor: Member, event: Event, status: str) -> Event:
         _notify_all(event, "cancelled")
     elif status == Status.POSTPONED:
         _notify_all(event, "changed")
+    elif status == Status.SCHEDULED:
+        # Places freed while the event was cancelled go to its waiting list first.
+        _lock(event)
+        promote(event)
     return event
 
 
