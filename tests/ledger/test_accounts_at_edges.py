@@ -304,3 +304,74 @@ def test_refusals_name_the_unknown_code_and_the_empty_field(people: dict[str, An
     assert info.value.field == "payee"
     with pytest.raises(NotFound, match="Fill in an account code"):
         services.find_account("")
+
+
+def test_holder_names_of_an_account_not_yet_stored(people: dict[str, Any]) -> None:
+    """A member or organisation that has not traded yet has an unsaved account whose
+    holder is not loaded with it: the name is looked up by the holder's id."""
+    member, org = people["member"], people["org"]
+    unsaved = services.find_account(member.account_code)
+    assert unsaved.id is None and unsaved.member is None
+    assert services.holder_name(unsaved) == "Mia Member"
+    assert services.full_holder_name(unsaved) == member.full_name != member.display_name
+    org_account = services.find_account(org.account_code)
+    assert org_account.id is None and org_account.organisation is None
+    assert services.holder_name(org_account) == "Hedera"
+    assert services.full_holder_name(org_account) == "Hedera"
+    stored = _account(member)
+    assert services.full_holder_name(stored) == member.full_name
+
+
+def test_limit_changes_keep_the_old_limits_newest_first(people: dict[str, Any]) -> None:
+    admin, member = people["admin"], people["member"]
+    code = member.account_code
+    first = services.set_limits(admin, code, "-50", "60")
+    second = services.set_limits(admin, code, "-40", "")
+    third = services.set_limits(admin, code, None, "70")  # type: ignore[arg-type]
+    assert first and second and third
+    assert (second.old_min, second.old_max, second.new_min, second.new_max) == (
+        -50, 60, -40, None)
+    assert (third.old_min, third.old_max, third.new_min, third.new_max) == (-40, None, None, 70)
+    history = services.limit_history(_account(member))
+    assert [c.id for c in history] == [third.id, second.id, first.id]
+    assert all(c.actor_id == admin.id for c in history)
+    details = [json.loads(e.details) for e in db.session.scalars(
+        select(AuditEntry).order_by(AuditEntry.id))]
+    assert details[1:] == [{"old": [-50, 60], "new": [-40, None]},
+                           {"old": [-40, None], "new": [None, 70]}]
+    assert services.limits_of(_account(member)) == (-300, 70)
+
+
+def test_unreadable_limits_are_refused_next_to_their_field(people: dict[str, Any]) -> None:
+    admin, code = people["admin"], people["member"].account_code
+    for low, high, field in (("x", "", "min_balance"), ("", "x", "max_balance"),
+                             ("-1,5", "", "min_balance"), ("", "2,5", "max_balance")):
+        with pytest.raises(DomainError) as info:
+            services.set_limits(admin, code, low, high)
+        assert info.value.field == field, (low, high)
+    assert services.limit_history(_account(people["member"])) == []
+
+
+def test_a_member_without_a_full_name_is_paid_under_their_display_name(
+        people: dict[str, Any]) -> None:
+    member = people["member"]
+    member.full_name = ""
+    assert services.full_holder_name(_account(member)) == "Mia Member"
+    group = services.group_account(create=True)
+    assert group is not None
+    assert services.full_holder_name(group) == services.holder_name(group)
+
+
+def test_limit_changes_of_the_same_instant_are_listed_newest_first(
+        people: dict[str, Any]) -> None:
+    """Two changes the clock cannot tell apart (a coarse clock, two admins at once)."""
+    from sqlalchemy import update
+
+    admin, member = people["admin"], people["member"]
+    first = services.set_limits(admin, member.account_code, "-50", "")
+    second = services.set_limits(admin, member.account_code, "-60", "")
+    assert first and second
+    db.session.execute(update(LimitChange).values(at=first.at))
+    db.session.expire_all()
+    history = services.limit_history(_account(member))
+    assert [c.id for c in history] == [second.id, first.id]
