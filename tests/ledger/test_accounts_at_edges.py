@@ -375,3 +375,39 @@ def test_limit_changes_of_the_same_instant_are_listed_newest_first(
     db.session.expire_all()
     history = services.limit_history(_account(member))
     assert [c.id for c in history] == [second.id, first.id]
+
+
+def test_the_first_settings_saved_are_audited_against_the_defaults(
+        people: dict[str, Any]) -> None:
+    """No settings row yet (a new group): the audit compares with the defaults the group
+    counted with until then (whole units, -300 to 300, balances hidden)."""
+    admin = people["admin"]
+    services.update_settings(admin, services.SettingsData(0, "-40", "300", False))
+    entry = db.session.scalar(select(AuditEntry))
+    assert entry is not None
+    assert json.loads(entry.details) == {"default_min": {"old": -300, "new": -40}}
+    assert (entry.action, entry.actor_id) == ("ledger.settings", admin.id)
+    db.session.expire_all()
+    saved = services.get_settings()
+    assert (saved.id, saved.decimals, saved.default_min, saved.default_max,
+            saved.balances_visible) == (services.SETTINGS_ID, 0, -40, 300, False)
+
+
+def test_the_first_settings_saved_may_only_show_the_balances(people: dict[str, Any]) -> None:
+    admin = people["admin"]
+    services.update_settings(admin, services.SettingsData(0, "-300", "300", True))
+    entry = db.session.scalar(select(AuditEntry))
+    assert entry is not None
+    assert json.loads(entry.details) == {"balances_visible": {"old": False, "new": True}}
+
+
+def test_a_visitor_neither_acts_for_nor_sees_an_account(people: dict[str, Any]) -> None:
+    """Pages ask with Flask-Login's anonymous user, not None."""
+    from flask_login import AnonymousUserMixin
+
+    visitor = AnonymousUserMixin()
+    for account in (_account(people["member"]), _account(people["org"]),
+                    services.group_account(create=True)):
+        assert account is not None
+        assert services.can_act_for(visitor, account) is False  # type: ignore[arg-type]
+        assert services.can_view(visitor, account) is False  # type: ignore[arg-type]
