@@ -9,7 +9,7 @@ import json
 from typing import Any
 
 import pytest
-from sqlalchemy import select
+from sqlalchemy import func, select
 
 from lets_site.audit.models import AuditEntry
 from lets_site.domain import DomainError, NotFound, PermissionDenied
@@ -411,3 +411,18 @@ def test_a_visitor_neither_acts_for_nor_sees_an_account(people: dict[str, Any]) 
         assert account is not None
         assert services.can_act_for(visitor, account) is False  # type: ignore[arg-type]
         assert services.can_view(visitor, account) is False  # type: ignore[arg-type]
+
+
+def test_an_account_another_request_created_meanwhile_is_the_one_used(
+        people: dict[str, Any], monkeypatch: pytest.MonkeyPatch) -> None:
+    """Two first payments of a new member at once: the second request read no account,
+    the first stored it in between; the second books on the stored one."""
+    from lets_site.ledger.services import accounts
+
+    member = people["member"]
+    stored = services._stored_account(member.account_code)
+    stale = accounts._new_account("member", member)  # what the other request read
+    monkeypatch.setattr(accounts, "find_account", lambda code: stale)
+    account = services._stored_account(member.account_code)
+    assert account.id == stored.id and account.code == member.account_code
+    assert db.session.scalar(select(func.count(Account.id))) == 1
