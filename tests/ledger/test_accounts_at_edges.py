@@ -426,3 +426,16 @@ def test_an_account_another_request_created_meanwhile_is_the_one_used(
     account = services._stored_account(member.account_code)
     assert account.id == stored.id and account.code == member.account_code
     assert db.session.scalar(select(func.count(Account.id))) == 1
+
+
+def test_new_accounts_are_created_in_code_order(people: dict[str, Any]) -> None:
+    """The first booking between two members who never traded creates both accounts in
+    code order, whichever pays: two such requests then wait for each other in the same
+    order (no deadlock on PostgreSQL)."""
+    low, high = sorted((people["member"].account_code,
+                        people["other_org_member"].account_code))
+    from lets_site.ledger.services import accounts
+
+    payer, payee = accounts._resolve((high, "payer"), (low, "payee"))
+    assert (payer.code, payee.code) == (high, low)
+    assert payee.id is not None and payer.id is not None and payee.id < payer.id
