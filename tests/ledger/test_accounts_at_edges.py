@@ -420,12 +420,13 @@ def test_an_account_another_request_created_meanwhile_is_the_one_used(
     from lets_site.ledger.services import accounts
 
     member = people["member"]
+    services._stored_account(people["other_org_member"].account_code)  # someone else's
     stored = services._stored_account(member.account_code)
     stale = accounts._new_account("member", member)  # what the other request read
     monkeypatch.setattr(accounts, "find_account", lambda code: stale)
     account = services._stored_account(member.account_code)
     assert account.id == stored.id and account.code == member.account_code
-    assert db.session.scalar(select(func.count(Account.id))) == 1
+    assert db.session.scalar(select(func.count(Account.id))) == 2
 
 
 def test_new_accounts_are_created_in_code_order(people: dict[str, Any]) -> None:
