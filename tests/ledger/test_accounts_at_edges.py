@@ -9,7 +9,7 @@ import json
 from typing import Any
 
 import pytest
-from sqlalchemy import select
+from sqlalchemy import func, select
 
 from lets_site.audit.models import AuditEntry
 from lets_site.domain import DomainError, NotFound, PermissionDenied
@@ -304,3 +304,139 @@ def test_refusals_name_the_unknown_code_and_the_empty_field(people: dict[str, An
     assert info.value.field == "payee"
     with pytest.raises(NotFound, match="Fill in an account code"):
         services.find_account("")
+
+
+def test_holder_names_of_an_account_not_yet_stored(people: dict[str, Any]) -> None:
+    """A member or organisation that has not traded yet has an unsaved account whose
+    holder is not loaded with it: the name is looked up by the holder's id."""
+    member, org = people["member"], people["org"]
+    unsaved = services.find_account(member.account_code)
+    assert unsaved.id is None and unsaved.member is None
+    assert services.holder_name(unsaved) == "Mia Member"
+    assert services.full_holder_name(unsaved) == member.full_name != member.display_name
+    org_account = services.find_account(org.account_code)
+    assert org_account.id is None and org_account.organisation is None
+    assert services.holder_name(org_account) == "Hedera"
+    assert services.full_holder_name(org_account) == "Hedera"
+    stored = _account(member)
+    assert services.full_holder_name(stored) == member.full_name
+
+
+def test_limit_changes_keep_the_old_limits_newest_first(people: dict[str, Any]) -> None:
+    admin, member = people["admin"], people["member"]
+    code = member.account_code
+    first = services.set_limits(admin, code, "-50", "60")
+    second = services.set_limits(admin, code, "-40", "")
+    third = services.set_limits(admin, code, None, "70")  # type: ignore[arg-type]
+    assert first and second and third
+    assert (second.old_min, second.old_max, second.new_min, second.new_max) == (
+        -50, 60, -40, None)
+    assert (third.old_min, third.old_max, third.new_min, third.new_max) == (-40, None, None, 70)
+    history = services.limit_history(_account(member))
+    assert [c.id for c in history] == [third.id, second.id, first.id]
+    assert all(c.actor_id == admin.id for c in history)
+    details = [json.loads(e.details) for e in db.session.scalars(
+        select(AuditEntry).order_by(AuditEntry.id))]
+    assert details[1:] == [{"old": [-50, 60], "new": [-40, None]},
+                           {"old": [-40, None], "new": [None, 70]}]
+    assert services.limits_of(_account(member)) == (-300, 70)
+
+
+def test_unreadable_limits_are_refused_next_to_their_field(people: dict[str, Any]) -> None:
+    admin, code = people["admin"], people["member"].account_code
+    for low, high, field in (("x", "", "min_balance"), ("", "x", "max_balance"),
+                             ("-1,5", "", "min_balance"), ("", "2,5", "max_balance")):
+        with pytest.raises(DomainError) as info:
+            services.set_limits(admin, code, low, high)
+        assert info.value.field == field, (low, high)
+    assert services.limit_history(_account(people["member"])) == []
+
+
+def test_a_member_without_a_full_name_is_paid_under_their_display_name(
+        people: dict[str, Any]) -> None:
+    member = people["member"]
+    member.full_name = ""
+    assert services.full_holder_name(_account(member)) == "Mia Member"
+    group = services.group_account(create=True)
+    assert group is not None
+    assert services.full_holder_name(group) == services.holder_name(group)
+
+
+def test_limit_changes_of_the_same_instant_are_listed_newest_first(
+        people: dict[str, Any]) -> None:
+    """Two changes the clock cannot tell apart (a coarse clock, two admins at once)."""
+    from sqlalchemy import update
+
+    admin, member = people["admin"], people["member"]
+    first = services.set_limits(admin, member.account_code, "-50", "")
+    second = services.set_limits(admin, member.account_code, "-60", "")
+    assert first and second
+    db.session.execute(update(LimitChange).values(at=first.at))
+    db.session.expire_all()
+    history = services.limit_history(_account(member))
+    assert [c.id for c in history] == [second.id, first.id]
+
+
+def test_the_first_settings_saved_are_audited_against_the_defaults(
+        people: dict[str, Any]) -> None:
+    """No settings row yet (a new group): the audit compares with the defaults the group
+    counted with until then (whole units, -300 to 300, balances hidden)."""
+    admin = people["admin"]
+    services.update_settings(admin, services.SettingsData(0, "-40", "300", False))
+    entry = db.session.scalar(select(AuditEntry))
+    assert entry is not None
+    assert json.loads(entry.details) == {"default_min": {"old": -300, "new": -40}}
+    assert (entry.action, entry.actor_id) == ("ledger.settings", admin.id)
+    db.session.expire_all()
+    saved = services.get_settings()
+    assert (saved.id, saved.decimals, saved.default_min, saved.default_max,
+            saved.balances_visible) == (services.SETTINGS_ID, 0, -40, 300, False)
+
+
+def test_the_first_settings_saved_may_only_show_the_balances(people: dict[str, Any]) -> None:
+    admin = people["admin"]
+    services.update_settings(admin, services.SettingsData(0, "-300", "300", True))
+    entry = db.session.scalar(select(AuditEntry))
+    assert entry is not None
+    assert json.loads(entry.details) == {"balances_visible": {"old": False, "new": True}}
+
+
+def test_a_visitor_neither_acts_for_nor_sees_an_account(people: dict[str, Any]) -> None:
+    """Pages ask with Flask-Login's anonymous user, not None."""
+    from flask_login import AnonymousUserMixin
+
+    visitor = AnonymousUserMixin()
+    for account in (_account(people["member"]), _account(people["org"]),
+                    services.group_account(create=True)):
+        assert account is not None
+        assert services.can_act_for(visitor, account) is False  # type: ignore[arg-type]
+        assert services.can_view(visitor, account) is False  # type: ignore[arg-type]
+
+
+def test_an_account_another_request_created_meanwhile_is_the_one_used(
+        people: dict[str, Any], monkeypatch: pytest.MonkeyPatch) -> None:
+    """Two first payments of a new member at once: the second request read no account,
+    the first stored it in between; the second books on the stored one."""
+    from lets_site.ledger.services import accounts
+
+    member = people["member"]
+    services._stored_account(people["other_org_member"].account_code)  # someone else's
+    stored = services._stored_account(member.account_code)
+    stale = accounts._new_account("member", member)  # what the other request read
+    monkeypatch.setattr(accounts, "find_account", lambda code: stale)
+    account = services._stored_account(member.account_code)
+    assert account.id == stored.id and account.code == member.account_code
+    assert db.session.scalar(select(func.count(Account.id))) == 2
+
+
+def test_new_accounts_are_created_in_code_order(people: dict[str, Any]) -> None:
+    """The first booking between two members who never traded creates both accounts in
+    code order, whichever pays: two such requests then wait for each other in the same
+    order (no deadlock on PostgreSQL)."""
+    low, high = sorted((people["member"].account_code,
+                        people["other_org_member"].account_code))
+    from lets_site.ledger.services import accounts
+
+    payer, payee = accounts._resolve((high, "payer"), (low, "payee"))
+    assert (payer.code, payee.code) == (high, low)
+    assert payee.id is not None and payer.id is not None and payee.id < payer.id
