@@ -226,6 +226,8 @@ class NotificationKind:
 # The extension key under which a feature (notifications) answers "does this member want
 # this kind of mail?": a callable (member, key) -> bool. Without one, every mail is sent.
 NOTIFICATION_SWITCH_KEY = "lets_notification_switch"
+# The feature that flags refused addresses answers whether a member's address is flagged.
+ADDRESS_FLAG_KEY = "lets_address_flagged"
 
 
 # items(viewer, limit): the feature's newest content this viewer (None: the public) may see,
@@ -493,6 +495,14 @@ def notification_on(member: Any, key: str, app: Flask | None = None) -> bool:
     else the kind's own default); True when no feature keeps preferences."""
     switch = (app or current_app).extensions.get(NOTIFICATION_SWITCH_KEY)
     return True if switch is None else bool(switch(member, key))
+
+
+def address_flagged(member: Any, app: Flask | None = None) -> bool:
+    """Whether a mail server refused ``member``'s current address for good: optional mail
+    (notifications a member may switch off, digests) is then not sent until the address
+    changes or an admin clears the flag; False when no feature keeps flags."""
+    check = (app or current_app).extensions.get(ADDRESS_FLAG_KEY)
+    return False if check is None else bool(check(member))
 
 
 def demo_steps(app: Flask | None = None) -> list[DemoStep]:

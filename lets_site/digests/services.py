@@ -312,6 +312,8 @@ def queue_digest(member: Member, now: datetime | None = None,
     now = now or utcnow()
     if member.status not in LIVE_STATUSES or not member.email:
         return None
+    if features.address_flagged(member):  # refused for good: nothing until it changes
+        return None
     pref = db.session.get(DigestPreference, member.id)
     frequency = frequency_of(member, pref)
     if frequency == Frequency.NEVER:
@@ -332,7 +334,7 @@ def queue_digest(member: Member, now: datetime | None = None,
         url = manage_url(member)
         group = get_settings().group_name
         mail_to(member, _l("New at %(group)s", group=group), "digests/mail/digest.txt",
-                html_template="digests/mail/digest.html",
+                html_template="digests/mail/digest.html", optional=True,
                 # RFC 2369 and 8058: the same page; a mail client's POST there unsubscribes.
                 headers={"List-Unsubscribe": f"<{url}>",
                          "List-Unsubscribe-Post": "List-Unsubscribe=One-Click"},

@@ -28,13 +28,18 @@ def build_mail(recipient: Member, subject: Any, template: str, /, *,
 def mail_to(recipient: Member, subject: Any, template: str, /, *,
             reply_to: str | None = None, html_template: str | None = None,
             headers: Mapping[str, str] | None = None, kind: str | None = None,
-            **context: Any) -> bool:
+            optional: bool | None = None, **context: Any) -> bool:
     """Queue a message to a member, written in their own language; nothing for a member
     without an e-mail address, nor when ``kind`` (a notification kind a feature declares)
-    is switched off for them. True when a message was queued."""
+    is switched off for them. Optional mail (any with a ``kind``, or ``optional=True``, as
+    digests) is not sent to an address a mail server refused for good: mail the member
+    needs (a password reset, an invitation) still is. True when a message was queued."""
     if not recipient.email:
         return False
     if kind is not None and not features.notification_on(recipient, kind):
+        return False
+    if (kind is not None if optional is None else optional) and \
+            features.address_flagged(recipient):
         return False
     send_after_commit(build_mail(recipient, subject, template, reply_to=reply_to,
                                  html_template=html_template, headers=headers, **context))

@@ -42,6 +42,7 @@ def _member_admin(member: Any, viewer: Any) -> dict[str, Any] | None:
 
 def _setup(app: Flask) -> None:
     app.extensions[f.NOTIFICATION_SWITCH_KEY] = services.is_on
+    app.extensions[f.ADDRESS_FLAG_KEY] = services.is_flagged
     receivers.connect()
 
 

@@ -186,6 +186,12 @@ def flag_of(member: Member) -> AddressFlag | None:
     return flag
 
 
+def is_flagged(member: Member) -> bool:
+    """The contract's question (features.address_flagged): is the member's current
+    address refused?"""
+    return member.id is not None and bool(member.email) and flag_of(member) is not None
+
+
 def flagged_count() -> int:
     return int(db.session.scalar(select(func.count()).select_from(AddressFlag)) or 0)
 

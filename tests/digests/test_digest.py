@@ -301,3 +301,27 @@ def test_an_admins_change_of_someone_elses_digest_and_of_the_default_is_audited(
     entries = db.session.scalars(select(AuditEntry).order_by(AuditEntry.id)).all()
     assert [(e.action, e.target_id) for e in entries] == [
         ("digest.member", member.account_code), ("digest.default", "default")]
+
+
+def test_no_digest_to_an_address_a_server_refused_until_it_changes(
+        app: Any, smtp: Collector, make_member: Any, make_admin: Any) -> None:
+    from lets_site.members import services as members
+    from lets_site.notifications.models import AddressFlag
+
+    owner = make_member(email=None)
+    admin = make_admin()
+    reader = make_member(email="r@example.org", locale="en")
+    make_listing(owner, "Verse soep")
+    db.session.add(AddressFlag(member_id=reader.id, address="r@example.org", reason="550"))
+    db.session.commit()
+    commands.send_all()
+    assert smtp.to("r@example.org") == []
+    assert db.session.scalar(select(func.count()).select_from(DigestSent)
+                             .where(DigestSent.member_id == reader.id)) == 0
+    members.update_profile(admin, reader, members.ProfileData(
+        display_name=reader.display_name, full_name=reader.full_name,
+        email="new@example.org"))
+    db.session.commit()
+    commands.send_all()
+    (message,) = smtp.to("new@example.org")
+    assert "Verse soep" in text_of(message)

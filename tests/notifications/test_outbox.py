@@ -158,3 +158,32 @@ def test_a_crash_between_sending_and_marking_sends_no_duplicate_and_a_rerun_fini
         "r0@example.org", "r1@example.org", "r2@example.org"]
     assert {r.status for r in _rows()} == {"sent"}
     assert send_due(app).sent == 0
+
+
+def test_a_flagged_address_gets_no_optional_mail_but_still_what_the_member_needs(
+    app: Any, smtp: Server, make_member: Any, make_admin: Any
+) -> None:
+    from lets_site.members.mailing import mail_to
+
+    member = make_member(email="gone@example.org", locale="en")
+    admin = make_admin()
+    smtp.reply = "550 5.1.1 No such user"
+    send_after_commit(Mail(to="gone@example.org", subject="Hello", body="Body"))
+    db.session.commit()
+    smtp.reply = None
+    before = len(_rows())
+    # A notification the member could switch off waits for a working address...
+    assert mail_to(member, "Registered", "members/mail/reset.txt", kind="events.cancelled",
+                   member=member, url="https://lets.example/x", minutes=30) is False
+    # ...mail the member needs (here, a password reset) still goes.
+    assert mail_to(member, "Reset", "members/mail/reset.txt", member=member,
+                   url="https://lets.example/x", minutes=30) is True
+    db.session.commit()
+    assert len(_rows()) == before + 1
+    # A new address lifts the flag: the notification goes again.
+    members.update_profile(admin, member, members.ProfileData(
+        display_name=member.display_name, full_name=member.full_name,
+        email="new@example.org"))
+    db.session.commit()
+    assert mail_to(member, "Registered", "members/mail/reset.txt", kind="events.cancelled",
+                   member=member, url="https://lets.example/x", minutes=30) is True
