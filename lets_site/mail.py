@@ -46,6 +46,7 @@ from urllib.parse import urlsplit
 
 from flask import Flask, after_this_request, current_app, g, has_request_context
 from sqlalchemy import Index, Integer, String, Text, event, select, update
+from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import Mapped, Session, mapped_column
 
 from lets_site.database import UTCDateTime, utcnow, write_transaction
@@ -211,6 +212,9 @@ def _after_commit(session: Session) -> None:
         return
     try:
         dispatch(app)
+    except OperationalError as exc:  # the database is busy (SQLite: another writer)
+        log.warning("the outbox is busy (%s): the mail waits for the sender's next round",
+                    exc.orig)
     except Exception:  # the change is committed and its mail kept: never fail here
         log.exception("could not hand queued mail to the sender")
 

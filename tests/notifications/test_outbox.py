@@ -187,3 +187,23 @@ def test_a_flagged_address_gets_no_optional_mail_but_still_what_the_member_needs
     db.session.commit()
     assert mail_to(member, "Registered", "members/mail/reset.txt", kind="events.cancelled",
                    member=member, url="https://lets.example/x", minutes=30) is True
+
+
+def test_a_busy_database_when_handing_mail_over_keeps_it_queued_with_a_warning(
+    app: Any, smtp: Server, monkeypatch: Any, caplog: Any
+) -> None:
+    from sqlalchemy.exc import OperationalError
+
+    def busy(_app: Any) -> None:
+        raise OperationalError("BEGIN IMMEDIATE", {}, Exception("database is locked"))
+
+    with monkeypatch.context() as patch:
+        patch.setattr(mail, "send_due", busy)
+        send_after_commit(Mail(to="a@example.org", subject="Hello", body="Body"))
+        db.session.commit()  # the commit succeeds; the sender's next round sends it
+    (row,) = _rows()
+    assert row.status == "queued"
+    records = [r for r in caplog.records if r.name == "lets_site.mail"]
+    assert [r.levelname for r in records] == ["WARNING"]
+    assert "database is locked" in records[0].getMessage()
+    assert send_due(app).sent == 1 and smtp.to("a@example.org")
