@@ -267,6 +267,9 @@ class Feature:
     subjects: Sequence[Subjects] = ()
     # The kinds of mail this feature sends that members may switch off.
     notifications: Sequence[NotificationKind] = ()
+    # check() -> problems found in the feature's data (empty: all well), e.g. the ledger's
+    # `lets-site ledger check`; backups run it against their copy (lets_site/backups.py).
+    check: Callable[[], list[str]] | None = None
 
 
 class Registry:
@@ -493,6 +496,12 @@ def notification_on(member: Any, key: str, app: Flask | None = None) -> bool:
     else the kind's own default); True when no feature keeps preferences."""
     switch = (app or current_app).extensions.get(NOTIFICATION_SWITCH_KEY)
     return True if switch is None else bool(switch(member, key))
+
+
+def data_problems(app: Flask | None = None) -> list[str]:
+    """The problems every feature's ``check`` finds in the current app's database."""
+    return [problem for f in registry(app).features if f.check is not None
+            for problem in f.check()]
 
 
 def demo_steps(app: Flask | None = None) -> list[DemoStep]:
