@@ -214,12 +214,21 @@ def test_restore_brings_back_the_backup_after_keeping_the_current_database(
     factories.make_transfer(b, a, 1)
     factories.make_transfer(b, a, 1)  # after the backup: 3 transfers now
     db.session.commit()
-    refused = _restore(runner, made, answer="n\n")
+    held = None if POSTGRESQL else sqlite3.connect(backups._sqlite_path())  # a running site
+    try:
+        if held is not None:
+            held.execute("SELECT count(*) FROM member").fetchone()
+        refused = _restore(runner, made, answer="n\n")
+    finally:
+        if held is not None:
+            held.close()
     assert refused.exit_code == 1 and "1 transfers" in refused.output
+    assert ("open in another process" in refused.output) is not POSTGRESQL
     assert _count(Transfer) == 3  # nothing happened without a yes
     result = _restore(runner, made, answer="y\n")
     assert result.exit_code == 0, result.output
     assert "Restart the site" in result.output
+    assert "open in another process" not in result.output
     assert _count(Transfer) == 1
     kept = [p for p in _written(site) if "before-restore" in p.name]
     assert len(kept) == 1 and backups.read_backup(kept[0]).transfers == 3
