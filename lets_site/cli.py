@@ -6,13 +6,9 @@ from __future__ import annotations
 
 import errno
 import os
-import shutil
 import sqlite3
-import subprocess
 import sys
-import tempfile
 from pathlib import Path
-from typing import Any
 
 import click
 from flask import Flask, current_app
@@ -107,73 +103,76 @@ def demo(host: str, port: int, instance: Path | None, no_serve: bool) -> None:
 
 @main.command("backup")
 @click.option("--output", type=click.Path(dir_okay=False, path_type=Path), default=None,
-              help="File to write (default: instance/backups/lets-<time>.sqlite3 or .sql).")
+              help="File to write (default: the backup folder, "
+              "lets-<time>.sqlite3 or .pgdump.tar).")
 @with_appcontext
 def backup(output: Path | None) -> None:
-    """Copy the live database to a file, safely while the site runs.
+    """Back up the database safely while the site runs, verify the copy and keep the newest
+    BACKUP_KEEP backups (docs/operations.md).
 
     The copy is written to a temporary file (mode 0600 from the start) beside the target and
-    renamed only once it is complete, so a full disk or a killed process never leaves a
-    truncated file under the backup's name."""
-    from lets_site.database import utcnow
-    from lets_site.extensions import db
+    renamed only once it is complete and verified, so a full disk or a killed process never
+    leaves a truncated file under the backup's name."""
+    from lets_site import backups
 
-    url = db.engine.url
-    stamp = utcnow().strftime("%Y%m%dT%H%M%SZ")
-    folder = Path(current_app.instance_path) / "backups"
-    suffix = ".sqlite3" if url.get_backend_name() == "sqlite" else ".sql"
-    target = output or folder / f"lets-{stamp}{suffix}"
+    target = output or backups.folder()
     try:
-        target.parent.mkdir(parents=True, exist_ok=True)
-        fd, name = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".partial",
-                                    dir=target.parent)
-    except OSError as error:
+        outcome = backups.write_backup(output)
+    except (OSError, sqlite3.Error, backups.BackupError) as error:
         raise click.ClickException(_backup_failure(target, error)) from None
-    partial = Path(name)
-    try:
-        if url.get_backend_name() == "sqlite":
-            os.close(fd)
-            _backup_sqlite(url.database or "", partial)
-        else:
-            with os.fdopen(fd, "wb") as handle:
-                _backup_postgresql(url, handle)
-        os.replace(partial, target)
-    except (OSError, sqlite3.Error, subprocess.CalledProcessError) as error:
-        partial.unlink(missing_ok=True)
-        raise click.ClickException(_backup_failure(target, error)) from None
-    except BaseException:
-        partial.unlink(missing_ok=True)
-        raise
-    click.echo(f"Backup written to {target}")
+    if not outcome.verified:
+        for problem in outcome.problems:
+            click.echo(f"PROBLEM: {problem}", err=True)
+        raise click.ClickException(
+            f"Backup written to {outcome.path}, but it failed its verification (above); "
+            "older backups were kept.")
+    click.echo(f"Backup written to {outcome.path} and verified: {outcome.manifest.describe()}")
+    for path in outcome.removed:
+        click.echo(f"Removed the older backup {path.name}")
 
 
-def _backup_sqlite(database: str, target: Path) -> None:
-    source = sqlite3.connect(database)
+@main.command("restore")
+@click.argument("file", type=click.Path(dir_okay=False, path_type=Path))
+@click.option("--yes", is_flag=True, help="Do not ask for confirmation (for scripts).")
+@click.option("--other-site", is_flag=True,
+              help="Accept a backup of a site with another BASE_URL.")
+@with_appcontext
+def restore(file: Path, yes: bool, other_site: bool) -> None:
+    """Replace the database with a backup written by `lets-site backup`, after keeping the
+    current database as a backup (docs/operations.md, "Restore")."""
+    from lets_site import backups
+
     try:
-        destination = sqlite3.connect(target)
+        manifest = backups.read_backup(file)
+    except backups.BackupError as error:
+        raise click.ClickException(f"{file} cannot be restored: {error}") from None
+    reason = backups.refusal(manifest, other_site=other_site)
+    if reason is not None:
+        raise click.ClickException(f"{file} cannot be restored: {reason}")
+    click.echo(f"This is a {manifest.describe()}.")
+    if not backups.is_postgresql() and backups.sqlite_in_use():
+        click.echo("WARNING: the database is open in another process (the site is running?). "
+                   "Stop the site first: it keeps using the old database until restarted.")
+    if not yes:
+        click.confirm("Keep the current database as a backup, then replace it with this one?",
+                      abort=True)
+    if backups.current_database_exists():
         try:
-            with destination:
-                source.backup(destination)
-        finally:
-            destination.close()
-    finally:
-        source.close()
-
-
-def _backup_postgresql(url: Any, handle: Any) -> None:
-    pg_dump = shutil.which("pg_dump")
-    if pg_dump is None:
-        raise click.ClickException("pg_dump is not installed; install the PostgreSQL client.")
-    plain = url.set(drivername="postgresql").render_as_string(hide_password=False)
-    result = subprocess.run([pg_dump, "--no-owner", "--dbname", plain],  # noqa: S603
-                            stdout=handle, stderr=subprocess.PIPE, check=False)
-    if result.returncode != 0:
-        message = result.stderr.decode("utf-8", "replace").strip()
-        if "No space left" in message:
-            raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC))
-        raise click.ClickException(f"pg_dump failed: {message or result.returncode}")
-    handle.flush()
-    os.fsync(handle.fileno())
+            kept = backups.write_backup(label="before-restore", keep=0)
+        except (OSError, sqlite3.Error, backups.BackupError) as error:
+            raise click.ClickException(
+                "The current database could not be kept as a backup, so nothing was "
+                f"restored: {error}") from None
+        note = "" if kept.verified else " (it failed its verification: " + \
+            "; ".join(kept.problems[:3]) + ")"
+        click.echo(f"The current database was kept as {kept.path}{note}")
+    try:
+        backups.restore(file)
+    except (OSError, sqlite3.Error, backups.BackupError) as error:
+        raise click.ClickException(f"Nothing was restored: {error}") from None
+    click.echo(f"Restored the backup made {manifest.created}. Restart the site now.")
+    if not backups.is_current_schema(manifest):
+        click.echo("The backup's schema is older than this code: run `lets-site db upgrade`.")
 
 
 def _backup_failure(target: Path, error: BaseException) -> str:
@@ -181,10 +180,11 @@ def _backup_failure(target: Path, error: BaseException) -> str:
     full = (isinstance(error, OSError) and error.errno in (errno.ENOSPC, errno.EDQUOT)) or (
         isinstance(error, sqlite3.Error) and "full" in text.lower()
     )
+    place = target if target.suffix else target / "lets-<time>"
     if full:
-        return (f"Disk full: no backup written to {target}. Free some space on "
-                f"{target.parent} (or choose another place with --output) and try again.")
-    return f"No backup written to {target}: {text}"
+        return (f"Disk full: no backup written to {place}. Free some space on "
+                f"{place.parent} (or choose another place with --output) and try again.")
+    return f"No backup written to {place}: {text}"
 
 
 @main.group("mail")

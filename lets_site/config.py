@@ -114,6 +114,15 @@ class Defaults:
     PAGE_CACHE_MAX_ENTRIES = 500
     PAGE_CACHE_MAX_BYTES = 16 * 1024 * 1024
 
+    # Backups (lets_site/backups.py, docs/operations.md): the folder (empty: instance/
+    # backups) and how many verified backups `lets-site backup` keeps (0: all).
+    BACKUP_DIR: str | None = None
+    BACKUP_KEEP = 14
+    # /healthz: seconds the oldest queued mail and the newest verified backup may be old
+    # before the check fails (0 switches the backup check off).
+    HEALTH_OUTBOX_MAX_AGE = 3600
+    HEALTH_BACKUP_MAX_AGE = 26 * 3600
+
 
 def _instance_path() -> str:
     return str(Path(os.environ.get("LETS_INSTANCE", PROJECT_ROOT / "instance")).resolve())

@@ -269,6 +269,9 @@ class Feature:
     subjects: Sequence[Subjects] = ()
     # The kinds of mail this feature sends that members may switch off.
     notifications: Sequence[NotificationKind] = ()
+    # check() -> problems found in the feature's data (empty: all well), e.g. the ledger's
+    # `lets-site ledger check`; backups run it against their copy (lets_site/backups.py).
+    check: Callable[[], list[str]] | None = None
 
 
 class Registry:
@@ -503,6 +506,12 @@ def address_flagged(member: Any, app: Flask | None = None) -> bool:
     changes or an admin clears the flag; False when no feature keeps flags."""
     check = (app or current_app).extensions.get(ADDRESS_FLAG_KEY)
     return False if check is None else bool(check(member))
+
+
+def data_problems(app: Flask | None = None) -> list[str]:
+    """The problems every feature's ``check`` finds in the current app's database."""
+    return [problem for f in registry(app).features if f.check is not None
+            for problem in f.check()]
 
 
 def demo_steps(app: Flask | None = None) -> list[DemoStep]:

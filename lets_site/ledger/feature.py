@@ -98,4 +98,5 @@ FEATURE = f.Feature(
     account_codes=services.account_code_taken,
     commands=commands.COMMANDS,
     audit_actions=AUDIT_ACTIONS,
+    check=services.check,
 )

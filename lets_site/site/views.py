@@ -1,6 +1,6 @@
 from __future__ import annotations
 
-from flask import Blueprint, Response, render_template, request, url_for
+from flask import Blueprint, Response, current_app, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_babel import refresh
 from flask_login import current_user
@@ -10,9 +10,10 @@ from lets_site.extensions import csrf, db
 from lets_site.locale import LANG_COOKIE
 from lets_site.members import services as members
 from lets_site.members.models import Member
-from lets_site.site import services
+from lets_site.site import health, services
 from lets_site.site.forms import LANGUAGE_NAMES, LanguageForm, SettingsForm
 from lets_site.web.forms import safe_next, see_other
+from lets_site.web.pagecache import no_page_cache
 from lets_site.web.security import admin_required
 from lets_site.web.submit import submit
 
@@ -52,6 +53,19 @@ def language() -> Response | str:
         refresh()
         return response
     return render_template("site/language.html", languages=LANGUAGE_NAMES)
+
+
+@bp.route("/healthz")
+@no_page_cache
+def healthz() -> Response:
+    """For uptime monitors: plain text, one line per check; 200 when every check is ok,
+    else 503. Never cached, no cookie, no private data (lets_site/site/health.py)."""
+    found = health.checks(current_app._get_current_object())  # type: ignore[attr-defined]
+    body = "".join(check.line() + "\n" for check in found)
+    response = Response(body, status=200 if all(c.ok for c in found) else 503,
+                        mimetype="text/plain")
+    response.headers["Cache-Control"] = "no-store"
+    return response
 
 
 @bp.route("/admin/")
