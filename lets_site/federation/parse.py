@@ -17,6 +17,8 @@ from datetime import date, datetime
 from typing import Any
 from urllib.parse import urlsplit
 
+from lets_site import signing
+
 JSON_FEED_VERSION = "https://jsonfeed.org/version/1.1"
 PROFILE_MAJOR = "1"
 TYPES = ("offer", "want", "event", "book", "partner", "deleted")
@@ -333,11 +335,18 @@ def _item(raw: Any, home: tuple[str, str, int], now: datetime) -> Item:
     return item
 
 
-def parse(body: bytes, feed_url: str, slug: str, now: datetime) -> Feed:
-    """Read a feed fetched for the registry entry (``feed_url``, ``slug``)."""
+def parse(body: bytes, feed_url: str, slug: str, now: datetime,
+          public_key: str | None = None) -> Feed:
+    """Read a feed fetched for the registry entry (``feed_url``, ``slug``). With the
+    group's registered ``public_key``, a feed whose signature is missing or does not
+    verify over its RFC 8785 canonical JSON is refused as a whole."""
     doc = loads(body)
     if not isinstance(doc, dict):
         raise FeedInvalid("the feed is not a JSON object")
+    if public_key:
+        refused = signing.check(doc, public_key)
+        if refused is not None:
+            raise FeedInvalid(refused)
     if doc.get("version") != JSON_FEED_VERSION:
         raise FeedInvalid(f"version is not {JSON_FEED_VERSION}")
     lets = doc.get("_lets")

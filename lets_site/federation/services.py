@@ -304,11 +304,12 @@ def record(claimed: Claim, owner: str, started: datetime, now: datetime,
              size=size, duration_ms=duration_ms)
         return "unchanged"
     try:
-        parsed = parse.parse(result.body, feed.feed_url, feed.slug, now)
+        parsed = parse.parse(result.body, feed.feed_url, feed.slug, now, feed.public_key)
     except parse.FeedInvalid as error:
         if result.moved_to and result.url != feed.feed_url:
             try:
-                parsed = parse.parse(result.body, result.url, feed.slug, now)
+                parsed = parse.parse(result.body, result.url, feed.slug, now,
+                                     feed.public_key)
             except parse.FeedInvalid:
                 parsed = None
         else:
