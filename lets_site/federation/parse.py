@@ -297,6 +297,28 @@ def _listing(lets: dict[str, Any], data: dict[str, Any]) -> None:
         data["organisation"] = _text(org, "name", CAPS["name"])
 
 
+# The item's ``_lets`` fields kept as published, per type (docs/feed.md), so the
+# federation's merged feed can pass them on; at most EXTENSION_CAP bytes of JSON.
+EXTENSION_FIELDS = {
+    "offer": ("category", "price", "valid_through", "area", "mode", "member", "organisation"),
+    "event": ("status", "timezone", "start", "end", "all_day", "start_date", "end_date",
+              "location", "online_url", "attendance_mode", "organizer", "partners",
+              "open_to_non_members", "registration_url", "series", "price"),
+    "book": ("isbn", "book_title", "book_authors", "book_language", "condition", "swap",
+             "member", "organisation"),
+    "partner": ("organization", "kind", "offers", "needs"),
+    "deleted": ("former_type", "deleted_at"),
+}
+EXTENSION_FIELDS["want"] = EXTENSION_FIELDS["offer"]
+EXTENSION_CAP = 8192
+
+
+def _extension(lets: dict[str, Any], kind: str) -> dict[str, Any] | None:
+    kept = {key: lets[key] for key in EXTENSION_FIELDS[kind] if key in lets}
+    size = len(json.dumps(kept, ensure_ascii=False))
+    return kept if size <= EXTENSION_CAP else None
+
+
 def _item(raw: Any, home: tuple[str, str, int], now: datetime) -> Item:
     if not isinstance(raw, dict):
         raise ItemInvalid("the item is not an object")
@@ -332,6 +354,13 @@ def _item(raw: Any, home: tuple[str, str, int], now: datetime) -> Item:
     elif kind == "deleted":
         data["former_type"] = _choice(lets, "former_type", TYPES[:-1], required=False)
         item.deleted_at = moment(lets.get("deleted_at"), "deleted_at")
+    elif kind == "book":
+        for key in ("book_title", "book_authors"):
+            if isinstance(lets.get(key), str):  # searched; the rest is in "extension"
+                data[key] = lets[key][:CAPS["text"]]
+    extension = _extension(lets, kind)
+    if extension is not None:
+        data["extension"] = extension
     return item
 
 
