@@ -4,11 +4,11 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask import Flask
+from flask import Flask, current_app
 from flask_babel import lazy_gettext as _l
 
 from lets_site import features as f
-from lets_site.federation import commands, services
+from lets_site.federation import commands, hub_views, services  # noqa: F401 - hub routes
 from lets_site.federation.views import bp
 
 # The aggregator's settings and their defaults (README, "Configuration"; any of them can
@@ -27,6 +27,9 @@ DEFAULTS: dict[str, Any] = {
     "FEDERATION_ALLOW_HTTP": False,  # plain http feeds (LAN set-ups and tests)
     # Networks the fetcher may reach although they are private (e.g. ["127.0.0.0/8"]).
     "ALLOWED_PRIVATE_NETWORKS": [],
+    # This site is the federation: link the hub pages (groups, search, agenda, merged
+    # feed) in every page's footer. They answer at their URLs either way.
+    "FEDERATION_HUB": False,
 }
 
 
@@ -44,12 +47,17 @@ AUDIT_ACTIONS = {
     "federation.refuse": _l("Refused a change held from a followed feed"),
 }
 
+def _hub_links(_subject: Any, _viewer: Any) -> dict[str, Any] | None:
+    return {"hub": True} if current_app.config.get("FEDERATION_HUB") else None
+
+
 FEATURE = f.Feature(
     name="federation",
     blueprint=bp,
     admin=[f.AdminLink("federation.index", _l("Followed feeds"), order=80,
                        count=services.pending_count)],
     commands=commands.COMMANDS,
+    panels=[f.Panel(f.FOOTER, "federation/_hub_links.html", _hub_links, order=60)],
     audit_actions=AUDIT_ACTIONS,
     setup=_setup,
 )

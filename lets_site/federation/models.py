@@ -91,6 +91,9 @@ class FeedItem(db.Model):
     title: Mapped[str] = mapped_column(String(300), default="")
     content_text: Mapped[str] = mapped_column(Text, default="")
     data: Mapped[str] = mapped_column(Text, default="{}")
+    # Title, text and book fields in lower case without accents (search.normalise_text):
+    # what the cross-group search matches (federation/crosssearch.py).
+    search_text: Mapped[str] = mapped_column(Text, default="")
     date_published: Mapped[datetime | None] = mapped_column(UTCDateTime(timezone=True),
                                                             nullable=True)
     date_modified: Mapped[datetime | None] = mapped_column(UTCDateTime(timezone=True),

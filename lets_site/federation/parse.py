@@ -17,6 +17,8 @@ from datetime import date, datetime
 from typing import Any
 from urllib.parse import urlsplit
 
+from lets_site import signing
+
 JSON_FEED_VERSION = "https://jsonfeed.org/version/1.1"
 PROFILE_MAJOR = "1"
 TYPES = ("offer", "want", "event", "book", "partner", "deleted")
@@ -295,6 +297,28 @@ def _listing(lets: dict[str, Any], data: dict[str, Any]) -> None:
         data["organisation"] = _text(org, "name", CAPS["name"])
 
 
+# The item's ``_lets`` fields kept as published, per type (docs/feed.md), so the
+# federation's merged feed can pass them on; at most EXTENSION_CAP bytes of JSON.
+EXTENSION_FIELDS = {
+    "offer": ("category", "price", "valid_through", "area", "mode", "member", "organisation"),
+    "event": ("status", "timezone", "start", "end", "all_day", "start_date", "end_date",
+              "location", "online_url", "attendance_mode", "organizer", "partners",
+              "open_to_non_members", "registration_url", "series", "price"),
+    "book": ("isbn", "book_title", "book_authors", "book_language", "condition", "swap",
+             "member", "organisation"),
+    "partner": ("organization", "kind", "offers", "needs"),
+    "deleted": ("former_type", "deleted_at"),
+}
+EXTENSION_FIELDS["want"] = EXTENSION_FIELDS["offer"]
+EXTENSION_CAP = 8192
+
+
+def _extension(lets: dict[str, Any], kind: str) -> dict[str, Any] | None:
+    kept = {key: lets[key] for key in EXTENSION_FIELDS[kind] if key in lets}
+    size = len(json.dumps(kept, ensure_ascii=False))
+    return kept if size <= EXTENSION_CAP else None
+
+
 def _item(raw: Any, home: tuple[str, str, int], now: datetime) -> Item:
     if not isinstance(raw, dict):
         raise ItemInvalid("the item is not an object")
@@ -330,14 +354,28 @@ def _item(raw: Any, home: tuple[str, str, int], now: datetime) -> Item:
     elif kind == "deleted":
         data["former_type"] = _choice(lets, "former_type", TYPES[:-1], required=False)
         item.deleted_at = moment(lets.get("deleted_at"), "deleted_at")
+    elif kind == "book":
+        for key in ("book_title", "book_authors"):
+            if isinstance(lets.get(key), str):  # searched; the rest is in "extension"
+                data[key] = lets[key][:CAPS["text"]]
+    extension = _extension(lets, kind)
+    if extension is not None:
+        data["extension"] = extension
     return item
 
 
-def parse(body: bytes, feed_url: str, slug: str, now: datetime) -> Feed:
-    """Read a feed fetched for the registry entry (``feed_url``, ``slug``)."""
+def parse(body: bytes, feed_url: str, slug: str, now: datetime,
+          public_key: str | None = None) -> Feed:
+    """Read a feed fetched for the registry entry (``feed_url``, ``slug``). With the
+    group's registered ``public_key``, a feed whose signature is missing or does not
+    verify over its RFC 8785 canonical JSON is refused as a whole."""
     doc = loads(body)
     if not isinstance(doc, dict):
         raise FeedInvalid("the feed is not a JSON object")
+    if public_key:
+        refused = signing.check(doc, public_key)
+        if refused is not None:
+            raise FeedInvalid(refused)
     if doc.get("version") != JSON_FEED_VERSION:
         raise FeedInvalid(f"version is not {JSON_FEED_VERSION}")
     lets = doc.get("_lets")

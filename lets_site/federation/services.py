@@ -32,6 +32,7 @@ from lets_site.federation.models import (
     Health,
     Status,
 )
+from lets_site.search import normalise_text
 
 SLUG_RE = re.compile(r"^[a-z0-9][a-z0-9-]{0,62}$")
 # The mass-deletion guard: at least this many items, and more than half of the group's.
@@ -304,11 +305,12 @@ def record(claimed: Claim, owner: str, started: datetime, now: datetime,
              size=size, duration_ms=duration_ms)
         return "unchanged"
     try:
-        parsed = parse.parse(result.body, feed.feed_url, feed.slug, now)
+        parsed = parse.parse(result.body, feed.feed_url, feed.slug, now, feed.public_key)
     except parse.FeedInvalid as error:
         if result.moved_to and result.url != feed.feed_url:
             try:
-                parsed = parse.parse(result.body, result.url, feed.slug, now)
+                parsed = parse.parse(result.body, result.url, feed.slug, now,
+                                     feed.public_key)
             except parse.FeedInvalid:
                 parsed = None
         else:
@@ -360,12 +362,19 @@ def _values(item: parse.Item, now: datetime) -> dict[str, Any]:
         "type": item.type, "revision": item.revision, "deleted": deleted, "url": item.url,
         "title": item.title, "content_text": item.content_text,
         "data": json.dumps(item.data, ensure_ascii=False, sort_keys=True),
+        "search_text": searchable(item.title, item.content_text, item.data),
         "date_published": _clamp(item.date_published, now),
         "date_modified": _clamp(item.date_modified, now),
         "start_at": item.start,
         "deleted_at": _clamp(item.deleted_at, now) if deleted else None,
         "merged_at": now,
     }
+
+
+def searchable(title: str, text: str, data: dict[str, Any]) -> str:
+    """The folded text the cross-group search matches (federation/crosssearch.py)."""
+    parts = [title, text, str(data.get("book_title") or ""), str(data.get("book_authors") or "")]
+    return normalise_text(" ".join(part for part in parts if part))
 
 
 def _fill(row: FeedItem, item: parse.Item, now: datetime) -> None:

@@ -24,6 +24,12 @@ TABLE = Table(
         "/agenda/": everyone(200),
         "/admin/federation": ADMINS_ONLY,
         "/admin/federation/{feed}": ADMINS_ONLY,
+        # The hub pages answer when at least one group is followed; a {feed} in the path
+        # makes the walk follow the table's group first (the query is harmless).
+        "/groups/?from={feed}": everyone(200),
+        "/groups/{feed}": everyone(200),
+        "/search/?group={feed}": everyone(200),
+        "/federation/feed.json?from={feed}": everyone(200),
     },
     post_only={
         "/admin/federation/<slug>/pause",
@@ -32,6 +38,10 @@ TABLE = Table(
         "/admin/federation/decisions/<int:decision_id>/accept",
         "/admin/federation/decisions/<int:decision_id>/refuse",
     },
-    rules={"/admin/federation/<slug>": "/admin/federation/{feed}"},
+    rules={"/admin/federation/<slug>": "/admin/federation/{feed}",
+           "/groups/": "/groups/?from={feed}",
+           "/groups/<slug>": "/groups/{feed}",
+           "/search/": "/search/?group={feed}",
+           "/federation/feed.json": "/federation/feed.json?from={feed}"},
     values=_values,
 )
