@@ -6,8 +6,9 @@ its own instance folder) seeded from the same demo steps with other parameters
 (:data:`GROUPS`: name, place, the members' languages, the events' dates). The federation
 site is a fresh database of its own whose ``config.py`` alone allows the loopback network
 and plain http for fetching (``ALLOWED_PRIVATE_NETWORKS = ["127.0.0.0/8"]``,
-``FEDERATION_ALLOW_HTTP = True``). This process registers the three feeds there, runs one
-fetch, prints the addresses and keeps the four children serving until Ctrl-C.
+``FEDERATION_ALLOW_HTTP = True``). This process registers the three feeds there and runs
+one fetch (``lets-site federation add`` and ``fetch``, as an admin would), prints the
+addresses and keeps the four children serving until Ctrl-C.
 """
 
 from __future__ import annotations
@@ -158,24 +159,23 @@ def _build_federation(site: Site) -> None:
             db.session.commit()
 
 
-def _register_and_fetch(federation: Site, groups: list[Site]) -> str:
-    """Follow the groups' feeds and fetch them once; the sweep's summary."""
-    from lets_site import create_app
-    from lets_site.database import write_transaction
-    from lets_site.extensions import db
-    from lets_site.federation import services, sweep
+def _command(site: Site, *args: str) -> str:
+    """Run ``lets-site ARGS`` on a site's instance; its output."""
+    result = subprocess.run(  # noqa: S603 - our own interpreter and module
+        [sys.executable, "-m", "lets_site.cli", *args], env=_child_env(site.folder),
+        capture_output=True, text=True, check=False, timeout=600)
+    if result.returncode != 0:
+        raise RuntimeError(f"lets-site {' '.join(args)} failed: "
+                           f"{(result.stderr or result.stdout).strip()[-2000:]}")
+    return result.stdout.strip()
 
-    os.environ["LETS_INSTANCE"] = str(federation.folder)
-    app = create_app({"BASE_URL": federation.url, "DATABASE_URL": None})
-    with app.app_context():
-        with write_transaction():
-            for site in groups:
-                services.add_feed(None, group_by_slug(site.name).slug, site.feed_url)
-            db.session.commit()
-        report = sweep.run(app)
-        db.session.remove()
-    summary = ", ".join(f"{key} {n}" for key, n in sorted(report.outcomes.items()))
-    return f"Fetched {report.fetched} feeds in {report.seconds:.1f} s: {summary}"
+
+def _register_and_fetch(federation: Site, groups: list[Site]) -> str:
+    """Follow the groups' feeds and fetch them once, with the same commands an admin uses
+    (``lets-site federation add`` and ``fetch``); the fetch's summary."""
+    for site in groups:
+        _command(federation, "federation", "add", site.name, site.feed_url)
+    return _command(federation, "federation", "fetch")
 
 
 def _interrupt(signum: int, frame: object) -> None:
