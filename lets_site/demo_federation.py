@@ -13,6 +13,7 @@ addresses and keeps the four children serving until Ctrl-C.
 
 from __future__ import annotations
 
+import ipaddress
 import os
 import signal
 import subprocess
@@ -219,6 +220,15 @@ def running(folder: Path, host: str, port: int,
 
 def run(folder: Path, host: str, port: int, serve: bool,
         echo: Callable[[str], None] = print) -> None:
+    try:
+        loopback = ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        loopback = False
+    if not loopback:
+        # The federation site fetches the groups' feeds at this address, and its config
+        # allows the loopback network only.
+        raise RuntimeError("The federation demo runs on a loopback address "
+                           "(--host 127.0.0.1, the default).")
     with running(folder, host, port, echo) as sites:
         *groups, federation = sites
         echo("")

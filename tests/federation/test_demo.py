@@ -135,3 +135,15 @@ def test_federation_demo_shows_the_three_groups_events_in_one_agenda(tmp_path: P
                 demo.stdout.close()
     # Ctrl+C stopped the four children too.
     assert not any(_answers(port + n) for n in range(4))
+
+
+def test_federation_demo_refuses_an_address_its_config_does_not_allow(tmp_path: Path) -> None:
+    env = {k: v for k, v in os.environ.items() if not k.startswith("LETS_")}
+    for host in ("0.0.0.0", "192.0.2.1"):
+        result = subprocess.run(
+            [sys.executable, "-m", "lets_site.cli", "demo", "--federation", "--host", host,
+             "--instance", str(tmp_path / "fed")],
+            cwd=ROOT, env=env, capture_output=True, text=True, timeout=60, check=False)
+        assert result.returncode == 1
+        assert "loopback address" in result.stderr
+    assert not (tmp_path / "fed").exists()  # nothing started, nothing built
