@@ -3,6 +3,7 @@
     .venv/bin/python -m bench                          # 10,000 listings, 5 s per page
     .venv/bin/python -m bench --listings 2000 --duration 2 --pages /,/offers/
     .venv/bin/python -m bench --page-cache on          # what visitors get with the cache
+    .venv/bin/python -m bench federation               # 1,000 feeds swept (its own --help)
 
 It builds a fresh SQLite instance in a temporary folder (the demo, then ``--listings``
 listings in bulk, as ``bench/offers_bench.py`` does), then:
@@ -463,6 +464,11 @@ def print_table(results: list[Result], facts: dict[str, Any], args: argparse.Nam
 
 
 def main(argv: list[str] | None = None) -> None:
+    argv = sys.argv[1:] if argv is None else argv
+    if argv[:1] == ["federation"]:  # the federation's sweep: bench/federation_bench.py
+        from bench import federation_bench
+
+        return federation_bench.main(argv[1:])
     parser = argparse.ArgumentParser(prog="python -m bench", description=__doc__,
                                      formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--listings", type=int, default=10_000)

@@ -57,10 +57,17 @@ def main() -> None:
               default=None, help="Folder for the demo's database and files "
               "(default: LETS_INSTANCE or ./instance).")
 @click.option("--no-serve", is_flag=True, help="Build the demo database and stop.")
-def demo(host: str, port: int, instance: Path | None, no_serve: bool) -> None:
+@click.option("--federation", is_flag=True,
+              help="Three demo groups (Ieper, Oostende, Hasselt) and a federation site "
+              "following their feeds, on --port and the next three ports.")
+@click.option("--group", "group_slug", default=None, hidden=True,
+              help="Which demo group to build (the federation demo's groups).")
+def demo(host: str, port: int, instance: Path | None, no_serve: bool, federation: bool,
+         group_slug: str | None) -> None:
     """Build a fresh demo database (a LETS group in Ieper) and serve it."""
     from lets_site import create_app
     from lets_site.demo import build_demo
+    from lets_site.demo_federation import group_by_slug
 
     if instance is not None:
         os.environ["LETS_INSTANCE"] = str(instance.resolve())
@@ -68,6 +75,22 @@ def demo(host: str, port: int, instance: Path | None, no_serve: bool) -> None:
         raise click.ClickException(
             "The demo always uses its own SQLite database; unset LETS_DATABASE_URL first."
         )
+    if federation:
+        from lets_site.config import _instance_path
+        from lets_site.demo_federation import run as run_federation
+
+        # Four instance folders (ieper, oostende, hasselt, federation) inside this one.
+        folder = instance.resolve() if instance else Path(_instance_path()) / "federation-demo"
+        try:
+            run_federation(folder, host, port, serve=not no_serve, echo=click.echo)
+        except RuntimeError as error:
+            raise click.ClickException(str(error)) from error
+        return
+    try:
+        group = group_by_slug(group_slug) if group_slug else None
+    except KeyError:
+        raise click.BadParameter(f"no demo group {group_slug!r}", param_hint="--group") \
+            from None
     overrides: dict[str, object] = {"SECURE_COOKIES": False, "DATABASE_URL": None,
                                     "BASE_URL": f"http://{host}:{port}"}
     if host in WILDCARD_HOSTS:
@@ -87,7 +110,7 @@ def demo(host: str, port: int, instance: Path | None, no_serve: bool) -> None:
         Path(str(db_file) + suffix).unlink(missing_ok=True)
     marker.write_text("This folder holds a demo database; `lets-site demo` rebuilds it.\n")
     with app.app_context():
-        logins = build_demo()
+        logins = build_demo(group)
     click.echo(f"Demo database built in {folder}")
     click.echo("Demo logins (account code or e-mail address, then the password):")
     for role, code, email, password in logins:

@@ -20,10 +20,12 @@ from lets_site.extensions import db
 DEMO_PASSWORD = "demo-lets-ieper"  # noqa: S105 - printed for the demo on purpose
 
 
-def build_demo() -> list[tuple[str, str, str, str]]:
-    """Create the schema with the migrations, then the demo data. Returns the logins."""
+def build_demo(group: features.DemoGroup | None = None) -> list[tuple[str, str, str, str]]:
+    """Create the schema with the migrations, then the demo data (of LETS Ieper unless
+    ``group`` says otherwise). Returns the logins."""
     upgrade(directory=current_app.extensions["migrate"].directory)
-    ctx = features.DemoContext(rng=random.Random(8900))
+    group = group or features.DemoGroup()
+    ctx = features.DemoContext(rng=random.Random(group.seed), group=group)
     with write_transaction():
         for step in features.demo_steps():
             step.run(ctx)

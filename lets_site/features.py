@@ -158,14 +158,32 @@ class Item:
     details: Mapping[str, Any] = field(default_factory=dict)
 
 
+@dataclass(frozen=True)
+class DemoGroup:
+    """Who the demo group is: the default is LETS Ieper. ``lets-site demo --federation``
+    seeds three groups from the same steps with other values here: name, place, the
+    members' languages (the first is the site's default) and the events' dates moved by
+    ``day_shift`` days."""
+
+    name: str = "LETS Ieper"
+    slug: str = "lets-ieper"
+    locality: str = "Ieper"
+    postcode: str = "8900"
+    region: str = "West-Vlaanderen"
+    languages: tuple[str, ...] = ("nl",)
+    day_shift: int = 0
+    seed: int = 8900
+
+
 @dataclass
 class DemoContext:
     """Shared by the demo steps, run in order: a seeded random generator, what earlier
-    steps made (``made["members"]``...), and the logins to print."""
+    steps made (``made["members"]``...), the logins to print, and which group it is."""
 
     rng: random.Random
     made: dict[str, Any] = field(default_factory=dict)
     logins: list[tuple[str, str, str, str]] = field(default_factory=list)
+    group: DemoGroup = field(default_factory=DemoGroup)
 
 
 @dataclass(frozen=True)

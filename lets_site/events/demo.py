@@ -16,6 +16,7 @@ from lets_site.events import services
 from lets_site.events.models import Event, Kind, PriceKind, Status, Visibility
 from lets_site.events.services import EventData
 from lets_site.extensions import db
+from lets_site.features import DemoGroup
 from lets_site.members.models import Member
 from lets_site.partners.models import Partner
 
@@ -32,11 +33,19 @@ def _partners(*prefixes: str) -> tuple[int, ...]:
     return tuple(ids)
 
 
-def _day(offset: int) -> date:
-    return date.today() + timedelta(days=offset)
+def seed(rng: random.Random, members: list[Member], _organisations: list[Any],
+         group: DemoGroup | None = None) -> None:
+    """The events; ``group`` (default LETS Ieper) gives the town of the addresses and moves
+    every date by its ``day_shift``."""
+    group = group or DemoGroup()
+    town = f"{group.postcode} {group.locality}"
 
+    def _day(offset: int) -> date:
+        return date.today() + timedelta(days=offset + group.day_shift)
 
-def seed(rng: random.Random, members: list[Member], _organisations: list[Any]) -> None:
+    # The monthly series keeps its weekday: moved by whole weeks.
+    first_tuesday = _first_weekday(1) + timedelta(weeks=group.day_shift // 7)
+
     active = [m for m in members if m.is_active and m.account_code]
     if len(active) < 8:
         return
@@ -48,13 +57,13 @@ def seed(rng: random.Random, members: list[Member], _organisations: list[Any]) -
     film = make(EventData(
         title="Filmavond: A Plastic Ocean", kind=Kind.FILM, start_date=_day(9),
         start_time=time(19, 30), end_time=time(22, 0), venue_name="Zaal De Schakel",
-        venue_address="Marktplein 3, 8900 Ieper", partner_ids=_partners("Vormingplus"),
+        venue_address="Marktplein 3, " + town, partner_ids=_partners("Vormingplus"),
         description="Documentaire over plastic in de oceaan, met nagesprek. "
                     "Ook voor wie (nog) geen lid is.",
         visibility=Visibility.PUBLIC, open_to_non_members=True, capacity=40))
     swap = make(EventData(
         title="Boekenruil in de bibliotheek", kind=Kind.BOOK_SWAP, start_date=_day(23),
-        all_day=True, venue_name="Stadsbibliotheek", venue_address="Weverijstraat 1, 8900 Ieper",
+        all_day=True, venue_name="Stadsbibliotheek", venue_address="Weverijstraat 1, " + town,
         partner_ids=_partners("Stadsbibliotheek"), visibility=Visibility.PUBLIC,
         description="Breng boeken mee en neem er andere mee naar huis. Jaarlijks terug."))
     cooking = make(EventData(
@@ -65,8 +74,8 @@ def seed(rng: random.Random, members: list[Member], _organisations: list[Any]) -
         description="Samen koken met voedseloverschotten. Vol? Zet je op de wachtlijst."))
     intro = make(EventData(
         title="Instapavond: kennismaken met LETS", kind=Kind.INTRO_EVENING,
-        start_date=_first_weekday(1), start_time=time(19, 30), end_time=time(21, 30),
-        venue_name="Dienstencentrum De Zonnebloem", venue_address="Kalfvaartstraat 10, 8900 Ieper",
+        start_date=first_tuesday, start_time=time(19, 30), end_time=time(21, 30),
+        venue_name="Dienstencentrum De Zonnebloem", venue_address="Kalfvaartstraat 10, " + town,
         partner_ids=_partners("Lokaal dienstencentrum"), visibility=Visibility.PUBLIC,
         open_to_non_members=True, capacity=15,
         description="Nieuwsgierig? Kom kennismaken en probeer meteen de website uit."),

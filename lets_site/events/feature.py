@@ -73,7 +73,7 @@ def _partner(partner: Any, viewer: Any) -> dict[str, Any] | None:
 
 
 def _demo(ctx: f.DemoContext) -> None:
-    demo.seed(ctx.rng, ctx.made["members"], ctx.made.get("organisations", []))
+    demo.seed(ctx.rng, ctx.made["members"], ctx.made.get("organisations", []), ctx.group)
 
 
 FEATURE = f.Feature(

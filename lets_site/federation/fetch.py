@@ -99,6 +99,11 @@ class _Connection(http.client.HTTPConnection):
         self._target = target
         self._ctx = ctx
         self.responses: list[http.client.HTTPResponse] = []
+        # The socket, kept after http.client lets go of it: for a response that closes
+        # the connection (``Connection: close``, HTTP/1.0) http.client calls close() and
+        # hands the socket to the response, whose body is still to be read under our
+        # timeouts and the watchdog.
+        self.raw_sock: socket.socket | None = None
 
     def response_class(self, sock: Any, *args: Any, **kwargs: Any) -> http.client.HTTPResponse:
         # Kept so that a response whose headers failed to parse is closed too.
@@ -106,11 +111,14 @@ class _Connection(http.client.HTTPConnection):
         self.responses.append(response)
         return response
 
-    def close(self) -> None:
+    def shut(self) -> None:
+        """Close the connection and every response read from it (the fetch is over)."""
         for response in self.responses:
             response.close()
         self.responses.clear()
-        super().close()
+        self.close()
+        if self.raw_sock is not None:
+            self.raw_sock.close()
 
     def connect(self) -> None:
         sock = socket.create_connection((self._target.address, self._target.port),
@@ -118,7 +126,7 @@ class _Connection(http.client.HTTPConnection):
         sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
         if self._ctx is not None:
             sock = self._ctx.wrap_socket(sock, server_hostname=self._target.host)
-        self.sock = sock
+        self.sock = self.raw_sock = sock
 
 
 class _Watchdog:
@@ -136,15 +144,15 @@ class _Watchdog:
         with self._lock:
             self._conn = conn
             if self.fired and conn is not None:
-                conn.close()
+                conn.shut()
 
     def _fire(self) -> None:
         with self._lock:
             self.fired = True
             conn = self._conn
-            if conn is not None and conn.sock is not None:
+            if conn is not None and conn.raw_sock is not None:
                 with contextlib.suppress(OSError):
-                    conn.sock.shutdown(socket.SHUT_RDWR)
+                    conn.raw_sock.shutdown(socket.SHUT_RDWR)
 
     def cancel(self) -> None:
         self._timer.cancel()
@@ -250,8 +258,8 @@ def get(url: str, limits: Limits, etag: str | None = None,
                     headers["If-Modified-Since"] = last_modified
                 try:
                     conn.request("GET", target.path, headers=headers)
-                    if conn.sock is not None:
-                        conn.sock.settimeout(min(limits.read_timeout, max(
+                    if conn.raw_sock is not None:
+                        conn.raw_sock.settimeout(min(limits.read_timeout, max(
                             0.001, limits.deadline - (time.monotonic() - started))))
                     resp = conn.getresponse()
                 except (OSError, http.client.HTTPException) as error:
@@ -273,7 +281,8 @@ def get(url: str, limits: Limits, etag: str | None = None,
                     continue
                 try:
                     if status == 200:
-                        body, wire = _read_body(resp, limits, started, watchdog, conn.sock)
+                        body, wire = _read_body(resp, limits, started, watchdog,
+                                                conn.raw_sock)
                     else:
                         body, wire = b"", 0
                 except (OSError, http.client.HTTPException) as error:
@@ -289,7 +298,7 @@ def get(url: str, limits: Limits, etag: str | None = None,
                     retry_after=retry_after(resp.getheader("Retry-After")))
             finally:
                 watchdog.watch(None)
-                conn.close()
+                conn.shut()
         raise FetchError("too_many_redirects",
                          f"more than {limits.max_redirects} redirects")
     finally:

@@ -331,8 +331,10 @@ def _item(raw: Any, home: tuple[str, str, int], now: datetime) -> Item:
     kind = _choice(lets, "type", TYPES)
     assert kind is not None
     revision = _int(lets.get("revision"), "revision", low=1)
-    url = http_url(raw.get("url"), "url")
-    if origin(url) != home:
+    # A tombstone needs no url (a group's own feed writes none: the page is gone).
+    tombstone = kind == "deleted" and raw.get("url") is None
+    url = "" if tombstone else http_url(raw.get("url"), "url")
+    if not tombstone and origin(url) != home:
         raise ItemInvalid("url is not on the group's own site")
     title = _text(raw, "title", CAPS["title"], required=kind != "deleted") or ""
     content = _text(raw, "content_text", CAPS["content_text"], required=False) or ""

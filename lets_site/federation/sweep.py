@@ -25,6 +25,10 @@ from flask import Flask
 from lets_site.database import write_transaction
 from lets_site.extensions import db
 from lets_site.federation import fetch, netguard, services
+from lets_site.web.pagecache import changes_no_page
+
+# Outcomes that change nothing a visitor sees: their commit keeps the cached pages.
+UNSEEN = ("not_modified", "unchanged", "lost_lease")
 
 Clock = Callable[[], datetime]
 
@@ -84,6 +88,7 @@ def run(app: Flask, *, workers: int | None = None, clock: Clock = system_clock,
     def one_feed() -> bool:
         with turns, write_transaction():
             claimed = services.claim(owner, clock(), due_before, lease)
+            changes_no_page(db.session)  # a lease shows nowhere
             db.session.commit()
         if claimed is None:
             return False
@@ -101,6 +106,8 @@ def run(app: Flask, *, workers: int | None = None, clock: Clock = system_clock,
             with turns, write_transaction():
                 outcome = services.record(claimed, owner, started, clock(), result,
                                           duration, schedule)
+                if outcome in UNSEEN:
+                    changes_no_page(db.session)
                 db.session.commit()
         except Exception as error:  # one feed's bug never stops the sweep
             db.session.rollback()

@@ -99,6 +99,8 @@ def seed(ctx: DemoContext) -> None:
             profile_public=n % 4 == 0,
         )
         member.set_roles([Role.MEMBER, Role.ADMIN] if n <= 2 else [Role.MEMBER])
+        if len(ctx.group.languages) > 1:  # a group of several languages: the members' mix
+            member.locale = ctx.group.languages[n % len(ctx.group.languages)]
         members.append(member)
     # A member without e-mail or internet, whose account the admins manage.
     members[-1].email = None

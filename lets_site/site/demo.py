@@ -1,4 +1,5 @@
-"""Demo data of the site feature: the group's settings (a LETS group in Ieper)."""
+"""Demo data of the site feature: the group's settings (a LETS group in Ieper, or the
+group ``ctx.group`` names)."""
 
 from __future__ import annotations
 
@@ -40,15 +41,20 @@ you are.
 
 
 def seed(ctx: DemoContext) -> None:
+    group = ctx.group
+
+    def about(text: str) -> str:
+        return text.replace("LETS Ieper", group.name)
+
     db.session.add(
         SiteSettings(
-            id=1, group_name="LETS Ieper", slug="lets-ieper", code_prefix="IE",
-            locality="Ieper", region="West-Vlaanderen", country="BE",
-            timezone="Europe/Brussels", default_language="nl",
+            id=1, group_name=group.name, slug=group.slug, code_prefix="IE",
+            locality=group.locality, region=group.region, country="BE",
+            timezone="Europe/Brussels", default_language=group.languages[0],
             unit_singular_nl="uur", unit_plural_nl="uren",
             unit_singular_fr="heure", unit_plural_fr="heures",
             unit_singular_en="hour", unit_plural_en="hours",
-            about_nl=ABOUT_NL, about_fr=ABOUT_FR, about_en=ABOUT_EN,
-            contact_email="info@lets-ieper.example.org",
+            about_nl=about(ABOUT_NL), about_fr=about(ABOUT_FR), about_en=about(ABOUT_EN),
+            contact_email=f"info@{group.slug}.example.org",
         )
     )

@@ -322,6 +322,12 @@ def _note_execute(state: Any) -> None:
         state.session.info[_WROTE] = True
 
 
+def changes_no_page(session: Session) -> None:
+    """What this transaction wrote so far shows on no page (the federation sweep's lease
+    on a feed, a fetch answered 304): its commit leaves the cached pages alone."""
+    session.info.pop(_WROTE, None)
+
+
 @event.listens_for(Session, "after_commit")
 def _bump_after_commit(session: Session) -> None:
     if session.info.pop(_WROTE, False) and has_app_context():

@@ -42,8 +42,19 @@ class FeedServer:
             def log_message(self, *args: Any) -> None:
                 pass
 
+            def answering(self) -> None:
+                """The answer's first byte is about to go: the request no longer counts
+                as active (counted after the last byte, a client that read the answer
+                and sent its next request could be counted twice)."""
+                with server._lock:
+                    if not self._done:
+                        self._done = True
+                        server.active -= 1
+                        server.active_by_path[self._path] -= 1
+
             def do_GET(self) -> None:
                 path = self.path.split("?")[0]
+                self._path, self._done = path, False
                 with server._lock:
                     server.requests[path] += 1
                     server.headers[path] = {k.lower(): v for k, v in self.headers.items()}
@@ -61,9 +72,7 @@ class FeedServer:
                 except (BrokenPipeError, ConnectionResetError):
                     pass
                 finally:
-                    with server._lock:
-                        server.active -= 1
-                        server.active_by_path[path] -= 1
+                    self.answering()
 
         self.httpd = ThreadingHTTPServer((host, 0), RequestHandler)
         self.httpd.daemon_threads = True
@@ -103,6 +112,9 @@ def feed_server(tls: ssl.SSLContext | None = None) -> Iterator[FeedServer]:
 def send(h: BaseHTTPRequestHandler, status: int, body: bytes = b"",
          content_type: str = "application/feed+json",
          headers: dict[str, str] | None = None) -> None:
+    answering = getattr(h, "answering", None)
+    if answering is not None:
+        answering()
     h.send_response(status)
     h.send_header("Content-Type", content_type)
     h.send_header("Content-Length", str(len(body)))

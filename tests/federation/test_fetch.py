@@ -250,3 +250,33 @@ def test_error_statuses_come_back_with_retry_after(server: FeedServer) -> None:
     assert (busy.status, busy.retry_after) == (429, 90)
     assert fetch.get(server.url("/gone"), LIMITS).status == 410
     assert fetch.get(server.url("/nothing-here"), LIMITS).status == 404
+
+
+def test_body_of_a_server_that_closes_the_connection_is_read(server: FeedServer) -> None:
+    # `Connection: close` (Werkzeug's server, any HTTP/1.0 server): http.client hands the
+    # connection over to the response; the body must still be read, gzip or not.
+    body = b'{"items": []}' * 400
+    server.routes["/plain.json"] = static(body, Connection="close")
+    server.routes["/gzip.json"] = static(gzip.compress(body), Connection="close",
+                                         **{"Content-Encoding": "gzip"})
+    assert fetch.get(server.url("/plain.json"), LIMITS).body == body
+    answer = fetch.get(server.url("/gzip.json"), LIMITS)
+    assert (answer.body, answer.wire_bytes) == (body, len(gzip.compress(body)))
+
+
+def test_one_byte_drip_on_a_closing_connection_hits_the_deadline(server: FeedServer) -> None:
+    def drip(h: BaseHTTPRequestHandler) -> None:
+        h.send_response(200)
+        h.send_header("Content-Length", "1000")
+        h.send_header("Connection", "close")
+        h.end_headers()
+        for _ in range(1000):
+            h.wfile.write(b" ")
+            h.wfile.flush()
+            time.sleep(0.02)
+
+    server.routes["/feed.json"] = drip
+    limits = fetch.Limits(read_timeout=5, deadline=0.6, allow_http=True, allowed=LOOPBACK)
+    begun = time.monotonic()
+    assert _error(server.url("/feed.json"), limits).outcome == "deadline"
+    assert time.monotonic() - begun < 1.5

@@ -198,3 +198,17 @@ def test_tombstone_needs_its_deletion_time() -> None:
     stone = feeds.tombstone(BASE, 1, 3)
     stone["_lets"].pop("deleted_at")
     assert "deleted_at" in _dropped(stone)
+
+
+def test_tombstone_without_url_is_kept_other_items_need_one() -> None:
+    # A group's own feed writes tombstones without a url (the page is gone).
+    stone = feeds.tombstone(BASE, 1, 3)
+    stone.pop("url")
+    (item,) = _parse(feeds.feed(BASE, "ieper", [stone])).items
+    assert (item.type, item.url, item.revision) == ("deleted", "", 3)
+    offer = feeds.offer(BASE, 2)
+    offer.pop("url")
+    assert "url" in _dropped(offer)
+    off_site = feeds.tombstone(BASE, 3, 2)
+    off_site["url"] = "https://elsewhere.example/offers/3"
+    assert "own site" in _dropped(off_site)

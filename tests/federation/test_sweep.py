@@ -148,3 +148,36 @@ def test_two_workers_on_postgresql_never_fetch_the_same_feed(fed: Flask) -> None
     assert all(r.fetched > 0 for r in reports)  # both workers took part
     assert set(server.requests.values()) == {1}  # every feed fetched exactly once
     assert max(server.peak_by_path.values()) == 1
+
+
+def test_only_a_sweep_that_changed_items_drops_the_cached_pages(fed: Flask,
+                                                               server: FeedServer) -> None:
+    from pathlib import Path
+
+    from lets_site.web.pagecache import GENERATION_FILE
+
+    path = _follow(server, "ieper")
+    base = server.base + "/ieper"
+    body = json.dumps(feeds.feed(base, "ieper", [feeds.offer(base, 1)],
+                                 path="/feed.json")).encode()
+
+    def handler(h: BaseHTTPRequestHandler) -> None:
+        if h.headers.get("If-None-Match") == '"v1"':
+            send(h, 304, headers={"ETag": '"v1"'})
+        else:
+            send(h, 200, body, headers={"ETag": '"v1"'})
+
+    server.routes[path] = handler
+    db.session.commit()
+    generation = Path(fed.instance_path) / GENERATION_FILE
+
+    def stamp() -> str:
+        return generation.read_text() if generation.exists() else ""
+
+    before = stamp()
+    assert sweep.run(fed, clock=clock).outcomes == {"ok": 1}
+    merged = stamp()
+    assert merged != before  # new items: pages showing them are made again
+    later = NOW + timedelta(hours=1)
+    assert sweep.run(fed, clock=lambda: later).outcomes == {"not_modified": 1}
+    assert stamp() == merged  # the lease and the 304 show on no page

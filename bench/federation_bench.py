@@ -1,0 +1,436 @@
+"""The federation's sweep benchmark (not a test): many group feeds served from 127.0.0.1,
+fetched and merged by ``lets-site federation fetch``'s sweep, next to its floor.
+
+    .venv/bin/python -m bench federation                    # 1,000 feeds of 200 items
+    .venv/bin/python -m bench federation --feeds 100 --items 50 --workers 8
+
+1. A feed server (a process of its own, ``ThreadingHTTPServer`` on 127.0.0.1) serves
+   ``--feeds`` complete group feeds of ``--items`` items each (about one in ten an event,
+   the rest offers and wants), gzip-compressed (made before the first request), with
+   strong ETags and 304s. Each feed
+   has a host name of its own (``g0001.feeds.bench``, resolved to 127.0.0.1 by the
+   sweep's injectable resolver), as each group has its own site: the per-host limit
+   plays no part. The mix, by feed number modulo 100: 0-91 healthy, 92-95 slow (1 s
+   before the answer), 96-97 answer 500, 98 answers JSON that is not a feed, 99 never
+   answers (the read timeout, 10 s, ends it).
+2. A fresh instance (SQLite in a temporary folder, or ``--database-url``) follows them all.
+3. The first sweep, then the next one (the clock moved past the 30-minute interval: the
+   healthy feeds answer 304, the failing ones are due again after their backoff), each
+   in a process of its own that reports its time, outcomes and peak memory (RSS).
+4. The floor: the same number of plain GETs (no parsing, no database) with a pool of the
+   same size, first unconditional, then with the ETags (304s).
+5. The common agenda (``/agenda/``, in-process, test client) over the merged events:
+   the first page and a far page, median of 10, and the page's compressed size.
+
+It prints one Markdown table like the runner's, with the load average beside each figure
+(the machine may be shared).
+"""
+
+from __future__ import annotations
+
+import argparse
+import gzip
+import http.client
+import json
+import os
+import random
+import resource
+import statistics
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+import uuid
+from collections.abc import Sequence
+from concurrent.futures import ThreadPoolExecutor
+from datetime import UTC, datetime, timedelta
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
+from typing import Any
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+SECRET = "bench-secret-key-not-for-production"  # noqa: S105 - a throw-away instance
+DOMAIN = "feeds.bench"
+NAMESPACE = uuid.UUID("3b1d7a52-0000-4000-8000-000000000000")
+SLOW_SECONDS = 1.0
+HANG_SECONDS = 15.0  # longer than the fetcher's read timeout (10 s)
+WORDS = ("fiets", "tuin", "soep", "boek", "hulp", "rit", "les", "naaiwerk", "computer",
+         "verhuis", "schilder", "brood", "kleding", "zetel", "kast", "hond", "kat", "gitaar")
+
+
+def kind(n: int) -> str:
+    rest = n % 100
+    if rest < 92:
+        return "healthy"
+    if rest < 96:
+        return "slow"
+    if rest < 98:
+        return "error"
+    return "bad_json" if rest == 98 else "hang"
+
+
+def host(n: int) -> str:
+    return f"g{n:04d}.{DOMAIN}"
+
+
+def slug(n: int) -> str:
+    return f"g{n:04d}"
+
+
+def resolver(name: str, port: int) -> Sequence[str]:
+    """Every bench feed's host is this machine."""
+    if name.endswith("." + DOMAIN):
+        return ["127.0.0.1"]
+    raise OSError(f"not a bench host: {name}")
+
+
+# --- The feed server ---------------------------------------------------------------------
+
+
+def feed_body(n: int, items: int, port: int) -> bytes:
+    """Feed ``n``: a complete LETS feed 1 of ``items`` items, about one in ten an event in
+    the coming weeks (January and February: one UTC offset, +01:00)."""
+    rng = random.Random(n)
+    base = f"http://{host(n)}:{port}"
+    out = []
+    for k in range(items):
+        words = " ".join(rng.choice(WORDS) for _ in range(40))
+        item: dict[str, Any] = {
+            "id": f"urn:uuid:{uuid.uuid5(NAMESPACE, f'{n}-{k}')}",
+            "url": f"{base}/offers/{k}",
+            "title": f"{rng.choice(WORDS).title()} {rng.choice(WORDS)} {k}",
+            "content_text": words,
+            "date_published": "2026-11-01T10:00:00Z",
+            "date_modified": "2026-11-02T10:00:00Z",
+        }
+        if k % 10 == 0 or k == items - 1:
+            day = datetime(2027, 1, 4) + timedelta(days=(n + k) % 50, hours=10 + k % 9)
+            item["url"] = f"{base}/events/{k}"
+            item["_lets"] = {"type": "event", "revision": 1, "status": "scheduled",
+                             "timezone": "Europe/Brussels",
+                             "start": day.strftime("%Y-%m-%dT%H:%M:00+01:00"),
+                             "end": (day + timedelta(hours=2)).strftime(
+                                 "%Y-%m-%dT%H:%M:00+01:00")}
+        else:
+            item["_lets"] = {"type": "offer" if k % 3 else "want", "revision": 1,
+                             "category": "garden", "mode": "in_person",
+                             "price": {"amount": 1, "unit": "uur"},
+                             "member": {"display_name": f"Lid {k}"}}
+        out.append(item)
+    feed = {
+        "version": "https://jsonfeed.org/version/1.1", "title": f"LETS {slug(n)}",
+        "home_page_url": base + "/", "feed_url": base + "/feed.json", "language": "nl-BE",
+        "items": out,
+        "_lets": {"about": base + "/docs/feed", "profile": "1.0",
+                  "generated_at": "2026-12-01T10:00:00Z", "complete": True,
+                  "tombstone_days": 30,
+                  "group": {"slug": slug(n), "name": f"LETS {slug(n)}", "url": base + "/",
+                            "timezone": "Europe/Brussels",
+                            "area": {"locality": slug(n), "region": "Vlaanderen",
+                                     "country": "BE"},
+                            "unit": {"code": "uur", "name": "uren"}}},
+    }
+    return json.dumps(feed, ensure_ascii=False).encode()
+
+
+def serve(port: int, feeds: int, items: int) -> None:
+    """The feed server (run as its own process by :func:`main`)."""
+    cache: dict[int, bytes] = {}
+    lock = threading.Lock()
+
+    def body(n: int) -> bytes:
+        with lock:
+            found = cache.get(n)
+        if found is None:
+            found = gzip.compress(feed_body(n, items, port), 6)
+            with lock:
+                cache[n] = found
+        return found
+
+    class Handler(BaseHTTPRequestHandler):
+        protocol_version = "HTTP/1.1"
+
+        def log_message(self, *args: Any) -> None:
+            pass
+
+        def do_GET(self) -> None:
+            name = (self.headers.get("Host") or "").split(":")[0]
+            try:
+                n = int(name.split(".")[0][1:])
+            except ValueError:
+                n = -1
+            if not 0 <= n < feeds or self.path != "/feed.json":
+                return self._send(404, b"no such feed", "text/plain")
+            what = kind(n)
+            if what == "hang":
+                time.sleep(HANG_SECONDS)
+                self.close_connection = True
+                return None
+            if what == "slow":
+                time.sleep(SLOW_SECONDS)
+            if what == "error":
+                return self._send(500, b"Internal Server Error", "text/plain")
+            if what == "bad_json":
+                return self._send(200, b'{"version": "https://jsonfeed.org/version/1.1", '
+                                       b'"items": [', "application/feed+json")
+            etag = f'"feed-{n}-v1"'
+            if self.headers.get("If-None-Match") == etag:
+                return self._send(304, b"", None, {"ETag": etag})
+            return self._send(200, body(n), "application/feed+json",
+                              {"ETag": etag, "Content-Encoding": "gzip"})
+
+        def _send(self, status: int, data: bytes, content_type: str | None,
+                  headers: dict[str, str] | None = None) -> None:
+            self.send_response(status)
+            if content_type:
+                self.send_header("Content-Type", content_type)
+            for key, value in (headers or {}).items():
+                self.send_header(key, value)
+            self.send_header("Content-Length", str(len(data)))
+            self.end_headers()
+            self.wfile.write(data)
+
+    class Server(ThreadingHTTPServer):
+        def handle_error(self, request: Any, client_address: Any) -> None:
+            pass  # a client that gave up (the fetcher's timeouts) is expected here
+
+    # Every body made before the first request, as a group's site has its feed ready:
+    # the sweep is measured, not the making of 1,000 feeds on the same two cores.
+    for n in range(feeds):
+        if kind(n) in ("healthy", "slow"):
+            body(n)
+    server = Server(("127.0.0.1", port), Handler)
+    server.daemon_threads = True
+    server.request_queue_size = 256
+    print("ready", flush=True)
+    server.serve_forever()
+
+
+# --- The instance and the sweeps ---------------------------------------------------------
+
+
+def _app(instance: Path, database_url: str | None) -> Any:
+    os.environ["LETS_INSTANCE"] = str(instance)
+    from lets_site import create_app
+
+    return create_app({"SECRET_KEY": SECRET, "SECURE_COOKIES": False,
+                       "DATABASE_URL": database_url, "MAIL_SEND_MODE": "cron",
+                       "ALLOWED_PRIVATE_NETWORKS": ["127.0.0.0/8"],
+                       "FEDERATION_ALLOW_HTTP": True, "PAGE_CACHE_SECONDS": 0})
+
+
+def seed(instance: Path, database_url: str | None, feeds: int, port: int) -> None:
+    from flask_migrate import upgrade
+
+    from lets_site.database import utcnow, write_transaction
+    from lets_site.extensions import db
+    from lets_site.federation.models import Feed, Health, Status
+
+    app = _app(instance, database_url)
+    with app.app_context():
+        upgrade(directory=app.extensions["migrate"].directory)
+        with write_transaction():
+            # As services.add_feed makes them, in bulk (its checks and audit rows are not
+            # what is measured here).
+            db.session.add_all(
+                Feed(slug=slug(n), feed_url=f"http://{host(n)}:{port}/feed.json",
+                     status=Status.ACTIVE, health=Health.NEW, reason="", group_name="",
+                     group_info="{}", errors=0, next_fetch_at=utcnow())
+                for n in range(feeds))
+            db.session.commit()
+        db.session.remove()
+        db.engine.dispose()
+
+
+def sweep(instance: Path, database_url: str | None, offset: float, workers: int) -> None:
+    """One sweep with the clock moved by ``offset`` seconds; prints a JSON line."""
+    from lets_site.federation import sweep as federation_sweep
+
+    app = _app(instance, database_url)
+    start = resource.getrusage(resource.RUSAGE_SELF)
+    rss_before = start.ru_maxrss / 1024
+    cpu_before = start.ru_utime + start.ru_stime
+
+    def clock() -> datetime:
+        return datetime.now(UTC) + timedelta(seconds=offset)
+
+    report = federation_sweep.run(app, workers=workers, clock=clock, resolver=resolver)
+    usage = resource.getrusage(resource.RUSAGE_SELF)
+    print(json.dumps({"seconds": report.seconds, "outcomes": dict(report.outcomes),
+                      "cpu_s": usage.ru_utime + usage.ru_stime - cpu_before,
+                      "rss_before_mb": rss_before,
+                      "peak_rss_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024}))
+
+
+def _child(args: list[str]) -> dict[str, Any]:
+    result = subprocess.run([sys.executable, "-m", "bench.federation_bench", *args],
+                            cwd=ROOT, capture_output=True, text=True, check=False)
+    if result.returncode != 0:
+        raise RuntimeError(result.stderr[-4000:])
+    line = result.stdout.strip().splitlines()[-1]
+    return dict(json.loads(line))
+
+
+# --- The floor: plain GETs with the same pool ---------------------------------------------
+
+
+def floor(port: int, feeds: int, workers: int, conditional: bool) -> float:
+    def one(n: int) -> None:
+        conn = http.client.HTTPConnection("127.0.0.1", port, timeout=10)
+        headers = {"Host": f"{host(n)}:{port}", "Accept-Encoding": "gzip"}
+        if conditional:
+            headers["If-None-Match"] = f'"feed-{n}-v1"'
+        try:
+            conn.request("GET", "/feed.json", headers=headers)
+            conn.getresponse().read()
+        except OSError:
+            pass
+        finally:
+            conn.close()
+
+    begun = time.monotonic()
+    with ThreadPoolExecutor(max_workers=workers) as pool:
+        list(pool.map(one, range(feeds)))
+    return time.monotonic() - begun
+
+
+# --- The agenda page ----------------------------------------------------------------------
+
+
+def agenda(instance: Path, database_url: str | None) -> dict[str, Any]:
+    from sqlalchemy import func, select
+
+    from lets_site.extensions import db
+    from lets_site.federation.models import FeedItem
+
+    app = _app(instance, database_url)
+    client = app.test_client()
+    with app.app_context():
+        events = db.session.scalar(select(func.count()).select_from(FeedItem).where(
+            FeedItem.type == "event", FeedItem.deleted.is_(False)))
+        items = db.session.scalar(select(func.count()).select_from(FeedItem))
+    out: dict[str, Any] = {"events": events, "items": items}
+    pages = max(1, (events or 0) // 50)
+    for name, path in (("first", "/agenda/"), ("far", f"/agenda/?page={pages // 2}")):
+        client.get(path)
+        times = []
+        for _ in range(10):
+            begun = time.perf_counter()
+            answer = client.get(path, headers={"Accept-Encoding": "gzip"})
+            times.append((time.perf_counter() - begun) * 1000)
+            assert answer.status_code == 200, answer.status_code
+        raw = answer.get_data()
+        size = len(raw) if answer.headers.get("Content-Encoding") == "gzip" else \
+            len(gzip.compress(raw, 6))
+        out[name] = {"path": path, "median_ms": statistics.median(times),
+                     "max_ms": max(times), "gzip_bytes": size}
+    return out
+
+
+# --- The run ------------------------------------------------------------------------------
+
+
+def _load() -> str:
+    return " ".join(f"{x:.2f}" for x in os.getloadavg())
+
+
+def _free_port() -> int:
+    import socket
+
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+def run(args: argparse.Namespace) -> None:
+    port = _free_port()
+    server = subprocess.Popen(
+        [sys.executable, "-m", "bench.federation_bench", "serve", "--port", str(port),
+         "--feeds", str(args.feeds), "--items", str(args.items)],
+        cwd=ROOT, stdout=subprocess.PIPE, text=True)
+    rows: list[tuple[str, str, str]] = []
+
+    def note(what: str, figure: str) -> None:
+        rows.append((what, figure, _load()))
+        print(f"  {what}: {figure}  (load {_load()})", file=sys.stderr, flush=True)
+
+    try:
+        assert server.stdout is not None
+        assert server.stdout.readline().strip() == "ready"
+        with tempfile.TemporaryDirectory(prefix="lets-federation-bench-") as folder:
+            instance = Path(folder)
+            begun = time.monotonic()
+            seed(instance, args.database_url, args.feeds, port)
+            note("registry", f"{args.feeds:,} feeds followed in "
+                             f"{time.monotonic() - begun:.1f} s")
+            common = ["--instance", str(instance), "--workers", str(args.workers)]
+            if args.database_url:
+                common += ["--database-url", args.database_url]
+            first = _child(["sweep", *common, "--offset", "0"])
+            note("first sweep", f"{first['seconds']:.1f} s ({first['cpu_s']:.1f} s CPU), "
+                                f"peak RSS {first['peak_rss_mb']:.0f} MB (after start-up "
+                                f"{first['rss_before_mb']:.0f} MB); {_outcomes(first)}")
+            floor_first = floor(port, args.feeds, args.workers, conditional=False)
+            note("floor, first", f"{floor_first:.1f} s for {args.feeds:,} plain GETs")
+            nxt = _child(["sweep", *common, "--offset", str(args.interval + 1)])
+            note("next sweep", f"{nxt['seconds']:.1f} s ({nxt['cpu_s']:.1f} s CPU), "
+                               f"peak RSS {nxt['peak_rss_mb']:.0f} "
+                               f"MB; {_outcomes(nxt)}")
+            floor_next = floor(port, args.feeds, args.workers, conditional=True)
+            note("floor, next", f"{floor_next:.1f} s for {args.feeds:,} conditional GETs")
+            if not args.no_agenda:
+                page = agenda(instance, args.database_url)
+                for name in ("first", "far"):
+                    p = page[name]
+                    note(f"agenda, {name} page",
+                         f"`{p['path']}` over {page['events']:,} events "
+                         f"({page['items']:,} items): median {p['median_ms']:.0f} ms, "
+                         f"max {p['max_ms']:.0f} ms, {p['gzip_bytes']:,} bytes gzip")
+    finally:
+        server.terminate()
+        server.wait()
+    print(f"\n{args.feeds:,} feeds of {args.items} items, "
+          f"{'PostgreSQL' if args.database_url else 'SQLite'}, {args.workers} fetch workers, "
+          f"{os.cpu_count()} cores")
+    print("| what | figure | load average (1, 5, 15 min) |")
+    print("|---|---|---|")
+    for what, figure, load in rows:
+        print(f"| {what} | {figure} | {load} |")
+
+
+def _outcomes(result: dict[str, Any]) -> str:
+    return ", ".join(f"{key} {n}" for key, n in sorted(result["outcomes"].items()))
+
+
+def main(argv: list[str] | None = None) -> None:
+    parser = argparse.ArgumentParser(prog="python -m bench federation", description=__doc__,
+                                     formatter_class=argparse.RawDescriptionHelpFormatter)
+    sub = parser.add_subparsers(dest="step")
+    serve_p = sub.add_parser("serve", help=argparse.SUPPRESS)
+    sweep_p = sub.add_parser("sweep", help=argparse.SUPPRESS)
+    for p in (parser, serve_p):
+        p.add_argument("--feeds", type=int, default=1000)
+        p.add_argument("--items", type=int, default=200)
+    serve_p.add_argument("--port", type=int, required=True)
+    for p in (parser, sweep_p):
+        p.add_argument("--workers", type=int, default=8)
+        p.add_argument("--database-url", default=None)
+    sweep_p.add_argument("--instance", type=Path, required=True)
+    sweep_p.add_argument("--offset", type=float, default=0.0)
+    parser.add_argument("--interval", type=float, default=1800.0,
+                        help="FEDERATION_INTERVAL_SECONDS (the next sweep's clock moves by it)")
+    parser.add_argument("--no-agenda", action="store_true")
+    args = parser.parse_args(argv)
+    if args.step == "serve":
+        serve(args.port, args.feeds, args.items)
+    elif args.step == "sweep":
+        sweep(args.instance, args.database_url, args.offset, args.workers)
+    else:
+        run(args)
+
+
+if __name__ == "__main__":
+    main()
