@@ -163,9 +163,11 @@ def _midnight(day: date, zone: ZoneInfo) -> datetime:
 
 
 def _where(filters: Filters, feeds: list[Feed], since: datetime,
-           until: datetime | None) -> list[Any]:
+           until: datetime | None, now: datetime) -> list[Any]:
+    # Ended at ``now``: over. From a day's midnight on: an event without an end (its end
+    # is its start) that starts at that midnight is in.
     clauses: list[Any] = [FeedItem.type == "event", FeedItem.deleted.is_(False),
-                          FeedItem.end_at >= since]
+                          FeedItem.end_at > since if since <= now else FeedItem.end_at >= since]
     if until is not None:
         clauses.append(FeedItem.start_at < until)
     if filters.group or filters.region:
@@ -223,7 +225,7 @@ def agenda(filters: Filters, zone: ZoneInfo, now: datetime, page: int = 1,
     first, last = days(filters, today)
     since = max(now, _midnight(first, zone))
     until = _midnight(last + timedelta(days=1), zone) if last is not None else None
-    where = _where(filters, feeds, since, until)
+    where = _where(filters, feeds, since, until, now)
     total = int(db.session.scalar(select(func.count(FeedItem.id)).where(*where)) or 0)
     pages = max(1, -(-total // per_page))
     number = min(max(page, 1), pages)
@@ -233,7 +235,7 @@ def agenda(filters: Filters, zone: ZoneInfo, now: datetime, page: int = 1,
     rows = _rows(query, {f.id: f for f in feeds}, zone) if total else []
     kinds = db.session.scalars(
         select(FeedItem.kind).where(FeedItem.type == "event", FeedItem.deleted.is_(False),
-                                    FeedItem.end_at >= now, FeedItem.kind.is_not(None))
+                                    FeedItem.end_at > now, FeedItem.kind.is_not(None))
         .distinct())
     choices = Choices(
         groups=[(f.slug, f.group_name or f.slug) for f in feeds],
@@ -253,7 +255,7 @@ def calendar_rows(filters: Filters, zone: ZoneInfo, now: datetime,
     if filters.start is not None:
         since = max(since, _midnight(filters.start, zone))
     until = _midnight(last + timedelta(days=1), zone) if last is not None else None
-    query = (select(FeedItem).where(*_where(filters, feeds, since, until))
+    query = (select(FeedItem).where(*_where(filters, feeds, since, until, since))
              .order_by(FeedItem.start_at, FeedItem.id).limit(limit))
     return _rows(query, {f.id: f for f in feeds}, zone, text=True)
 
@@ -266,7 +268,7 @@ def neighbours(zone: ZoneInfo, now: datetime,
         return []
     query = (select(FeedItem).options(load_only(*_LIST_COLUMNS))
              .where(FeedItem.type == "event", FeedItem.deleted.is_(False),
-                    FeedItem.end_at >= now)
+                    FeedItem.end_at > now)
              .order_by(FeedItem.start_at, FeedItem.id).limit(limit * 3))
     rows = [r for r in _rows(query, feeds, zone) if not r.cancelled]
     return rows[:limit]
