@@ -109,7 +109,10 @@ class FeedItem(db.Model):
     __table_args__ = (
         UniqueConstraint("feed_id", "item_id", name="uq_federation_item_feed_item"),
         Index("ix_federation_item_type_start", "type", "start_at"),
-        Index("ix_federation_item_agenda", "type", "end_at"),
+        # The agenda's page walks events in start order, the end read from the index; its
+        # kinds and kind filter read the second (federation/agenda.py).
+        Index("ix_federation_item_agenda", "type", "deleted", "start_at", "end_at"),
+        Index("ix_federation_item_kind", "type", "kind", "end_at"),
     )
 
     @property

@@ -43,7 +43,10 @@ def upgrade():
         batch_op.add_column(sa.Column('end_at', lets_site.database.UTCDateTime(timezone=True),
                                       nullable=True))
         batch_op.add_column(sa.Column('kind', sa.String(length=40), nullable=True))
-        batch_op.create_index('ix_federation_item_agenda', ['type', 'end_at'], unique=False)
+        batch_op.create_index('ix_federation_item_agenda',
+                              ['type', 'deleted', 'start_at', 'end_at'], unique=False)
+        batch_op.create_index('ix_federation_item_kind', ['type', 'kind', 'end_at'],
+                              unique=False)
     items = sa.table('federation_item', sa.column('id', sa.Integer()),
                      sa.column('type', sa.String()), sa.column('data', sa.Text()),
                      sa.column('start_at', lets_site.database.UTCDateTime(timezone=True)),
@@ -61,6 +64,7 @@ def upgrade():
 
 def downgrade():
     with op.batch_alter_table('federation_item') as batch_op:
+        batch_op.drop_index('ix_federation_item_kind')
         batch_op.drop_index('ix_federation_item_agenda')
         batch_op.drop_column('kind')
         batch_op.drop_column('end_at')
