@@ -174,10 +174,14 @@ def test_agenda_form_works_without_javascript_and_htmx_gets_the_list_only(
         body.lstrip().split("\n")[0].startswith('<div id="agenda-list"')
     assert "<html" not in body and "ieper film" in body and "ieper market" not in body
     assert "HX-Request" in partial.headers["Vary"]
+    # The list brings its calendar link with it, so the link follows the filters.
+    assert 'href="/agenda.ics?kind=film"' in body
     # A date it cannot read says so and filters nothing.
     bad = client.get("/agenda/?start=32/13/2027", headers=EN)
     assert "Write the date as day/month/year" in main_text(bad)
     assert "ieper market" in main_text(bad)
+    bad = client.get("/agenda/?start=32/13/2027", headers={**EN, "HX-Request": "true"})
+    assert "Write the date as day/month/year" in bad.get_data(as_text=True)
 
 
 def test_the_menu_shows_the_agenda_once_the_site_follows_a_group(
