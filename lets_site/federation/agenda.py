@@ -233,9 +233,10 @@ def agenda(filters: Filters, zone: ZoneInfo, now: datetime, page: int = 1,
              .order_by(FeedItem.start_at, FeedItem.id)
              .offset((number - 1) * per_page).limit(per_page))
     rows = _rows(query, {f.id: f for f in feeds}, zone) if total else []
+    # A deleted event is stored as type "deleted" without a kind: the index answers alone.
     kinds = db.session.scalars(
-        select(FeedItem.kind).where(FeedItem.type == "event", FeedItem.deleted.is_(False),
-                                    FeedItem.end_at > now, FeedItem.kind.is_not(None))
+        select(FeedItem.kind).where(FeedItem.type == "event", FeedItem.kind.is_not(None),
+                                    FeedItem.end_at > now)
         .distinct())
     choices = Choices(
         groups=[(f.slug, f.group_name or f.slug) for f in feeds],
