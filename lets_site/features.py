@@ -60,6 +60,9 @@ PARTNER = "partner"  # a partner's page (the partners feature); events will offe
 EVENT = "event"
 # The admin's page of one member (/admin/members/<id>): the subject is the member.
 MEMBER_ADMIN = "member_admin"
+# The events feature's list of coming events (/events/), under the list: the subject is
+# None (the federation shows the neighbouring groups' coming events there).
+EVENTS = "events"
 
 # Visibility of an item.
 PUBLIC = "public"
@@ -78,6 +81,9 @@ class MenuLink:
     order: int = 50
     values: Mapping[str, Any] = field(default_factory=dict)
     post: bool = False
+    # Shown only while this answers True (None: always), e.g. the common agenda once the
+    # site follows other groups. Asked on every page: keep the answer free of queries.
+    when: Callable[[], bool] | None = None
 
     def __post_init__(self) -> None:
         if self.audience not in AUDIENCES:
@@ -384,8 +390,8 @@ def _sees(audience: str, viewer: Any) -> bool:
 
 
 def menu_links(viewer: Any, app: Flask | None = None) -> list[MenuLink]:
-    links = [link for f in registry(app).features for link in f.menu if _sees(link.audience,
-                                                                               viewer)]
+    links = [link for f in registry(app).features for link in f.menu
+             if _sees(link.audience, viewer) and (link.when is None or link.when())]
     return sorted(links, key=lambda link: link.order)
 
 

@@ -90,7 +90,11 @@ def index() -> Response:
     page = services.upcoming(_viewer(), filters)  # type: ignore[arg-type]
     today = date.today()
     return htmx.render("events/index.html", "events/_list.html", page=page, filters=filters,
-                       which="upcoming", today=today, **_list_context())
+                       which="upcoming", today=today, **_list_context(),
+                       # What other features show under the list (federation: the
+                       # neighbouring groups' coming events); not for an in-page update.
+                       panels=[] if htmx.wants_partial() else
+                       features.panels(features.EVENTS, None, _viewer()))
 
 
 @bp.route("/events/past")

@@ -8,8 +8,10 @@ from flask import Flask, current_app
 from flask_babel import lazy_gettext as _l
 
 from lets_site import features as f
-from lets_site.federation import commands, hub_views, services  # noqa: F401 - hub routes
+from lets_site.database import utcnow
+from lets_site.federation import agenda, commands, hub_views, services  # noqa: F401 - hub routes
 from lets_site.federation.views import bp
+from lets_site.settings import zone
 
 # The aggregator's settings and their defaults (README, "Configuration"; any of them can
 # be set in instance/config.py or as LETS_<NAME>).
@@ -38,6 +40,14 @@ def _setup(app: Flask) -> None:
         app.config.setdefault(key, value)
 
 
+def _neighbours(_subject: Any, _viewer: Any) -> dict[str, Any] | None:
+    """On the events page: the followed groups' next events, when the site follows any."""
+    if not agenda.follows_groups():
+        return None
+    rows = agenda.neighbours(zone(), utcnow())
+    return {"rows": rows} if rows else None
+
+
 AUDIT_ACTIONS = {
     "federation.add": _l("Followed a group's feed"),
     "federation.remove": _l("Stopped following a group's feed"),
@@ -47,6 +57,7 @@ AUDIT_ACTIONS = {
     "federation.refuse": _l("Refused a change held from a followed feed"),
 }
 
+
 def _hub_links(_subject: Any, _viewer: Any) -> dict[str, Any] | None:
     return {"hub": True} if current_app.config.get("FEDERATION_HUB") else None
 
@@ -54,10 +65,13 @@ def _hub_links(_subject: Any, _viewer: Any) -> dict[str, Any] | None:
 FEATURE = f.Feature(
     name="federation",
     blueprint=bp,
+    menu=[f.MenuLink("federation.agenda", _l("Common agenda"), order=16,
+                     when=agenda.follows_groups)],
+    panels=[f.Panel(f.EVENTS, "federation/_neighbours.html", _neighbours, order=50),
+            f.Panel(f.FOOTER, "federation/_hub_links.html", _hub_links, order=60)],
     admin=[f.AdminLink("federation.index", _l("Followed feeds"), order=80,
                        count=services.pending_count)],
     commands=commands.COMMANDS,
-    panels=[f.Panel(f.FOOTER, "federation/_hub_links.html", _hub_links, order=60)],
     audit_actions=AUDIT_ACTIONS,
     setup=_setup,
 )

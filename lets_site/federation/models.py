@@ -103,10 +103,19 @@ class FeedItem(db.Model):
     deleted_at: Mapped[datetime | None] = mapped_column(UTCDateTime(timezone=True),
                                                         nullable=True)
     merged_at: Mapped[datetime] = mapped_column(UTCDateTime(timezone=True), default=utcnow)
+    # Events (the agenda, federation/agenda.py): when it ends in UTC (all-day: the
+    # midnight after its last day in its own zone; without an end: its start) and its
+    # kind as the feed names it ("market").
+    end_at: Mapped[datetime | None] = mapped_column(UTCDateTime(timezone=True), nullable=True)
+    kind: Mapped[str | None] = mapped_column(String(40), nullable=True)
 
     __table_args__ = (
         UniqueConstraint("feed_id", "item_id", name="uq_federation_item_feed_item"),
         Index("ix_federation_item_type_start", "type", "start_at"),
+        # The agenda's page walks events in start order, the end read from the index; its
+        # kinds and kind filter read the second (federation/agenda.py).
+        Index("ix_federation_item_agenda", "type", "deleted", "start_at", "end_at"),
+        Index("ix_federation_item_kind", "type", "kind", "end_at"),
     )
 
     @property

@@ -29,6 +29,7 @@ CAPS = {"id": 200, "title": 300, "summary": 1000, "content_text": 20000, "url": 
         "name": 200, "text": 500}
 _ZONE_RE = re.compile(r"^[A-Za-z][A-Za-z0-9_+\-]*(/[A-Za-z0-9_+\-]+)*$")
 _SLUG_RE = re.compile(r"^[a-z0-9][a-z0-9-]{0,62}$")
+_KIND_RE = re.compile(r"^[a-z0-9][a-z0-9_-]{0,39}$")  # an event's kind: "book_swap"
 
 
 class FeedInvalid(Exception):
@@ -252,6 +253,11 @@ def _event(lets: dict[str, Any], data: dict[str, Any]) -> datetime:
     data["status"] = _choice(lets, "status", EVENT_STATUSES)
     tz = zone(lets.get("timezone"), "timezone")
     data["timezone"] = tz.key
+    kind = lets.get("kind")
+    if kind is not None:
+        if not isinstance(kind, str) or not _KIND_RE.match(kind):
+            raise ItemInvalid("kind is not a short name such as market")
+        data["kind"] = kind
     if lets.get("all_day") is True:
         first = _day(lets.get("start_date"), "start_date")
         last = _day(lets.get("end_date", lets.get("start_date")), "end_date")

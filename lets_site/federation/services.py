@@ -21,7 +21,7 @@ from sqlalchemy import delete, func, insert, or_, select
 from lets_site.audit import services as audit
 from lets_site.domain import DomainError, NotFound, PermissionDenied
 from lets_site.extensions import db
-from lets_site.federation import parse
+from lets_site.federation import agenda, parse
 from lets_site.federation.fetch import FetchError, Response
 from lets_site.federation.models import (
     Decision,
@@ -366,6 +366,8 @@ def _values(item: parse.Item, now: datetime) -> dict[str, Any]:
         "date_published": _clamp(item.date_published, now),
         "date_modified": _clamp(item.date_modified, now),
         "start_at": item.start,
+        "end_at": agenda.event_end(item.data, item.start) if item.type == "event" else None,
+        "kind": item.data.get("kind") if item.type == "event" else None,
         "deleted_at": _clamp(item.deleted_at, now) if deleted else None,
         "merged_at": now,
     }
@@ -485,45 +487,3 @@ def dropped_items(feed: Feed) -> list[tuple[str, str]]:
                                FetchLog.outcome == "ok")
         .order_by(FetchLog.started_at.desc(), FetchLog.id.desc()).limit(1))
     return last.dropped_items if last is not None else []
-
-
-# --- the common agenda ---------------------------------------------------------------------
-
-
-@dataclass
-class AgendaRow:
-    title: str
-    url: str
-    group: str
-    slug: str
-    start_at: datetime
-    all_day: bool
-    status: str
-    zone: str
-    data: dict[str, Any]
-
-
-def agenda(since: datetime, group: str | None, page: int,
-           per_page: int = 50) -> tuple[list[AgendaRow], int]:
-    """Upcoming events of every followed group (one page), soonest first, and how many
-    there are in all."""
-    query = (select(FeedItem, Feed.group_name, Feed.slug).join(Feed)
-             .where(FeedItem.type == "event", FeedItem.deleted.is_(False),
-                    FeedItem.start_at >= since))
-    if group:
-        query = query.where(Feed.slug == group)
-    total = int(db.session.scalar(select(func.count()).select_from(query.subquery())) or 0)
-    rows = db.session.execute(query.order_by(FeedItem.start_at, FeedItem.id)
-                              .offset((max(page, 1) - 1) * per_page).limit(per_page))
-    found = []
-    for item, name, slug in rows:
-        data = item.details
-        assert item.start_at is not None
-        found.append(AgendaRow(item.title, item.url, name or slug, slug, item.start_at,
-                               bool(data.get("all_day")), str(data.get("status", "")),
-                               str(data.get("timezone", "")), data))
-    return found, total
-
-
-def group_choices() -> list[tuple[str, str]]:
-    return [(feed.slug, feed.group_name or feed.slug) for feed in feeds()]

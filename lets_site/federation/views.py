@@ -3,21 +3,23 @@ and the decisions held for an admin."""
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
-from zoneinfo import ZoneInfo
+import hashlib
+from typing import Any
+from urllib.parse import urlsplit
 
-from flask import Blueprint, abort, render_template, request, url_for
+from flask import Blueprint, abort, current_app, make_response, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
 from werkzeug.wrappers import Response
 
 from lets_site.database import utcnow
 from lets_site.domain import NotFound, PermissionDenied
-from lets_site.federation import services
-from lets_site.federation.forms import ButtonForm, FeedForm
+from lets_site.federation import agenda, ical, services
+from lets_site.federation.forms import AgendaForm, ButtonForm, FeedForm
 from lets_site.federation.models import Feed, Status
-from lets_site.paging import Page
-from lets_site.settings import get_settings
+from lets_site.settings import get_settings, zone
+from lets_site.web import htmx
+from lets_site.web.forms import choices
 from lets_site.web.security import admin_required
 from lets_site.web.submit import act, submit
 
@@ -31,31 +33,49 @@ def _feed(slug: str) -> Feed:
         abort(404)
 
 
-@bp.route("/agenda/")
-def agenda() -> str:
-    """The common agenda: every followed group's upcoming events, in the site's zone."""
-    zone = ZoneInfo(get_settings().timezone or "Europe/Brussels")
-    today = datetime.now(zone).replace(hour=0, minute=0, second=0, microsecond=0)
-    group = request.args.get("group", "").strip()[:63] or None
-    page = request.args.get("page", "1")
-    number = int(page) if page.isascii() and page.isdigit() and len(page) < 6 else 1
-    rows, total = services.agenda(today.astimezone(UTC), group, number)
-    for row in rows:
-        row.data["own_time"] = _own_time(row, zone)
-    return render_template("federation/agenda.html", rows=rows, group=group,
-                           groups=services.group_choices(),
-                           page=Page(rows, total, max(number, 1), per_page=50))
+def _filters() -> tuple[AgendaForm, agenda.Filters, int]:
+    """The agenda's filters from the query; a value the form cannot read is left out."""
+    form = AgendaForm(request.args)
+    form.validate()
+
+    def value(f: Any, size: int) -> str:
+        return str(f.data or "").strip()[:size] if not f.errors else ""
+
+    period = value(form.period, 8)
+    filters = agenda.Filters(
+        group=value(form.group, 63), region=value(form.region, 200), kind=value(form.kind, 40),
+        period=period if period in agenda.PERIODS else "",
+        start=form.start.data if not form.start.errors else None,
+        end=form.end.data if not form.end.errors else None)
+    page = form.page.data if form.page.data and not form.page.errors else 1
+    return form, filters, page
 
 
-def _own_time(row: services.AgendaRow, zone: ZoneInfo) -> str | None:
-    """The event's start in its own zone, when that is not the site's."""
-    if row.all_day or not row.zone or row.zone == zone.key:
-        return None
-    try:
-        start = datetime.fromisoformat(str(row.data.get("start")))
-    except ValueError:
-        return None
-    return f"{start.strftime('%H:%M')} {row.zone}"
+@bp.route("/agenda/", endpoint="agenda")
+def agenda_page() -> Response:
+    """The common agenda: every followed group's coming events, in the site's zone."""
+    form, filters, number = _filters()
+    page, found = agenda.agenda(filters, zone(), utcnow(), number)
+    form.group.choices = choices([("", _("All groups")), *found.groups])
+    form.region.choices = choices([("", _("All regions")), *((r, r) for r in found.regions)])
+    form.kind.choices = choices([("", _("All kinds")), *found.kinds])
+    return htmx.render("federation/agenda.html", "federation/_agenda_list.html", form=form,
+                       page=page, filters=filters)
+
+
+@bp.route("/agenda.ics")
+def agenda_ics() -> Response:
+    """The common agenda for calendar programs, with the page's filters."""
+    _form, filters, _page = _filters()
+    site = get_settings()
+    name = _("%(site)s: common agenda", site=site.group_name)
+    host = urlsplit(str(current_app.config["BASE_URL"])).hostname or "lets-site"
+    body = ical.calendar(agenda.calendar_rows(filters, zone(), utcnow()), name, host)
+    response = make_response(body)
+    response.headers["Content-Type"] = "text/calendar; charset=utf-8"
+    response.headers["Cache-Control"] = "public, max-age=900"
+    response.set_etag(hashlib.sha256(body).hexdigest())
+    return response.make_conditional(request)
 
 
 @bp.route("/admin/federation", methods=["GET", "POST"])

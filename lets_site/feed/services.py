@@ -137,7 +137,8 @@ def _event(item: features.Item, d: Mapping[str, Any]) -> dict[str, Any]:
     tz = ZoneInfo(d.get("timezone") or get_settings().timezone)
     start = _as_utc(item.start or item.created).astimezone(tz)
     end = _as_utc(datetime.fromisoformat(d["end"])).astimezone(tz) if d.get("end") else start
-    out: dict[str, Any] = {"status": d.get("status") or "scheduled", "timezone": tz.key}
+    out: dict[str, Any] = {"status": d.get("status") or "scheduled", "timezone": tz.key,
+                           "kind": d.get("kind") or None}
     if d.get("all_day"):
         last = end.date() - timedelta(days=1) if end.date() > start.date() else start.date()
         out.update(all_day=True, start_date=start.date().isoformat(),

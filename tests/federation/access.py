@@ -22,6 +22,7 @@ def _values(_people: dict[str, Any]) -> dict[str, Any]:
 TABLE = Table(
     routes={
         "/agenda/": everyone(200),
+        "/agenda.ics": everyone(200),
         "/admin/federation": ADMINS_ONLY,
         "/admin/federation/{feed}": ADMINS_ONLY,
         # The hub pages answer when at least one group is followed; a {feed} in the path

@@ -1,0 +1,302 @@
+"""The common agenda: the followed groups' events, filtered and paged (``/agenda/``), for
+the calendar (``/agenda.ics``, :mod:`lets_site.federation.ical`) and for "at neighbouring
+groups" on the events page.
+
+An event is past once it has ended (``FeedItem.end_at``: its end, the midnight after the
+last day of an all-day event in its own zone, or its start when it has no end). The page
+lists events not ended yet; the calendar keeps them a week longer (``CALENDAR_KEEP``), so
+a calendar program does not drop an event the moment it ends and a cancelled one reaches
+subscribers as ``STATUS:CANCELLED``.
+
+Every query is bounded: the page reads one page of rows plus a count and the filters'
+choices (3 queries whatever the number of events), on the index ``(type, end_at)``.
+Functions take plain values (the site's zone, ``now``) and never see the request.
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass, field
+from datetime import UTC, date, datetime, timedelta
+from pathlib import Path
+from typing import Any
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from flask import current_app
+from flask_babel import lazy_gettext as _l
+from sqlalchemy import false, func, select
+from sqlalchemy.orm import load_only
+
+from lets_site.extensions import db
+from lets_site.federation.models import Feed, FeedItem
+from lets_site.paging import PAGE_SIZE, Page
+from lets_site.web.pagecache import GENERATION_FILE
+
+# How long the calendar keeps an event after its end (cancelled ones as CANCELLED).
+CALENDAR_KEEP = timedelta(days=7)
+# The most events one calendar export carries (the soonest first).
+CALENDAR_LIMIT = 2000
+# Events shown "at neighbouring groups" on the events page.
+NEIGHBOUR_EVENTS = 5
+PERIODS = ("week", "month")
+
+# The kinds lets-site's own events have (the feed's `_lets.kind`); another site may name
+# others, which are shown as they come.
+KIND_LABELS: dict[str, Any] = {
+    "film": _l("Film"),
+    "workshop": _l("Workshop"),
+    "book_swap": _l("Book swap"),
+    "intro_evening": _l("Intro evening"),
+    "market": _l("Market"),
+    "festival_stand": _l("Festival stand"),
+    "meeting": _l("Meeting"),
+    "other": _l("Other"),
+}
+
+
+def kind_label(kind: str) -> str:
+    label = KIND_LABELS.get(kind)
+    return str(label) if label is not None else kind.replace("_", " ").replace("-", " ")
+
+
+def event_end(data: dict[str, Any], start: datetime | None) -> datetime | None:
+    """When a merged event ends, in UTC (see the module's docstring)."""
+    try:
+        if data.get("all_day"):
+            last = date.fromisoformat(str(data.get("end_date") or data.get("start_date")))
+            zone = ZoneInfo(str(data.get("timezone") or "UTC"))
+            after = last + timedelta(days=1)
+            return datetime(after.year, after.month, after.day, tzinfo=zone).astimezone(UTC)
+        if data.get("end"):
+            return datetime.fromisoformat(str(data["end"])).astimezone(UTC)
+    except (ValueError, ZoneInfoNotFoundError):
+        pass
+    return start
+
+
+# --- Filters --------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Filters:
+    group: str = ""  # a feed's slug
+    region: str = ""  # as the groups' feeds name it
+    kind: str = ""
+    period: str = ""  # "week", "month" or "" (everything coming)
+    start: date | None = None  # from this day (the site's zone) ...
+    end: date | None = None  # ... until this day, included
+
+
+def days(filters: Filters, today: date) -> tuple[date, date | None]:
+    """The first and last day the filters ask for; "this week" runs to Sunday, "this
+    month" to the month's last day; a day typed in from/to wins over the period."""
+    last: date | None = None
+    if filters.period == "week":
+        last = today + timedelta(days=6 - today.weekday())
+    elif filters.period == "month":
+        following = date(today.year + today.month // 12, today.month % 12 + 1, 1)
+        last = following - timedelta(days=1)
+    first = filters.start or today
+    return max(first, today), filters.end or last
+
+
+@dataclass
+class Choices:
+    """What the filter form offers: the followed groups, their regions, the kinds."""
+
+    groups: list[tuple[str, str]] = field(default_factory=list)
+    regions: list[str] = field(default_factory=list)
+    kinds: list[tuple[str, str]] = field(default_factory=list)
+
+
+@dataclass
+class AgendaRow:
+    item_id: str
+    title: str
+    url: str
+    group: str
+    slug: str
+    start_at: datetime
+    end_at: datetime
+    all_day: bool
+    status: str
+    zone: str
+    kind: str
+    data: dict[str, Any]
+    own_time: str | None = None  # the start in the event's own zone, when not the site's
+    revision: int = 1
+    merged_at: datetime | None = None
+    modified: datetime | None = None
+    text: str = ""
+
+    @property
+    def cancelled(self) -> bool:
+        return self.status == "cancelled"
+
+    @property
+    def first_day(self) -> date | None:
+        """An all-day event's first and last day (its own dates, not converted)."""
+        return date.fromisoformat(str(self.data["start_date"])) if self.all_day else None
+
+    @property
+    def last_day(self) -> date | None:
+        return date.fromisoformat(str(self.data.get("end_date") or self.data["start_date"])) \
+            if self.all_day else None
+
+    @property
+    def has_end(self) -> bool:
+        return not self.all_day and bool(self.data.get("end"))
+
+    @property
+    def kind_label(self) -> str:
+        return kind_label(self.kind) if self.kind else ""
+
+
+def _feeds() -> list[Feed]:
+    return list(db.session.scalars(
+        select(Feed).options(load_only(Feed.id, Feed.slug, Feed.group_name, Feed.group_info))
+        .order_by(Feed.slug)))
+
+
+def _midnight(day: date, zone: ZoneInfo) -> datetime:
+    return datetime(day.year, day.month, day.day, tzinfo=zone).astimezone(UTC)
+
+
+def _where(filters: Filters, feeds: list[Feed], since: datetime,
+           until: datetime | None, now: datetime) -> list[Any]:
+    # Ended at ``now``: over. From a day's midnight on: an event without an end (its end
+    # is its start) that starts at that midnight is in.
+    clauses: list[Any] = [FeedItem.type == "event", FeedItem.deleted.is_(False),
+                          FeedItem.end_at > since if since <= now else FeedItem.end_at >= since]
+    if until is not None:
+        clauses.append(FeedItem.start_at < until)
+    if filters.group or filters.region:
+        ids = [f.id for f in feeds
+               if (not filters.group or f.slug == filters.group)
+               and (not filters.region or f.group.get("region") == filters.region)]
+        clauses.append(FeedItem.feed_id.in_(ids) if ids else false())
+    if filters.kind:
+        clauses.append(FeedItem.kind == filters.kind)
+    return clauses
+
+
+def _own_time(row: AgendaRow, zone: ZoneInfo) -> str | None:
+    """The event's start in its own zone, when that is not the site's."""
+    if row.all_day or not row.zone or row.zone == zone.key:
+        return None
+    try:
+        start = datetime.fromisoformat(str(row.data.get("start")))
+    except ValueError:
+        return None
+    return f"{start.strftime('%H:%M')} {row.zone}"
+
+
+def _rows(query: Any, feeds: dict[int, Feed], zone: ZoneInfo,
+          text: bool = False) -> list[AgendaRow]:
+    found = []
+    for item in db.session.scalars(query):
+        feed = feeds.get(item.feed_id)
+        data = item.details
+        assert item.start_at is not None
+        row = AgendaRow(item.item_id, item.title, item.url,
+                        (feed.group_name or feed.slug) if feed else "",
+                        feed.slug if feed else "", item.start_at,
+                        item.end_at or item.start_at, bool(data.get("all_day")),
+                        str(data.get("status", "")), str(data.get("timezone", "")),
+                        item.kind or "", data, revision=item.revision,
+                        merged_at=item.merged_at, modified=item.date_modified,
+                        text=item.content_text if text else "")
+        row.own_time = _own_time(row, zone)
+        found.append(row)
+    return found
+
+
+_LIST_COLUMNS = (FeedItem.id, FeedItem.feed_id, FeedItem.item_id, FeedItem.title, FeedItem.url,
+                 FeedItem.start_at, FeedItem.end_at, FeedItem.kind, FeedItem.data,
+                 FeedItem.revision, FeedItem.merged_at, FeedItem.date_modified)
+
+
+def agenda(filters: Filters, zone: ZoneInfo, now: datetime, page: int = 1,
+           per_page: int = PAGE_SIZE) -> tuple[Page, Choices]:
+    """One page of the events not ended yet that the filters ask for, soonest first, and
+    the filters' choices."""
+    feeds = _feeds()
+    today = now.astimezone(zone).date()
+    first, last = days(filters, today)
+    since = max(now, _midnight(first, zone))
+    until = _midnight(last + timedelta(days=1), zone) if last is not None else None
+    where = _where(filters, feeds, since, until, now)
+    total = int(db.session.scalar(select(func.count(FeedItem.id)).where(*where)) or 0)
+    pages = max(1, -(-total // per_page))
+    number = min(max(page, 1), pages)
+    query = (select(FeedItem).options(load_only(*_LIST_COLUMNS)).where(*where)
+             .order_by(FeedItem.start_at, FeedItem.id)
+             .offset((number - 1) * per_page).limit(per_page))
+    rows = _rows(query, {f.id: f for f in feeds}, zone) if total else []
+    # A deleted event is stored as type "deleted" without a kind: the index answers alone.
+    kinds = db.session.scalars(
+        select(FeedItem.kind).where(FeedItem.type == "event", FeedItem.kind.is_not(None),
+                                    FeedItem.end_at > now)
+        .distinct())
+    choices = Choices(
+        groups=[(f.slug, f.group_name or f.slug) for f in feeds],
+        regions=sorted({str(f.group["region"]) for f in feeds if f.group.get("region")}),
+        kinds=sorted(((k, kind_label(k)) for k in kinds if k), key=lambda p: p[1].lower()))
+    return Page(rows, total, number, per_page), choices
+
+
+def calendar_rows(filters: Filters, zone: ZoneInfo, now: datetime,
+                  limit: int = CALENDAR_LIMIT) -> list[AgendaRow]:
+    """The calendar's events: those the filters ask for that ended at most a week ago,
+    soonest first, at most ``limit``."""
+    feeds = _feeds()
+    today = now.astimezone(zone).date()
+    _first, last = days(filters, today)
+    since = now - CALENDAR_KEEP
+    if filters.start is not None:
+        since = max(since, _midnight(filters.start, zone))
+    until = _midnight(last + timedelta(days=1), zone) if last is not None else None
+    query = (select(FeedItem).where(*_where(filters, feeds, since, until, since))
+             .order_by(FeedItem.start_at, FeedItem.id).limit(limit))
+    return _rows(query, {f.id: f for f in feeds}, zone, text=True)
+
+
+def neighbours(zone: ZoneInfo, now: datetime,
+               limit: int = NEIGHBOUR_EVENTS) -> list[AgendaRow]:
+    """The followed groups' next events (not cancelled, not ended), for the events page."""
+    feeds = {f.id: f for f in _feeds()}
+    if not feeds:
+        return []
+    query = (select(FeedItem).options(load_only(*_LIST_COLUMNS))
+             .where(FeedItem.type == "event", FeedItem.deleted.is_(False),
+                    FeedItem.end_at > now)
+             .order_by(FeedItem.start_at, FeedItem.id).limit(limit * 3))
+    rows = [r for r in _rows(query, feeds, zone) if not r.cancelled]
+    return rows[:limit]
+
+
+# --- Does this site follow other groups? ------------------------------------------------------
+
+_FOLLOWS = "lets_federation_follows"
+
+
+def _generation(instance_path: str) -> tuple[int, int] | None:
+    try:
+        st = os.stat(Path(instance_path) / GENERATION_FILE)
+    except OSError:
+        return None
+    return st.st_ino, st.st_mtime_ns
+
+
+def follows_groups() -> bool:
+    """Whether any group is followed. Asked on every page (the menu), so the answer is
+    kept per process until a commit that wrote something replaces the page cache's
+    generation file (web/pagecache.py): no query on a page unless something changed."""
+    app = current_app._get_current_object()  # type: ignore[attr-defined]
+    stamp = _generation(app.instance_path)
+    known = app.extensions.get(_FOLLOWS)
+    if known is not None and stamp is not None and known[0] == stamp:
+        return bool(known[1])
+    value = db.session.scalar(select(Feed.id).limit(1)) is not None
+    app.extensions[_FOLLOWS] = (stamp, value)
+    return value
