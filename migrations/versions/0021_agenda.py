@@ -1,7 +1,7 @@
 """the common agenda: each event's end and kind, indexed for the agenda's range
 
 Revision ID: 0021_agenda
-Revises: 0018_federation
+Revises: 0020_hub
 Create Date: 2026-12-03 15:00:00.000000
 
 """
