@@ -11,7 +11,6 @@ from __future__ import annotations
 import random
 
 from flask import current_app
-from flask_migrate import upgrade
 
 from lets_site import features
 from lets_site.database import write_transaction
@@ -22,6 +21,8 @@ DEMO_PASSWORD = "demo-lets-ieper"  # noqa: S105 - printed for the demo on purpos
 
 def build_demo() -> list[tuple[str, str, str, str]]:
     """Create the schema with the migrations, then the demo data. Returns the logins."""
+    from flask_migrate import upgrade  # Alembic: imported only by the commands that need it
+
     upgrade(directory=current_app.extensions["migrate"].directory)
     ctx = features.DemoContext(rng=random.Random(8900))
     with write_transaction():

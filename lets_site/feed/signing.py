@@ -16,13 +16,19 @@ import copy
 import hashlib
 import os
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import rfc8785
-from cryptography.exceptions import InvalidSignature
-from cryptography.hazmat.primitives import serialization
-from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey, Ed25519PublicKey
 from flask import current_app
+
+if TYPE_CHECKING:
+    from cryptography.hazmat.primitives.asymmetric.ed25519 import (
+        Ed25519PrivateKey,
+        Ed25519PublicKey,
+    )
+
+# The cryptography package is imported by the functions that sign or verify (the feed's
+# requests and the key commands), not at start: a worker starts faster and smaller.
 
 KEY_FILE = "feed-signing-key.pem"
 ALG = "ed25519"
@@ -35,6 +41,9 @@ def key_path() -> Path:
 
 
 def load_private_key() -> Ed25519PrivateKey | None:
+    from cryptography.hazmat.primitives import serialization
+    from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
+
     path = key_path()
     if not path.exists():
         return None
@@ -47,6 +56,9 @@ def load_private_key() -> Ed25519PrivateKey | None:
 def generate(path: Path, force: bool = False) -> Ed25519PrivateKey:
     """Write a new private key to ``path`` (mode 0600 from the start: the file is created
     with those permissions, never readable by others for a moment)."""
+    from cryptography.hazmat.primitives import serialization
+    from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
+
     if path.exists() and not force:
         raise FileExistsError(str(path))
     key = Ed25519PrivateKey.generate()
@@ -63,6 +75,9 @@ def generate(path: Path, force: bool = False) -> Ed25519PrivateKey:
 
 
 def raw_public(key: Ed25519PrivateKey | Ed25519PublicKey) -> bytes:
+    from cryptography.hazmat.primitives import serialization
+    from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
+
     public = key.public_key() if isinstance(key, Ed25519PrivateKey) else key
     return public.public_bytes(serialization.Encoding.Raw, serialization.PublicFormat.Raw)
 
@@ -102,6 +117,9 @@ def verify(feed: dict[str, Any], public_key: str) -> bool:
     if not isinstance(signature, dict) or signature.get("alg") != ALG \
             or signature.get("canon") != CANON:
         return False
+    from cryptography.exceptions import InvalidSignature
+    from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
+
     try:
         public = Ed25519PublicKey.from_public_bytes(_unb64(public_key))
         public.verify(_unb64(str(signature.get("value", ""))), canonical(feed))
