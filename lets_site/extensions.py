@@ -5,7 +5,8 @@ from __future__ import annotations
 from typing import Any
 
 import click
-from flask import Flask
+from flask import Flask, g
+from flask.cli import with_appcontext
 from flask_babel import Babel
 from flask_compress import Compress
 from flask_login import LoginManager
@@ -30,7 +31,8 @@ class Base(DeclarativeBase):
 
 
 class _MigrateCommands(click.Group):
-    """``lets-site db ...``: Flask-Migrate's command group, imported when a command runs."""
+    """``lets-site db ...``: Flask-Migrate's commands, imported when one runs. The group's
+    own options and callback are Flask-Migrate's (``flask_migrate/cli.py``)."""
 
     def _real(self) -> click.Group:
         from flask_migrate.cli import db as commands
@@ -59,13 +61,25 @@ class _MigrateConfig:
         return getattr(self._app.extensions["migrate"], name)
 
 
+@click.group(cls=_MigrateCommands, name="db")
+@click.option("-d", "--directory", default=None,
+              help='Migration script directory (default is "migrations")')
+@click.option("-x", "--x-arg", multiple=True,
+              help="Additional arguments consumed by custom env.py scripts")
+@with_appcontext
+def _migrate_commands(directory: str | None, x_arg: tuple[str, ...]) -> None:
+    """Perform database migrations."""
+    g.directory = directory
+    g.x_arg = x_arg  # read by Flask-Migrate's get_config()
+
+
 class LazyMigrate:
     """Flask-Migrate, bound lazily: it imports Alembic, which the web workers never use
     (about a quarter of the import time at start)."""
 
     def init_app(self, app: Flask, db: SQLAlchemy, **kwargs: Any) -> None:
         app.extensions["migrate"] = _MigrateConfig(app, {"db": db, **kwargs})
-        app.cli.add_command(_MigrateCommands("db", help="Perform database migrations."))
+        app.cli.add_command(_migrate_commands)
 
 
 db = SQLAlchemy(model_class=Base)
