@@ -47,6 +47,8 @@ MEMBER_BUDGET = {
     "/books/": 4,
     "/partners/": 7,
     "/news/": 5,
+    "/documents/": 4,
+    "/organisations/": 5,
     "/language": 3,
 }
 # The same pages for a visitor (the page cache is off in tests).
@@ -58,6 +60,8 @@ VISITOR_BUDGET = {
     "/books/": 3,
     "/partners/": 6,
     "/news/": 4,
+    "/documents/": 3,
+    "/organisations/": 4,
     "/language": 0,
 }
 
