@@ -373,7 +373,7 @@ def run(args: argparse.Namespace) -> tuple[list[Result], dict[str, Any]]:
         began = time.perf_counter()
         seed(instance, args.listings)
         facts: dict[str, Any] = {"seed_s": time.perf_counter() - began,
-                                 "listings": args.listings}
+                                 "listings": args.listings, "load": [os.getloadavg()[0]]}
         chosen = pick_paths(instance)
         email = chosen["email"]
         wanted = args.pages.split(",") if args.pages else None
@@ -421,6 +421,7 @@ def run(args: argparse.Namespace) -> tuple[list[Result], dict[str, Any]]:
                 pay.notes.append(f"{len(ring)} clients")
                 results.append(pay)
             facts["rss_mb"] = worker_rss_mb(site)
+            facts["load"].append(os.getloadavg()[0])
         finally:
             stop(site)
             stop(floor)
@@ -460,7 +461,9 @@ def print_table(results: list[Result], facts: dict[str, Any], args: argparse.Nam
     print(f"\nStart to first answered request: {facts['start_s']:.2f} s. "
           f"Memory per worker after the load: "
           f"{', '.join(f'{x:.0f} MB' for x in rss) or 'not measured'}. "
-          f"Seeding took {facts['seed_s']:.0f} s.")
+          f"Seeding took {facts['seed_s']:.0f} s. Load average (1 min) before and after "
+          f"the load: {' and '.join(f'{x:.1f}' for x in facts.get('load', []))} "
+          f"on {os.cpu_count()} cores.")
 
 
 def main(argv: list[str] | None = None) -> None:

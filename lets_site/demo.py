@@ -11,7 +11,6 @@ from __future__ import annotations
 import random
 
 from flask import current_app
-from flask_migrate import upgrade
 
 from lets_site import features
 from lets_site.database import write_transaction
@@ -23,6 +22,8 @@ DEMO_PASSWORD = "demo-lets-ieper"  # noqa: S105 - printed for the demo on purpos
 def build_demo(group: features.DemoGroup | None = None) -> list[tuple[str, str, str, str]]:
     """Create the schema with the migrations, then the demo data (of LETS Ieper unless
     ``group`` says otherwise). Returns the logins."""
+    from flask_migrate import upgrade  # Alembic: imported only by the commands that need it
+
     upgrade(directory=current_app.extensions["migrate"].directory)
     group = group or features.DemoGroup()
     ctx = features.DemoContext(rng=random.Random(group.seed), group=group)

@@ -25,11 +25,10 @@ import warnings
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import IO
+from typing import IO, TYPE_CHECKING
 
 from flask import Response, abort, current_app, request
 from flask_babel import lazy_gettext as _l
-from PIL import Image, ImageOps, UnidentifiedImageError
 
 from lets_site.domain import DomainError
 
@@ -49,7 +48,16 @@ PRIVATE_CACHE = "private, max-age=3600, must-revalidate"
 PUBLIC = "public"
 MEMBERS = "members"
 
-Image.MAX_IMAGE_PIXELS = MAX_PIXELS
+if TYPE_CHECKING:
+    from PIL import Image
+
+
+def _pil() -> None:
+    """Pillow is imported by the first upload, not at start (most requests show no new
+    image): a worker starts faster and smaller."""
+    from PIL import Image
+
+    Image.MAX_IMAGE_PIXELS = MAX_PIXELS
 
 
 @dataclass(frozen=True)
@@ -91,6 +99,9 @@ def _read_limited(stream: IO[bytes], field: str) -> bytes:
 
 
 def _open_checked(data: bytes, field: str) -> Image.Image:
+    _pil()
+    from PIL import Image, UnidentifiedImageError
+
     with warnings.catch_warnings():
         warnings.simplefilter("error", Image.DecompressionBombWarning)
         try:
@@ -114,6 +125,8 @@ def _open_checked(data: bytes, field: str) -> Image.Image:
 
 
 def _flatten(image: Image.Image) -> Image.Image:
+    from PIL import Image, ImageOps
+
     image = ImageOps.exif_transpose(image) or image
     if image.mode in ("RGBA", "LA", "P", "PA"):
         image = image.convert("RGBA")
@@ -127,6 +140,8 @@ def _flatten(image: Image.Image) -> Image.Image:
 
 
 def _encode(image: Image.Image, side: int, budget: int) -> tuple[bytes, int, int]:
+    from PIL import Image
+
     """A JPEG no wider or higher than ``side`` and no larger than ``budget`` bytes."""
     current = image.copy()
     current.info = {}

@@ -7,29 +7,42 @@ many amounts reads the settings once, and nobody sees settings that a later tran
 changed. Features keep their own settings rows (the ledger's) and read them through
 :func:`cached` too.
 
+:func:`shared` keeps a value for the whole process (each gunicorn worker) until any
+process commits a write: the anonymous page cache's generation file
+(``lets_site/web/pagecache.py``) changes with every such commit, and each request looks at
+it once (one ``os.stat``). So the settings and the category tree, which every page reads
+and an admin rarely changes, cost no query, and an admin's change in one worker is seen by
+every worker on its next request. Values kept this way are copies attached to no database
+session (:func:`detached_copy`): read them, never change or add them.
+
 Base layer: imports no feature.
 """
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Callable
 from datetime import datetime
+from pathlib import Path
 from typing import Any, TypeVar
 from zoneinfo import ZoneInfo
 
-from flask import g, has_app_context
+from flask import current_app, g, has_app_context
 from flask_babel import get_locale
-from sqlalchemy import Integer, String, Text, event
-from sqlalchemy.orm import Mapped, Session, mapped_column
+from sqlalchemy import Integer, String, Text, event, inspect
+from sqlalchemy.orm import Mapped, Session, make_transient_to_detached, mapped_column
 
 from lets_site.database import UTCDateTime, utcnow
 from lets_site.extensions import db
+from lets_site.web.pagecache import GENERATION_FILE, read_generation, session_wrote
 
 T = TypeVar("T")
 LANGUAGES = ("nl", "fr", "en")
 SETTINGS_ID = 1
 _CACHE = "lets_settings_cache"
 _SITE_KEY = "site"
+_SHARED = "lets_shared_cache"  # in app.extensions: the per-process store
+_GENERATION_KEY = "lets.generation"  # in the per-request cache: the generation seen
 
 
 # --- The per-request cache -----------------------------------------------------------------
@@ -61,6 +74,68 @@ def forget(key: str | None = None) -> None:
         store.clear()
     else:
         store.pop(key, None)
+
+
+# --- The per-process cache -----------------------------------------------------------------
+
+
+class _SharedStore:
+    def __init__(self) -> None:
+        self.generation: tuple[int, int] | None = None
+        self.values: dict[str, Any] = {}
+        self.lock = threading.Lock()
+
+
+def shared(key: str, load: Callable[[], T]) -> T:
+    """``load()`` once per process until a commit that wrote (in any process) changes the
+    page cache's generation; within a request, :func:`cached`. ``load`` must return values
+    attached to no session (:func:`detached_copy`). A value read while this request's own
+    transaction holds writes not committed yet is used for this request only."""
+    if not has_app_context():
+        return load()
+    return cached(key, lambda: _shared_value(key, load))
+
+
+def _shared_value(key: str, load: Callable[[], T]) -> T:
+    session = db.session()
+    if session_wrote(session) or session.new or session.dirty or session.deleted:
+        return load()  # this transaction's own changes: for this request only
+    app = current_app._get_current_object()  # type: ignore[attr-defined]
+    store: _SharedStore = app.extensions.setdefault(_SHARED, _SharedStore())
+    # Read before loading: a value loaded after a commit elsewhere is at worst loaded again.
+    generation: tuple[int, int] = cached(
+        _GENERATION_KEY, lambda: read_generation(Path(app.instance_path) / GENERATION_FILE))
+    with store.lock:
+        if store.generation != generation:
+            store.values.clear()
+            store.generation = generation
+        if key in store.values:
+            return store.values[key]  # type: ignore[no-any-return]
+    value = load()
+    if not session_wrote(session):
+        with store.lock:
+            if store.generation == generation:
+                store.values[key] = value
+    return value
+
+
+def forget_shared() -> None:
+    """Empty this process's shared values (the next reads load them again)."""
+    if has_app_context():
+        store = current_app.extensions.get(_SHARED)
+        if store is not None:
+            with store.lock:
+                store.values.clear()
+
+
+def detached_copy(obj: T) -> T:
+    """A copy of a loaded row's columns in a new object that belongs to no session, so it
+    outlives the request that read it (a loaded row expires at its session's commit).
+    Added to a session, the copy is that row again (changes are saved as an update)."""
+    mapper = inspect(type(obj))
+    copy = type(obj)(**{attr.key: getattr(obj, attr.key) for attr in mapper.column_attrs})
+    make_transient_to_detached(copy)
+    return copy  # type: ignore[no-any-return]
 
 
 @event.listens_for(Session, "after_commit")
@@ -134,8 +209,17 @@ class SiteSettings(db.Model):
         return self.text("about")
 
 
+def _load_site_row() -> SiteSettings | None:
+    row = db.session.get(SiteSettings, SETTINGS_ID)
+    return None if row is None else detached_copy(row)
+
+
 def _load_site_settings() -> SiteSettings:
-    settings = db.session.get(SiteSettings, SETTINGS_ID)
+    # The row is kept per process; unsaved defaults are a new object per request (the site
+    # feature adds that object to the session when an admin first saves).
+    row = shared("site.row", _load_site_row)
+    # Each request its own copy: one that a request changes stays that request's.
+    settings = None if row is None else detached_copy(row)
     if settings is None:
         settings = SiteSettings(
             id=SETTINGS_ID,
@@ -158,7 +242,9 @@ def _load_site_settings() -> SiteSettings:
 
 def get_settings() -> SiteSettings:
     """The group's settings; unsaved defaults when an admin has not saved any yet. Read once
-    per request (or command): every page asks several times (layout, language, time zone)."""
+    per process until someone writes (:func:`shared`); every page asks several times
+    (layout, language, time zone). A copy attached to no session: to change the settings,
+    load the row (the site feature's ``update_settings``)."""
     return cached(_SITE_KEY, _load_site_settings)
 
 

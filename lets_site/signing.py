@@ -13,18 +13,27 @@ import base64
 import binascii
 import copy
 import hashlib
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import rfc8785
-from cryptography.exceptions import InvalidSignature
-from cryptography.hazmat.primitives import serialization
-from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey, Ed25519PublicKey
+
+if TYPE_CHECKING:
+    from cryptography.hazmat.primitives.asymmetric.ed25519 import (
+        Ed25519PrivateKey,
+        Ed25519PublicKey,
+    )
+
+# The cryptography package is imported by the functions that need it (signing a feed,
+# checking one, the key commands), not when the site starts: workers start faster.
 
 ALG = "ed25519"
 CANON = "rfc8785"
 
 
 def raw_public(key: Ed25519PrivateKey | Ed25519PublicKey) -> bytes:
+    from cryptography.hazmat.primitives import serialization
+    from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
+
     public = key.public_key() if isinstance(key, Ed25519PrivateKey) else key
     return public.public_bytes(serialization.Encoding.Raw, serialization.PublicFormat.Raw)
 
@@ -75,6 +84,9 @@ def check(document: dict[str, Any], public_key: str) -> str | None:
     if not isinstance(signature, dict) or signature.get("alg") != ALG \
             or signature.get("canon") != CANON or not isinstance(signature.get("value"), str):
         return "the feed's signature is not an Ed25519 signature over RFC 8785 JSON"
+    from cryptography.exceptions import InvalidSignature
+    from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
+
     try:
         public = Ed25519PublicKey.from_public_bytes(unb64(public_key))
     except ValueError:

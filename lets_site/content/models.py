@@ -16,7 +16,7 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from lets_site.database import UTCDateTime, utcnow
 from lets_site.extensions import db
-from lets_site.settings import LANGUAGES, cached, get_settings
+from lets_site.settings import LANGUAGES, get_settings, shared
 
 
 class State(enum.StrEnum):
@@ -52,7 +52,7 @@ def is_editor(actor: Any) -> bool:
         return True
     if str(actor.status) not in ("active", "leaving"):
         return False
-    return cached(f"content.editor.{actor.id}",
+    return shared(f"content.editor.{actor.id}",
                   lambda: db.session.get(ContentEditor, actor.id) is not None)
 
 

@@ -12,6 +12,7 @@ from typing import Any
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import func, select
 from sqlalchemy.orm import selectinload
+from sqlalchemy.orm.attributes import set_committed_value
 
 from lets_site.audit import services as audit
 from lets_site.content import files
@@ -33,7 +34,7 @@ from lets_site.database import utcnow
 from lets_site.domain import DomainError, NotFound, PermissionDenied
 from lets_site.extensions import db
 from lets_site.paging import Page as ResultPage
-from lets_site.settings import LANGUAGES, cached, get_settings
+from lets_site.settings import LANGUAGES, detached_copy, get_settings, shared
 
 SLUG_RE = re.compile(r"^[a-z0-9]+(?:-[a-z0-9]+)*$")
 SLUG_MAX = 80
@@ -150,10 +151,11 @@ def placed_pages(placement: str, viewer: Any) -> list[Page]:
     """Published pages placed in the menu or the footer that the viewer may read.
 
     The menu and the footer are on every page: the placed pages of both, with their texts,
-    are read in one go once per request (two queries, however many pages)."""
+    are read in one go (two queries, however many pages) and kept per process until someone
+    writes (``lets_site.settings.shared``): copies attached to no session, to show only."""
     members = viewer is not None and bool(getattr(viewer, "is_authenticated", False))
-    pages = cached(f"content.placed.{'members' if members else 'public'}",
-                   lambda: _placed_pages(members))
+    pages = shared(f"content.placed.{'members' if members else 'public'}",
+                   lambda: _copies(_placed_pages(members)))
     return [page for page in pages if page.placement == placement]
 
 
@@ -165,6 +167,15 @@ def _placed_pages(members: bool) -> list[Page]:
     if not members:
         query = query.where(Page.visibility == Visibility.PUBLIC)
     return list(db.session.scalars(query))
+
+
+def _copies(pages: list[Page]) -> list[Page]:
+    copies = []
+    for page in pages:
+        copy = detached_copy(page)
+        set_committed_value(copy, "texts", [detached_copy(text) for text in page.texts])
+        copies.append(copy)
+    return copies
 
 
 def _validate_page(data: PageInput, page: Page | None) -> None:

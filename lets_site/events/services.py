@@ -51,7 +51,7 @@ from lets_site.members.models import Member
 from lets_site.paging import Page
 from lets_site.partners import services as partner_services
 from lets_site.partners.models import Partner
-from lets_site.settings import zone
+from lets_site.settings import shared, zone
 
 PAGE_SIZE = 20
 DEFAULT_DURATION = timedelta(hours=2)
@@ -289,7 +289,15 @@ def waiting_position(registration: Registration) -> int:
 
 def partner_options(viewer: Member | None) -> list[tuple[str, str]]:
     """(value, label) for the partner filter: linked partners (by slug) the viewer may
-    see, then co-organisers known only by name."""
+    see, then co-organisers known only by name. Kept per process until someone writes
+    (``lets_site.settings.shared``), once for members and once for visitors (what a
+    partner's visibility depends on)."""
+    members = viewer is not None and bool(getattr(viewer, "is_authenticated", False))
+    return shared(f"events.partner_options.{'members' if members else 'public'}",
+                  lambda: _partner_options(viewer))
+
+
+def _partner_options(viewer: Member | None) -> list[tuple[str, str]]:
     options: dict[str, str] = {}
     linked = db.session.scalars(select(Partner).join(EventPartner).distinct())
     for partner in linked:

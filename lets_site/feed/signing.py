@@ -12,9 +12,8 @@ from __future__ import annotations
 
 import os
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-from cryptography.hazmat.primitives import serialization
-from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from flask import current_app
 
 # The canonicalisation, signing and verifying live in the base layer, shared with the
@@ -30,6 +29,12 @@ from lets_site.signing import (  # noqa: F401 - this module's public names
     verify,
 )
 
+if TYPE_CHECKING:
+    from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
+
+# The cryptography package is imported by the functions that sign or verify (the feed's
+# requests and the key commands), not at start: a worker starts faster and smaller.
+
 KEY_FILE = "feed-signing-key.pem"
 
 
@@ -39,6 +44,9 @@ def key_path() -> Path:
 
 
 def load_private_key() -> Ed25519PrivateKey | None:
+    from cryptography.hazmat.primitives import serialization
+    from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
+
     path = key_path()
     if not path.exists():
         return None
@@ -51,6 +59,9 @@ def load_private_key() -> Ed25519PrivateKey | None:
 def generate(path: Path, force: bool = False) -> Ed25519PrivateKey:
     """Write a new private key to ``path`` (mode 0600 from the start: the file is created
     with those permissions, never readable by others for a moment)."""
+    from cryptography.hazmat.primitives import serialization
+    from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
+
     if path.exists() and not force:
         raise FileExistsError(str(path))
     key = Ed25519PrivateKey.generate()

@@ -227,7 +227,7 @@ def index() -> str:
     recent = (services.recent_for(current_user, accounts[0].code) if accounts else [])
     return render_template(
         "ledger/index.html", accounts=accounts, recent=recent,
-        pending=services.pending_for(current_user), confirm_form=ConfirmForm(),
+        pending=services.pending_for(current_user, accounts), confirm_form=ConfirmForm(),
     )
 
 

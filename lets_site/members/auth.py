@@ -7,6 +7,7 @@ import hashlib
 import hmac
 import math
 from datetime import timedelta
+from functools import cache
 from typing import Any
 
 from flask import current_app
@@ -24,7 +25,13 @@ from lets_site.members.models import LoginAttempt, Member, Status, new_session_t
 
 PASSWORD_MIN = 10
 PASSWORD_MAX = 200
-_DUMMY_HASH = generate_password_hash("not a real password, only for equal timing")
+
+
+@cache
+def _dummy_hash() -> str:
+    """Checked when no member matches, so that costs what a wrong password costs. Made on
+    first use, not at import: hashing takes a noticeable part of a worker's start."""
+    return generate_password_hash("not a real password, only for equal timing")
 
 
 class LoginThrottled(DomainError):
@@ -213,7 +220,7 @@ def authenticate(identifier: str, password: str, address: str) -> Member:
             raise LoginThrottled(max(1, math.ceil(wait.total_seconds() / 60)))
 
     ok = check_password_hash(
-        member.password_hash if member and member.password_hash else _DUMMY_HASH, password
+        member.password_hash if member and member.password_hash else _dummy_hash(), password
     )
     if member is None or not ok or member.password_hash is None:
         db.session.add(LoginAttempt(kind="login", account_key=key, address=address))

@@ -13,6 +13,7 @@ from flask_babel import lazy_gettext as _l
 from itsdangerous import BadSignature, URLSafeSerializer
 from sqlalchemy import Select, exists, func, or_, select, update
 from sqlalchemy.orm import aliased, defaultload, defer
+from sqlalchemy.orm.attributes import set_committed_value
 from sqlalchemy.orm.exc import StaleDataError
 
 from lets_site import features, signals
@@ -36,6 +37,7 @@ from lets_site.offers.models import (
 )
 from lets_site.organisations import services as organisations
 from lets_site.organisations.models import Organisation
+from lets_site.settings import detached_copy, shared
 from lets_site.slugs import slugify
 
 PAGE_SIZE = 20
@@ -144,6 +146,21 @@ def categories() -> list[Category]:
         ordered.append(top)
         ordered.extend(c for c in rows if c.parent_id == top.id)
     return ordered
+
+
+def category_tree() -> list[Category]:
+    """:func:`categories` kept per process until someone writes (``lets_site.settings.shared``):
+    every list page and listing form shows them. Copies attached to no session (with their
+    main category): to show, not to change."""
+    return shared("offers.categories", _copy_categories)
+
+
+def _copy_categories() -> list[Category]:
+    copies = [detached_copy(c) for c in categories()]
+    by_id = {c.id: c for c in copies}
+    for copy in copies:
+        set_committed_value(copy, "parent", by_id.get(copy.parent_id))
+    return copies
 
 
 def acting_choices(member: Member) -> list[Organisation]:

@@ -77,7 +77,7 @@ def _photo_url(listing: Listing, thumb: bool = False) -> str:
 
 @bp.route("/offers/")
 def index() -> Response:
-    categories = services.categories()
+    categories = services.category_tree()
     filters = parse_filters(request.args, {c.slug for c in categories})
     page = services.browse(_viewer(), filters)
     # The "more" link asks for the next items alone in its URL (the page cache's key).
@@ -159,7 +159,7 @@ def detail(listing_id: int) -> Response | str:
 
 def _listing_form(obj: Listing | None = None) -> ListingForm:
     form = ListingForm(obj=obj)
-    form.category_id.choices = category_choices(services.categories(), _locale(),
+    form.category_id.choices = category_choices(services.category_tree(), _locale(),
                                                 _("no category"))
     if obj is not None and request.method == "GET":
         form.category_id.data = str(obj.category_id or "")

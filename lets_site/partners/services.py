@@ -52,7 +52,7 @@ from lets_site.partners.models import (
     Visibility,
 )
 from lets_site.photos import MEMBERS, PUBLIC, PhotoStore
-from lets_site.settings import cached, forget, get_settings, zone
+from lets_site.settings import forget, get_settings, shared, zone
 from lets_site.slugs import slugify
 
 NAME_MAX = 160
@@ -90,7 +90,7 @@ def _authenticated(member: Member | None) -> bool:
 
 
 def _coordinator_ids() -> frozenset[int]:
-    return cached(_COORDINATOR_KEY, lambda: frozenset(
+    return shared(_COORDINATOR_KEY, lambda: frozenset(
         db.session.scalars(select(Coordinator.member_id))))
 
 

@@ -114,11 +114,7 @@ class PageCache:
             self._bytes = 0
 
     def _current_generation(self) -> tuple[int, int]:
-        try:
-            st = os.stat(self.generation_path)
-        except FileNotFoundError:
-            return (0, 0)
-        return (st.st_ino, st.st_mtime_ns)
+        return read_generation(self.generation_path)
 
     def _sync_generation(self) -> tuple[int, int]:
         generation = self._current_generation()
@@ -275,6 +271,21 @@ def _mark_storable(response: Response) -> Response:
 
 
 # --- invalidation: a commit that wrote something bumps the generation ----------------------
+
+
+def read_generation(path: str | Path) -> tuple[int, int]:
+    """The generation file's identity (inode, mtime): it changes with every commit that
+    wrote, in any process. The per-process caches of ``lets_site/settings.py`` use it too."""
+    try:
+        st = os.stat(path)
+    except FileNotFoundError:
+        return (0, 0)
+    return (st.st_ino, st.st_mtime_ns)
+
+
+def session_wrote(session: Session) -> bool:
+    """Has this session written something its transaction has not committed yet?"""
+    return bool(session.info.get(_WROTE))
 
 
 def bump_generation(instance_path: str | Path) -> None:

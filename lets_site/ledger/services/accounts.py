@@ -30,8 +30,8 @@ from lets_site.ledger.services.settings import _SETTINGS_KEY, SETTINGS_ID, get_s
 from lets_site.members.models import Member, Status
 from lets_site.organisations.models import Organisation
 from lets_site.organisations.services import organisations_for
+from lets_site.settings import cached, forget, remember, shared
 from lets_site.settings import get_settings as site_settings
-from lets_site.settings import remember
 
 GROUP_SUFFIXES = ("GROUP", "GRP", "GROEP", "G0")
 ACTIVE_MEMBER = (Status.ACTIVE, Status.LEAVING)
@@ -129,9 +129,13 @@ def find_account(code: str) -> Account:
     code = codes.normalise(code or "")
     if not code:
         raise NotFound(_l("Fill in an account code."))
-    account = db.session.scalar(select(Account).where(Account.code == code))
+    # A stored account once per request (the page's header, its lists and its checks ask
+    # for the same accounts); the session keeps the one object anyway.
+    account = cached(f"ledger.account.{code}", lambda: db.session.scalar(
+        select(Account).where(Account.code == code)))
     if account is not None:
         return account
+    forget(f"ledger.account.{code}")  # not stored yet: ask again (it may be created)
     found = _holder_for_code(code)
     if found is None:
         raise NotFound(_l("There is no account with code %(code)s.", code=code))
@@ -213,11 +217,14 @@ def _resolve(*pairs: tuple[str, str]) -> list[Account]:
 
 
 def header_balance(member: Member) -> int | None:
-    """The logged-in member's own balance, for the page header: one small query per page
-    (0 for a member who has not traded yet)."""
+    """The logged-in member's own balance, for the page header (0 for a member who has not
+    traded yet): kept per process until someone writes (``lets_site.settings.shared``;
+    every transfer is a write)."""
     if not getattr(member, "is_authenticated", False) or not member.account_code:
         return None
-    balance = db.session.scalar(select(Account.balance).where(Account.code == member.account_code))
+    code = member.account_code
+    balance = shared(f"ledger.header_balance.{code}", lambda: db.session.scalar(
+        select(Account.balance).where(Account.code == code)))
     return balance if balance is not None else 0
 
 

@@ -13,7 +13,13 @@ from lets_site import codes, signals
 from lets_site.database import utcnow
 from lets_site.domain import DomainError, NotFound, PermissionDenied
 from lets_site.extensions import db
-from lets_site.ledger.models import AccountKind, PaymentRequest, RequestStatus, TransferKind
+from lets_site.ledger.models import (
+    Account,
+    AccountKind,
+    PaymentRequest,
+    RequestStatus,
+    TransferKind,
+)
 from lets_site.ledger.services.accounts import (
     _open_or_refuse,
     _resolve,
@@ -177,9 +183,11 @@ def _account_ids(member: Member) -> list[int]:
     return [a.id for a in accounts_for(member) if a.id is not None]
 
 
-def pending_for(member: Member) -> list[PaymentRequest]:
-    """Requests waiting for this member's answer (their own and their organisations')."""
-    ids = _account_ids(member)
+def pending_for(member: Member, accounts: list[Account] | None = None) -> list[PaymentRequest]:
+    """Requests waiting for this member's answer (their own and their organisations'):
+    ``accounts`` when the caller has read :func:`accounts_for` already."""
+    ids = (_account_ids(member) if accounts is None
+           else [a.id for a in accounts if a.id is not None])
     if not ids:
         return []
     return list(db.session.scalars(

@@ -128,13 +128,13 @@ def statement(viewer: Member, code: str, start: date | None = None, end: date | 
         return Statement(account, start, end, Page([], 0, 1, STATEMENT_PAGE_SIZE), 0, 0)
     total_in = total_out = 0
     if start is None and end is None:
-        # Index-only counts; the totals in and out are shown for a period only.
-        total = sum(
-            db.session.scalar(select(func.count()).select_from(Transfer).where(column
-                                                                              == account.id))
-            or 0
+        # Index-only counts, both in one query; the totals in and out are shown for a
+        # period only.
+        total = sum(db.session.execute(select(*(
+            select(func.count()).select_from(Transfer).where(column == account.id)
+            .scalar_subquery()
             for column in (Transfer.payer_id, Transfer.payee_id)
-        )
+        ))).one())
     else:
         sub = _entries_query(account, start, end).subquery()
         sums = db.session.execute(
