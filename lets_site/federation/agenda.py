@@ -15,14 +15,11 @@ Functions take plain values (the site's zone, ``now``) and never see the request
 
 from __future__ import annotations
 
-import os
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
-from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from flask import current_app
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import false, func, select
 from sqlalchemy.orm import load_only
@@ -30,7 +27,7 @@ from sqlalchemy.orm import load_only
 from lets_site.extensions import db
 from lets_site.federation.models import Feed, FeedItem
 from lets_site.paging import PAGE_SIZE, Page
-from lets_site.web.pagecache import GENERATION_FILE
+from lets_site.settings import shared
 
 # How long the calendar keeps an event after its end (cancelled ones as CANCELLED).
 CALENDAR_KEEP = timedelta(days=7)
@@ -280,23 +277,8 @@ def neighbours(zone: ZoneInfo, now: datetime,
 _FOLLOWS = "lets_federation_follows"
 
 
-def _generation(instance_path: str) -> tuple[int, int] | None:
-    try:
-        st = os.stat(Path(instance_path) / GENERATION_FILE)
-    except OSError:
-        return None
-    return st.st_ino, st.st_mtime_ns
-
-
 def follows_groups() -> bool:
-    """Whether any group is followed. Asked on every page (the menu), so the answer is
-    kept per process until a commit that wrote something replaces the page cache's
-    generation file (web/pagecache.py): no query on a page unless something changed."""
-    app = current_app._get_current_object()  # type: ignore[attr-defined]
-    stamp = _generation(app.instance_path)
-    known = app.extensions.get(_FOLLOWS)
-    if known is not None and stamp is not None and known[0] == stamp:
-        return bool(known[1])
-    value = db.session.scalar(select(Feed.id).limit(1)) is not None
-    app.extensions[_FOLLOWS] = (stamp, value)
-    return value
+    """Whether any group is followed. Asked on every page (the menu): the answer is kept
+    per process until a commit that wrote something (settings.shared), so a page pays no
+    query for it unless something changed."""
+    return shared(_FOLLOWS, lambda: db.session.scalar(select(Feed.id).limit(1)) is not None)

@@ -16,6 +16,7 @@ from sqlalchemy import func, or_, select
 
 from lets_site.domain import NotFound
 from lets_site.extensions import db
+from lets_site.federation.agenda import follows_groups
 from lets_site.federation.models import Feed, FeedItem, Health, Status
 
 # The kinds the directory counts, in the order shown.
@@ -73,7 +74,7 @@ class Group:
 
 def any_followed() -> bool:
     """Does this site follow at least one group (then the hub pages show)?"""
-    return db.session.scalar(select(Feed.id).limit(1)) is not None
+    return follows_groups()
 
 
 def _counts(since: datetime, feed_id: int | None = None) -> dict[int, dict[str, int]]:

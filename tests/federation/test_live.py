@@ -9,6 +9,7 @@ import threading
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
+from zoneinfo import ZoneInfo
 
 import pytest
 from flask import Flask
@@ -17,7 +18,7 @@ from werkzeug.serving import make_server
 
 from lets_site import create_app, features
 from lets_site.extensions import db
-from lets_site.federation import services, sweep
+from lets_site.federation import agenda, services, sweep
 from lets_site.federation.models import FeedItem
 from lets_site.offers import services as offers
 from lets_site.offers.models import Listing
@@ -80,10 +81,11 @@ def test_a_live_sites_feed_is_merged_and_a_withdrawn_listing_goes(
     assert {"offer", "want", "event"} <= kinds
     assert all(row.url.startswith(group_site + "/") for row in merged.values())
     with aggregator.app_context(), aggregator.test_request_context():
-        rows, total = services.agenda(datetime.now(UTC) - timedelta(days=1), None, 1)
-        assert total > 0
-        assert {row.group for row in rows} == {"LETS Ieper"}
-        assert "Filmavond: A Plastic Ocean" in {row.title for row in rows}
+        page, _choices = agenda.agenda(agenda.Filters(), ZoneInfo("Europe/Brussels"),
+                                       datetime.now(UTC), per_page=100)
+        assert page.total > 0
+        assert {row.group for row in page.items} == {"LETS Ieper"}
+        assert "Filmavond: A Plastic Ocean" in {row.title for row in page.items}
 
     # A listing the feed carries is withdrawn on the group's site.
     listings = {key: db.session.get(Listing, int(row.url.rstrip("/").rsplit("/", 1)[1]))
