@@ -8,7 +8,7 @@ from flask import Flask
 from flask_babel import lazy_gettext as _l
 
 from lets_site import features as f
-from lets_site.federation import commands, services
+from lets_site.federation import commands, models, services
 from lets_site.federation.views import bp
 
 # The aggregator's settings and their defaults (README, "Configuration"; any of them can
@@ -52,4 +52,9 @@ FEATURE = f.Feature(
     commands=commands.COMMANDS,
     audit_actions=AUDIT_ACTIONS,
     setup=_setup,
+    portable=f.Portable(
+        tables=(models.Feed, models.Decision),
+        left_out={"federation_item": "a cache of the other groups' feeds, fetched again",
+                  "federation_fetch": "the log of fetches, a cache"},
+    ),
 )
