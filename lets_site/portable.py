@@ -314,14 +314,19 @@ def check_document(document: Any) -> None:
         raise BadDocument(_l("This export has no features section."))
 
 
-def load_document(document: Mapping[str, Any], files: Path | None = None) -> dict[str, int]:
+def load_document(document: Mapping[str, Any], files: Path | None = None, *,
+                  keep_existing: bool = False) -> dict[str, int]:
     """Write ``document`` into this empty site (no members, no transfers): every row with
     its id, PostgreSQL's sequences moved past them, the files of ``files`` (the export's
     ``files/`` folder) copied into the uploads. Rows the new site made by itself in the
     tables the document carries (its default settings) are replaced. Flushes only: the
-    caller commits, or rolls back and nothing is written. Returns rows per table."""
+    caller commits, or rolls back and nothing is written. Returns rows per table.
+
+    ``keep_existing``: the importer's documents (lets_site/moving) add to a new site the
+    admins who set it up, with ids after theirs; it checks the site itself, and nothing
+    is deleted."""
     check_document(document)
-    if occupied():
+    if not keep_existing and occupied():
         raise NotEmpty(_l("This site already has members or transfers: an export can only be "
                           "loaded into a new, empty site."))
     known = {p.table.name: p for p in parts()}
@@ -334,7 +339,7 @@ def load_document(document: Mapping[str, Any], files: Path | None = None) -> dic
             rows_of[name] = rows
     order = [t for t in db.metadata.sorted_tables if t.name in rows_of]
     db.session.flush()
-    for table in reversed(order):
+    for table in reversed(order if not keep_existing else []):
         db.session.execute(delete(table))
     counts: dict[str, int] = {}
     for table in order:

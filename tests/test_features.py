@@ -51,7 +51,7 @@ def test_the_site_lists_its_features_in_order(app: Flask) -> None:
     assert features.registry(app).names() == [
         "site", "members", "organisations", "audit", "ledger", "offers", "partners",
         "events", "books", "content", "feed", "digests", "federation", "notifications"]
-    assert len(wiring.FEATURES) == 14
+    assert len(wiring.FEATURES) == 15
 
 
 def test_a_feature_listed_twice_is_refused() -> None:
