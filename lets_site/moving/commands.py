@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import tempfile
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -40,11 +41,14 @@ def echo_preview(result: services.Preview) -> None:
 @click.option("--invite", is_flag=True, help="After the import, mail each imported member "
               "with an e-mail address an invitation to choose a password.")
 @click.argument("files", nargs=-1, required=True,
-                type=click.Path(exists=True, dir_okay=False, path_type=Path))
+                type=click.Path(exists=True, path_type=Path))
 @with_appcontext
 def import_command(dry_run: bool, invite: bool, files: tuple[Path, ...]) -> None:
-    """Import a group from eLAS, eLAND or spreadsheet CSV files (docs/import.md): all or
-    nothing, into a new site."""
+    """Import a group from eLAS, eLAND or spreadsheet CSV files, or load a full export of
+    lets-site (its .zip or folder), into a new site: all or nothing (docs/import.md)."""
+    if len(files) == 1 and (files[0].suffix == ".zip" or files[0].is_dir()):
+        _load_export(files[0], dry_run)
+        return
     data = [(path.name, path.read_bytes()) for path in files]
     with write_transaction():
         actor = _first_admin()
@@ -76,6 +80,23 @@ def import_command(dry_run: bool, invite: bool, files: tuple[Path, ...]) -> None
                 raise click.ClickException(str(error.message)) from error
             db.session.commit()
             click.echo(f"Invitations sent: {sent}.")
+
+
+def _load_export(source: Path, dry_run: bool) -> None:
+    with tempfile.TemporaryDirectory() as unpacked, write_transaction():
+        try:
+            document = portable.read_export(source, Path(unpacked))
+            files = source / "files" if source.is_dir() else Path(unpacked) / "files"
+            counts = portable.load_document(document, None if dry_run else files)
+        except DomainError as error:
+            db.session.rollback()
+            raise click.ClickException(str(error.message)) from error
+        if dry_run:
+            db.session.rollback()
+        else:
+            db.session.commit()
+    click.echo(f"{'Would load' if dry_run else 'Loaded'} {sum(counts.values())} rows of "
+               f"{len(counts)} tables from {source.name}.")
 
 
 @click.command("export")
