@@ -390,7 +390,8 @@ class _Builder:
                 self.problem(source.name, row, "type", gettext(
                     "Unknown type %(value)s (0 or want, 1 or offer).", value=row.get("type")))
             title = row.get("title") if has_title else row.get("content")
-            description = row.get("content") if has_title else row.get("description")
+            description = (row.get("content") or row.get("description")) if has_title \
+                else row.get("description")
             if not title:
                 self.problem(source.name, row, "title" if has_title else "content",
                              gettext("The title is empty."))

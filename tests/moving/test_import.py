@@ -202,3 +202,30 @@ def test_invitations_only_when_an_admin_asks(app: Flask, make_admin: Any,
     assert services.invite_imported(admin) == 1
     db.session.commit()
     assert len(outbox()) == 1 and "ann@example.org" in outbox()[0]
+
+
+def test_the_plain_spreadsheet_of_the_docs(app: Flask, make_admin: Any) -> None:
+    _decimals()
+    admin = make_admin()
+    members = ("code;name;email;phone;postcode;status;min_limit;max_limit;balance\r\n"
+               "LE-001;An Peeters;an@example.org;0470 11 22 33;8900;active;-300;500;12,50\r\n"
+               "LE-002;Bart Claes;;;8900;active;;;-12,50\r\n")
+    history = "date;from;to;amount;description\r\n04/03/2024;LE-002;LE-001;12,50;Tuinwerk\r\n"
+    organisations = "code;name;status;balance\r\nLE-050;Kringwinkel;active;0\r\n"
+    ads = ("code;type;category;title;description;valid_until\r\n"
+           "LE-050;aanbod;Tuin;Snoeischaar;Goed als nieuw;31/12/2027\r\n")
+    categories = "id;name;parent\r\n1;Tuin;\r\n"
+    files = [("leden.csv", members.encode()), ("transacties.csv", history.encode()),
+             ("organisaties.csv", organisations.encode()), ("zoekertjes.csv", ads.encode()),
+             ("categorieen.csv", categories.encode())]
+    result = services.run_import(admin, files, now=NOW)
+    db.session.commit()
+    assert [f.kind for f in result.files] == [sources.MEMBERS, sources.TRANSACTIONS,
+                                              sources.ORGANISATIONS, sources.ADS,
+                                              sources.CATEGORIES]
+    from lets_site.offers.models import Listing
+
+    listing = db.session.scalar(select(Listing))
+    assert listing.owner_org.account_code == "LE-050" and listing.contact_member_id == admin.id
+    assert listing.description == "Goed als nieuw" and listing.category.name_nl == "Tuin"
+    assert ledger.check() == []
