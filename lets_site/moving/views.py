@@ -15,6 +15,7 @@ from pathlib import Path
 
 from flask import Blueprint, abort, current_app, flash, render_template, send_file, url_for
 from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 from werkzeug.wrappers import Response
 
@@ -32,6 +33,13 @@ bp = Blueprint("moving", __name__)
 MAX_FILE_BYTES = 50 * 1024 * 1024
 MAX_FILES = 10
 _TOKEN = re.compile(r"^[A-Za-z0-9_-]{20,64}$")
+# The preview's words for the kinds of files and of what is created.
+LABELS = {
+    "members": _l("Members"), "organisations": _l("Organisations"),
+    "categories": _l("Categories"), "ads": _l("Offers and wants"), "offers": _l("Offers"),
+    "wants": _l("Wants"), "transactions": _l("Transactions"),
+    "opening_balances": _l("Opening balances"),
+}
 
 
 def _root() -> Path:
@@ -105,7 +113,8 @@ def preview(token: str) -> Response | str:
         return see_other(url_for("moving.done"))
     result = services.preview(files, current_user)
     db.session.rollback()
-    return render_template("moving/preview.html", result=result, form=form, token=token)
+    return render_template("moving/preview.html", result=result, form=form, token=token,
+                           labels=LABELS)
 
 
 @bp.route("/admin/import/done")

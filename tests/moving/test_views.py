@@ -44,6 +44,7 @@ def test_upload_preview_and_confirm_without_javascript(app: Flask, client: Any, 
     page = client.get(preview_url)
     text = main_text(page.get_data(as_text=True))
     assert "Windows-1252 / Latin-1" in text and "Import everything" in text
+    assert "Members: 2" in text and "Transactions: 1" in text
     assert _members() == before  # the preview wrote nothing
     done = client.post_form(preview_url, {"csrf_token": client.csrf_token(preview_url)})
     assert done.status_code == 303 and done.headers["Location"] == "/admin/import/done"
