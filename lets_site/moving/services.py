@@ -346,7 +346,10 @@ class _Builder:
     # --- categories and ads ----------------------------------------------------------
     def categories_of(self, source: sources.SourceFile) -> None:
         rows = self.sections["offers"]["offer_category"]
-        taken = {r["slug"] for r in rows}
+        # Slugs of categories an admin made before the import stay theirs. Read from the
+        # table by name: the offers feature is not imported here (docs/import.md).
+        table = db.metadata.tables["offer_category"]
+        taken = {r["slug"] for r in rows} | set(db.session.scalars(select(table.c.slug)))
         pending: list[tuple[dict[str, Any], str, sources.Row]] = []
         for position, row in enumerate(source.rows):
             name = row.get("name")

@@ -229,3 +229,15 @@ def test_the_plain_spreadsheet_of_the_docs(app: Flask, make_admin: Any) -> None:
     assert listing.owner_org.account_code == "LE-050" and listing.contact_member_id == admin.id
     assert listing.description == "Goed als nieuw" and listing.category.name_nl == "Tuin"
     assert ledger.check() == []
+
+
+def test_a_category_made_before_the_import_keeps_its_slug(app: Flask) -> None:
+    from lets_site.offers.models import Category
+
+    db.session.add(Category(slug="tuin", name_nl="Tuin", name_fr="Jardin", name_en="Garden"))
+    db.session.flush()
+    files = [("users.csv", b"code;name\r\nLE-1;An\r\n"),
+             ("categories.csv", b"id;name;parent\r\n1;Tuin;\r\n")]
+    services.run_import(None, files, now=NOW)
+    db.session.commit()
+    assert sorted(db.session.scalars(select(Category.slug))) == ["tuin", "tuin-2"]
