@@ -11,6 +11,8 @@ from typing import Any
 
 from flask import Flask
 from sqlalchemy import func, select
+from werkzeug.datastructures import FileStorage
+from werkzeug.test import stream_encode_multipart
 
 from lets_site.extensions import db
 from lets_site.ledger.models import Transfer
@@ -26,9 +28,14 @@ def _members() -> int:
 
 
 def _upload(client: Any, files: list[tuple[str, bytes]]) -> Any:
-    data = {"csrf_token": client.csrf_token("/admin/import"),
-            "files": [(io.BytesIO(content), name) for name, content in files]}
-    return client.post("/admin/import", data=data, content_type="multipart/form-data")
+    """Several files in one field, encoded in memory as tests/uploads.py does (the test
+    client's own encoder may leave a temporary file open)."""
+    fields = {"csrf_token": client.csrf_token("/admin/import"),
+              "files": [FileStorage(io.BytesIO(content), filename=name)
+                        for name, content in files]}
+    stream, _length, boundary = stream_encode_multipart(fields, use_tempfile=False)
+    return client.post("/admin/import", data=stream.getvalue(),
+                       content_type=f"multipart/form-data; boundary={boundary}")
 
 
 def test_upload_preview_and_confirm_without_javascript(app: Flask, client: Any, auth: Any,
