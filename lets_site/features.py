@@ -211,6 +211,29 @@ class Linkable:
     kind: str
     choices: Callable[[Any, int], Sequence[tuple[int, Item]]]
     find: Callable[[Collection[int], Any], Mapping[int, Item]]
+# --- Moving: the full export ---------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Portable:
+    """What a feature carries into the site's full export (``lets_site/portable.py``) and
+    loads back from it when a site moves.
+
+    ``tables``: its models (or tables), parents before children. ``secret_columns``:
+    per table name, columns never exported (a session token, a link's token hash); the
+    loader leaves them to their column default (a new token) or NULL. ``skip_rows``: per
+    table name, a function returning a WHERE clause of rows left out. ``left_out``: its
+    tables deliberately not exported, each with the reason (caches, throttling, secrets).
+    ``files``: folders under ``instance/uploads`` it keeps files in (photos, logos,
+    covers, documents); the export carries them beside the document."""
+
+    tables: Sequence[Any] = ()
+    secret_columns: Mapping[str, Sequence[str]] = field(default_factory=dict)
+    skip_rows: Mapping[str, Callable[[], Any]] = field(default_factory=dict)
+    left_out: Mapping[str, str] = field(default_factory=dict)
+    files: Sequence[str] = ()
+
+
 # --- Notifications ---------------------------------------------------------------------------
 
 
@@ -296,6 +319,8 @@ class Feature:
     # check() -> problems found in the feature's data (empty: all well), e.g. the ledger's
     # `lets-site ledger check`; backups run it against their copy (lets_site/backups.py).
     check: Callable[[], list[str]] | None = None
+    # The tables (and upload folders) it carries into the full export; None: it has none.
+    portable: Portable | None = None
 
 
 class Registry:
@@ -471,6 +496,11 @@ def linked(kind: str, ids: Iterable[int | None], viewer: Any,
 def export_sections(app: Flask | None = None) -> list[ExportSection]:
     return sorted((f.export for f in registry(app).features if f.export is not None),
                   key=lambda section: section.name)
+
+
+def portables(app: Flask | None = None) -> list[tuple[str, Portable]]:
+    """(feature name, Portable) of every feature that has tables, in the features' order."""
+    return [(f.name, f.portable) for f in registry(app).features if f.portable is not None]
 
 
 def account_code_taken(code: str, app: Flask | None = None) -> bool:

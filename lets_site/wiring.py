@@ -43,6 +43,7 @@ FEATURES = (
     "lets_site.digests.feature",
     "lets_site.federation.feature",
     "lets_site.notifications.feature",
+    "lets_site.moving.feature",
 )
 
 

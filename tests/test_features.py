@@ -50,8 +50,9 @@ def test_sample_feature_appears_nowhere_when_not_registered(client: Any, auth: A
 def test_the_site_lists_its_features_in_order(app: Flask) -> None:
     assert features.registry(app).names() == [
         "site", "members", "organisations", "audit", "ledger", "offers", "partners",
-        "events", "books", "content", "feed", "digests", "federation", "notifications"]
-    assert len(wiring.FEATURES) == 14
+        "events", "books", "content", "feed", "digests", "federation", "notifications",
+        "moving"]
+    assert len(wiring.FEATURES) == 15
 
 
 def test_a_feature_listed_twice_is_refused() -> None:

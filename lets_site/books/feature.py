@@ -9,6 +9,7 @@ from flask_babel import lazy_gettext as _l
 from lets_site import features as f
 from lets_site.books import (
     demo,
+    models,
     services,
     swap_views,  # noqa: F401 - adds the swap routes to the blueprint
     swaps,
@@ -103,4 +104,6 @@ FEATURE = f.Feature(
         f.NotificationKind(services.DUE_BACK, _l("A book I borrowed is due back"),
                            due=services.due_back_notices),
     ),
+    portable=f.Portable(tables=(models.Book, models.BookRequest, models.BookAtEvent),
+                        files=("books",)),
 )

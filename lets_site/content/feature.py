@@ -10,7 +10,7 @@ from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 
 from lets_site import features as f
-from lets_site.content import demo, services
+from lets_site.content import demo, models, services
 from lets_site.content.models import Placement, Visibility, is_editor
 from lets_site.content.views import bp
 from lets_site.settings import cached, reader_language
@@ -125,4 +125,7 @@ FEATURE = f.Feature(
     items=items,
     item_kinds={"news": _l("News")},
     audit_actions=AUDIT_ACTIONS,
+    portable=f.Portable(tables=(models.ContentEditor, models.Page, models.PageText,
+                                models.PageRevision, models.NewsItem, models.Document),
+                        files=("documents",)),
 )

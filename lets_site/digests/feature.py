@@ -6,7 +6,7 @@ from __future__ import annotations
 from flask_babel import lazy_gettext as _l
 
 from lets_site import features as f
-from lets_site.digests import commands
+from lets_site.digests import commands, models
 from lets_site.digests.views import bp, profile_panel
 
 FEATURE = f.Feature(
@@ -22,4 +22,5 @@ FEATURE = f.Feature(
         "digest.default": _l("Changed how often members get the digest by default"),
         "digest.member": _l("Changed how often someone else gets the digest"),
     },
+    portable=f.Portable(tables=(models.DigestSettings, models.DigestPreference, models.DigestSent)),
 )

@@ -7,7 +7,7 @@ from typing import Any
 from flask_babel import lazy_gettext as _l
 
 from lets_site import features as f
-from lets_site.events import demo, services
+from lets_site.events import demo, models, services
 from lets_site.events.models import Kind
 from lets_site.events.views import bp
 from lets_site.settings import zone
@@ -100,5 +100,13 @@ FEATURE = f.Feature(
         f.NotificationKind("events.cancelled", _l("An event I registered for is cancelled")),
         f.NotificationKind("events.changed",
                            _l("An event I registered for moves or is postponed")),
+    ),
+    portable=f.Portable(
+        tables=(models.Event, models.EventHost, models.EventPartner,
+                models.Registration),
+        # The tokens of mailed links (confirm, unregister) stay with the old site.
+        secret_columns={"event_registration": ("token_hash", "token_expires_at")},
+        left_out={"event_feed_key": "private calendar addresses are secrets; members "
+                                    "make a new one on the new site"},
     ),
 )

@@ -9,7 +9,7 @@ from flask_babel import lazy_gettext as _l
 
 from lets_site import features as f
 from lets_site.database import utcnow
-from lets_site.federation import agenda, commands, hub_views, services  # noqa: F401 - hub routes
+from lets_site.federation import agenda, commands, hub_views, models, services  # noqa: F401
 from lets_site.federation.views import bp
 from lets_site.settings import zone
 
@@ -74,4 +74,9 @@ FEATURE = f.Feature(
     commands=commands.COMMANDS,
     audit_actions=AUDIT_ACTIONS,
     setup=_setup,
+    portable=f.Portable(
+        tables=(models.Feed, models.Decision),
+        left_out={"federation_item": "a cache of the other groups' feeds, fetched again",
+                  "federation_fetch": "the log of fetches, a cache"},
+    ),
 )

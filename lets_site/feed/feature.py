@@ -5,7 +5,7 @@ from __future__ import annotations
 from flask_babel import lazy_gettext as _l
 
 from lets_site import features as f
-from lets_site.feed import commands, services
+from lets_site.feed import commands, models, services
 from lets_site.feed.views import bp
 
 FEATURE = f.Feature(
@@ -14,4 +14,5 @@ FEATURE = f.Feature(
     admin=[f.AdminLink("feed.admin", _l("Group feed"), order=80)],
     commands=commands.COMMANDS,
     setup=services.setup,
+    portable=f.Portable(tables=(models.FeedEntry,)),
 )

@@ -8,7 +8,7 @@ from flask import g
 from flask_babel import lazy_gettext as _l
 
 from lets_site import features as f
-from lets_site.ledger import commands, demo, services
+from lets_site.ledger import commands, demo, models, services
 from lets_site.ledger.views import bp
 
 
@@ -99,4 +99,6 @@ FEATURE = f.Feature(
     commands=commands.COMMANDS,
     audit_actions=AUDIT_ACTIONS,
     check=services.check,
+    portable=f.Portable(tables=(models.LedgerSettings, models.Account, models.LimitChange,
+                               models.MassBatch, models.Transfer, models.PaymentRequest)),
 )

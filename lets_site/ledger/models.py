@@ -15,6 +15,7 @@ from sqlalchemy import (
     Integer,
     String,
     Text,
+    false,
 )
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
@@ -145,6 +146,9 @@ class Transfer(db.Model):
     )
     reason: Mapped[str] = mapped_column(Text, default="")
     batch: Mapped[str | None] = mapped_column(String(32), index=True)
+    # Brought over from the group's old system when it moved in (lets_site/moving): kept
+    # with its date and description, shown as "imported" on statements.
+    imported: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
 
     payer: Mapped[Account] = relationship(foreign_keys=[payer_id], lazy="joined")
     payee: Mapped[Account] = relationship(foreign_keys=[payee_id], lazy="joined")

@@ -9,7 +9,7 @@ from flask_babel import lazy_gettext as _l
 
 from lets_site import features as f
 from lets_site.extensions import login_manager
-from lets_site.members import commands, demo, services
+from lets_site.members import commands, demo, models, services
 from lets_site.members.views import bp
 
 
@@ -59,4 +59,11 @@ FEATURE = f.Feature(
     audit_actions=AUDIT_ACTIONS,
     notifications=(f.NotificationKind(services.NEW_CANDIDATE, _l("Someone asks to join"),
                                       audience=f.ADMINS),),
+    portable=f.Portable(
+        tables=(models.Member, models.MemberRole),
+        # A new token at load: everybody logs in again on the new site. Password hashes
+        # travel, so members keep their password.
+        secret_columns={"member": ("session_token",)},
+        left_out={"login_attempt": "failed logins counted for throttling; they expire"},
+    ),
 )

@@ -10,7 +10,7 @@ from flask import Flask
 from flask_babel import lazy_gettext as _l
 
 from lets_site import features as f
-from lets_site.notifications import commands, receivers, services
+from lets_site.notifications import commands, models, receivers, services
 from lets_site.notifications.forms import EmptyForm
 from lets_site.notifications.views import bp
 
@@ -70,4 +70,6 @@ FEATURE = f.Feature(
     notifications=KINDS,
     setup=_setup,
     audit_actions=AUDIT_ACTIONS,
+    portable=f.Portable(tables=(models.NotificationDefault, models.NotificationPreference,
+                                models.NotificationSent, models.AddressFlag)),
 )

@@ -7,7 +7,7 @@ from typing import Any
 from flask_babel import lazy_gettext as _l
 
 from lets_site import features as f
-from lets_site.offers import commands, demo, services
+from lets_site.offers import commands, demo, models, services
 from lets_site.offers.models import ListingVisibility
 from lets_site.offers.views import bp
 
@@ -105,4 +105,6 @@ FEATURE = f.Feature(
         f.NotificationKind(services.EXPIRING, _l("My offer or want expires in two weeks"),
                            due=services.expiring_notices),
     ),
+    portable=f.Portable(tables=(models.Category, models.Listing, models.ListingResponse),
+                        files=("offers",)),
 )

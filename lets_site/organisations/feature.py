@@ -7,7 +7,7 @@ from typing import Any
 from flask_babel import lazy_gettext as _l
 
 from lets_site import features as f
-from lets_site.organisations import demo, services
+from lets_site.organisations import demo, models, services
 from lets_site.organisations.views import bp
 
 
@@ -42,4 +42,5 @@ FEATURE = f.Feature(
     items=items,
     item_kinds={"organisation": _l("Organisations")},
     audit_actions=AUDIT_ACTIONS,
+    portable=f.Portable(tables=(models.Organisation, models.Intermediary)),
 )

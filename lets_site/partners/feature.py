@@ -8,7 +8,7 @@ from typing import Any
 from flask_babel import lazy_gettext as _l
 
 from lets_site import features as f
-from lets_site.partners import demo, services
+from lets_site.partners import demo, models, services
 from lets_site.partners.models import Visibility
 from lets_site.partners.views import bp
 
@@ -100,4 +100,10 @@ FEATURE = f.Feature(
     notifications=(f.NotificationKind(
         services.STEP_DUE, _l("The next step of a prospect I follow is due"),
         due=services.step_due_notices, receives=services.is_coordinator),),
+    portable=f.Portable(
+        tables=(models.Coordinator, models.Partner, models.PartnerContact,
+                models.Collaboration, models.Prospect, models.ProspectLog,
+                models.ContactScript, models.ScriptValues),
+        files=("partners",),
+    ),
 )

@@ -7,6 +7,7 @@ from typing import Any
 from flask_babel import lazy_gettext as _l
 
 from lets_site import features as f
+from lets_site.settings import SiteSettings
 from lets_site.site import demo
 from lets_site.site.views import bp
 
@@ -34,4 +35,5 @@ FEATURE = f.Feature(
     ],
     demo=f.DemoStep(10, demo.seed),
     audit_actions=AUDIT_ACTIONS,
+    portable=f.Portable(tables=(SiteSettings,)),
 )

@@ -1,7 +1,7 @@
 """federation hub: the merged items' folded search text (cross-group search)
 
 Revision ID: 0020_hub
-Revises: 0018_federation
+Revises: 0019_moving
 Create Date: 2026-12-03 15:00:00.000000
 
 """
@@ -15,7 +15,7 @@ from lets_site.search import normalise_text
 
 # revision identifiers, used by Alembic.
 revision = '0020_hub'
-down_revision = '0018_federation'
+down_revision = '0019_moving'
 branch_labels = None
 depends_on = None
 
