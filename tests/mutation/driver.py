@@ -31,6 +31,7 @@ import tomllib
 from collections import Counter
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 ROOT = Path(__file__).resolve().parents[2]
 EQUIVALENT_FILE = ROOT / "tests" / "mutation" / "equivalent.toml"
@@ -154,12 +155,35 @@ class Summary:
 # --- The child: one module, in-process mutmut ----------------------------------------------
 
 
-def _child(module: Module, max_children: int) -> None:
-    """Runs in a process of its own, at the project root."""
+def limit_to_module(module: Module, source_paths: list[Path],
+                    also_copy: list[Path]) -> tuple[list[Path], list[Path]]:
+    """mutmut's ``source_paths`` and ``also_copy`` for one module's run.
+
+    mutmut walks every ``.py`` file under ``source_paths`` when it generates mutants (and
+    again whenever it looks for the mutated files); ``only_mutate`` only decides which of
+    them it mutates. A module's run walks its own files only: the packages of
+    ``[tool.mutmut] source_paths`` are copied as they are (``also_copy``), then the
+    module's files are mutated in the copy.
+    """
+    files = [Path(path) for path in module.mutate]
+    return files, [*source_paths, *(p for p in also_copy if p not in source_paths)]
+
+
+def _configure(module: Module) -> Any:
+    """mutmut's configuration for one module (in the child that runs or reads it)."""
     from mutmut import configuration
 
     cfg = configuration.config()
     cfg.only_mutate = list(module.mutate)
+    cfg.source_paths, cfg.also_copy = limit_to_module(module, cfg.source_paths,
+                                                      cfg.also_copy)
+    cfg.resolved_mutated_source_paths = [ROOT / "mutants" / p for p in cfg.source_paths]
+    return cfg
+
+
+def _child(module: Module, max_children: int) -> None:
+    """Runs in a process of its own, at the project root."""
+    cfg = _configure(module)
     cfg.pytest_add_cli_args_test_selection = module.existing_tests()
     from mutmut.__main__ import _run
 
@@ -170,13 +194,11 @@ def _child(module: Module, max_children: int) -> None:
 
 def _collect(module: Module) -> tuple[Counter[str], list[dict[str, str]]]:
     """Read mutmut's results for the module from mutants/ (run at the project root)."""
-    from mutmut import configuration
     from mutmut.mutation.data import SourceFileMutationData
     from mutmut.mutation.diff_apply import get_diff_for_mutant
     from mutmut.stats import status_by_exit_code
 
-    cfg = configuration.config()
-    cfg.only_mutate = list(module.mutate)
+    _configure(module)
     equivalents = load_equivalents()
     counts: Counter[str] = Counter()
     survivors = []

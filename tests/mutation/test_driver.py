@@ -86,3 +86,30 @@ def test_a_summary_counts_what_was_not_run() -> None:
     assert cut.row() == ("m: 12 mutants, 8 killed, 0 equivalent, 1 survived, 3 not run; 5 s "
                          "(stopped at the time limit)")
     assert cut.accounted() == 9
+
+
+def test_a_module_run_walks_only_its_own_files_and_copies_the_rest() -> None:
+    # mutmut generates mutants for every .py file under source_paths: a module's run
+    # hands it the module's files only, and copies the package as it is.
+    module = driver.Module("m", ["lets_site/ledger/services/booking.py"], ["tests/ledger"])
+    sources, copied = driver.limit_to_module(
+        module, [Path("lets_site")], [Path("templates"), Path("tests/")])
+    assert sources == [Path("lets_site/ledger/services/booking.py")]
+    assert copied == [Path("lets_site"), Path("templates"), Path("tests/")]
+
+
+def test_mutmut_configured_for_a_module_walks_its_files_only(
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    from mutmut import configuration
+    from mutmut.utils.file_utils import walk_mutatable_files, walk_source_files
+
+    monkeypatch.chdir(driver.ROOT)
+    configuration.reset_config()
+    try:
+        driver._configure(driver.load_modules()["ledger-booking"])
+        expected = [Path("lets_site/ledger/services/booking.py")]
+        assert list(walk_source_files()) == expected
+        assert list(walk_mutatable_files()) == expected
+        assert Path("lets_site") in configuration.config().also_copy
+    finally:
+        configuration.reset_config()
