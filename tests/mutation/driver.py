@@ -70,6 +70,16 @@ class Module:
     def selects(self, mutant: str) -> bool:
         return any(fnmatch.fnmatchcase(mutant, g) for g in self.mutant_globs())
 
+    def narrowed(self, functions: list[str]) -> Module:
+        """The module cut to some of its functions (``--functions``: finish a run that was
+        stopped at its time limit, or run again what a new test covers)."""
+        if self.functions:
+            unknown = sorted(set(functions) - set(self.functions))
+            if unknown:
+                raise SystemExit(f"{self.name} does not mutate {', '.join(unknown)}; "
+                                 f"it mutates {', '.join(self.functions)}")
+        return Module(self.name, self.mutate, self.tests, list(functions))
+
 
 def load_modules(pyproject: Path = ROOT / "pyproject.toml") -> dict[str, Module]:
     table = tomllib.loads(pyproject.read_text("utf-8"))["tool"]["lets-mutation"]["modules"]
@@ -231,7 +241,7 @@ def _run_module(module: Module, args: argparse.Namespace) -> Summary:
     shutil.rmtree(mutants, ignore_errors=True)
     started = time.monotonic()
     cmd = [sys.executable, "-m", "tests.mutation.driver", "--child", module.name,
-           "--max-children", str(args.max_children)]
+           "--max-children", str(args.max_children), *_functions_args(module, args)]
     log = REPORT_DIR / f"{module.name}.log"
     with log.open("w") as out:
         proc = subprocess.Popen(cmd, cwd=ROOT, stdout=out, stderr=subprocess.STDOUT,
@@ -260,13 +270,18 @@ def _run_module(module: Module, args: argparse.Namespace) -> Summary:
     # Read the results in another child: mutmut's modules keep global state.
     out_json = REPORT_DIR / f"{module.name}.json"
     subprocess.run([sys.executable, "-m", "tests.mutation.driver", "--collect", module.name,
-                    "--output", str(out_json)], cwd=ROOT, check=True, env=_child_env())
+                    "--output", str(out_json), *_functions_args(module, args)],
+                   cwd=ROOT, check=True, env=_child_env())
     data = json.loads(out_json.read_text())
     summary = Summary(module.name, Counter(data["counts"]), data["survivors"], seconds,
                       complete)
     data.update(seconds=round(seconds, 1), complete=complete)
     out_json.write_text(json.dumps(data, indent=2, ensure_ascii=False))
     return summary
+
+
+def _functions_args(module: Module, args: argparse.Namespace) -> list[str]:
+    return ["--functions", ",".join(module.functions)] if args.functions else []
 
 
 def _child_env() -> dict[str, str]:
@@ -294,6 +309,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--check", action="store_true",
                         help="exit 1 if a mutant survives that is not listed as equivalent, "
                              "or if the run was stopped at the time limit")
+    parser.add_argument("--functions", type=lambda v: [f for f in v.split(",") if f],
+                        help="only these functions of the module (comma-separated), e.g. "
+                             "those a run stopped at its time limit did not reach")
     parser.add_argument("--child", help=argparse.SUPPRESS)
     parser.add_argument("--collect", help=argparse.SUPPRESS)
     parser.add_argument("--output", help=argparse.SUPPRESS)
@@ -306,11 +324,15 @@ def main(argv: list[str] | None = None) -> int:
     # Stopped from outside (CI's timeout, kill): end the mutmut run too (finally above).
     signal.signal(signal.SIGTERM, _stop)
     os.chdir(ROOT)
+
+    def pick(name: str) -> Module:
+        return modules[name].narrowed(args.functions) if args.functions else modules[name]
+
     if args.child:
-        _child(modules[args.child], args.max_children)
+        _child(pick(args.child), args.max_children)
         return 0
     if args.collect:
-        counts, survivors = _collect(modules[args.collect])
+        counts, survivors = _collect(pick(args.collect))
         Path(args.output).write_text(json.dumps(
             {"module": args.collect, "counts": counts, "survivors": survivors},
             indent=2, ensure_ascii=False))
@@ -332,7 +354,7 @@ def main(argv: list[str] | None = None) -> int:
     summaries = []
     for name in names:
         print(f"== {name}", flush=True)
-        summary = _run_module(modules[name], args)
+        summary = _run_module(pick(name), args)
         summaries.append(summary)
         for s in summary.survivors:
             print(f"survived: {s['mutant']} ({s['status']})\n{s['diff']}\n", flush=True)

@@ -113,3 +113,19 @@ def test_mutmut_configured_for_a_module_walks_its_files_only(
         assert Path("lets_site") in configuration.config().also_copy
     finally:
         configuration.reset_config()
+
+
+def test_a_module_cut_to_some_functions_selects_only_their_mutants() -> None:
+    module = driver.Module("o", ["lets_site/offers/services.py"], ["tests/offers"],
+                           ["publish", "withdraw"])
+    cut = module.narrowed(["withdraw"])
+    assert cut.selects("lets_site.offers.services.x_withdraw__mutmut_3")
+    assert not cut.selects("lets_site.offers.services.x_publish__mutmut_3")
+    with pytest.raises(SystemExit, match="does not mutate renew"):
+        module.narrowed(["renew"])
+    # A module of whole files may be cut to any of their functions.
+    whole = driver.Module("m", ["lets_site/offers/models.py"], ["tests/offers"])
+    assert whole.narrowed(["can_view"]).selects(
+        "lets_site.offers.models.xǁListingǁcan_view__mutmut_1")
+    assert not whole.narrowed(["can_view"]).selects(
+        "lets_site.offers.models.xǁListingǁcan_respond__mutmut_1")
