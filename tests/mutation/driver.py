@@ -157,7 +157,8 @@ class Summary:
         other = self.total - self.accounted()
         extra = f", {other} not run" if other else ""
         done = "" if self.complete else " (stopped at the time limit)"
-        return (f"{self.module}: {self.total} mutants, {killed} killed, "
+        timed_out = f" ({c['timeout']} timed out)" if c["timeout"] else ""
+        return (f"{self.module}: {self.total} mutants, {killed} killed{timed_out}, "
                 f"{c['equivalent']} equivalent, {c['survived']} survived{extra}; "
                 f"{self.seconds:.0f} s{done}")
 

@@ -80,7 +80,7 @@ def test_a_summary_counts_what_was_not_run() -> None:
     from collections import Counter
 
     done = driver.Summary("m", Counter(killed=8, timeout=1, equivalent=1), [], 12.0, True)
-    assert done.row() == "m: 10 mutants, 9 killed, 1 equivalent, 0 survived; 12 s"
+    assert done.row() == "m: 10 mutants, 9 killed (1 timed out), 1 equivalent, 0 survived; 12 s"
     assert done.accounted() == done.total
     cut = driver.Summary("m", Counter(killed=8, survived=1, **{"not run": 3}), [], 5.0, False)
     assert cut.row() == ("m: 12 mutants, 8 killed, 0 equivalent, 1 survived, 3 not run; 5 s "
