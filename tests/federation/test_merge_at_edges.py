@@ -12,6 +12,7 @@ from typing import Any
 import pytest
 from sqlalchemy import select
 
+from lets_site.audit.models import AuditEntry
 from lets_site.extensions import db
 from lets_site.federation import parse, services
 from lets_site.federation.models import Decision, DecisionKind, Feed, FeedItem
@@ -220,3 +221,17 @@ def test_the_items_a_fetch_dropped_are_reported(feed: Feed) -> None:
     report = _merge(feed, [feeds.offer(BASE, 1), broken])
     assert report.added == 1
     assert [key for key, _ in report.dropped] == [feeds.item_id(2)]
+
+
+def test_an_accepted_deletion_is_audited_with_the_ids_as_published(
+        feed: Feed, make_admin: Any) -> None:
+    ids = [f"urn:lets:café-{n:02}" for n in range(12)]
+    _merge(feed, [feeds.offer(BASE, n, id=ids[n]) for n in range(12)])
+    _merge(feed, [])
+    (decision,) = services.decisions(feed)
+    assert decision.item_ids == ids
+    services.decide(make_admin(), decision.id, accept=True, now=NOW)
+    entry = db.session.scalar(select(AuditEntry).where(AuditEntry.action == "federation.accept"))
+    assert entry is not None
+    assert json.loads(entry.details)["detail"] == json.dumps(ids, ensure_ascii=False)
+    assert "café-00" in json.loads(entry.details)["detail"]
