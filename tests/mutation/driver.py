@@ -31,6 +31,7 @@ import tomllib
 from collections import Counter
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 ROOT = Path(__file__).resolve().parents[2]
 EQUIVALENT_FILE = ROOT / "tests" / "mutation" / "equivalent.toml"
@@ -68,6 +69,16 @@ class Module:
 
     def selects(self, mutant: str) -> bool:
         return any(fnmatch.fnmatchcase(mutant, g) for g in self.mutant_globs())
+
+    def narrowed(self, functions: list[str]) -> Module:
+        """The module cut to some of its functions (``--functions``: finish a run that was
+        stopped at its time limit, or run again what a new test covers)."""
+        if self.functions:
+            unknown = sorted(set(functions) - set(self.functions))
+            if unknown:
+                raise SystemExit(f"{self.name} does not mutate {', '.join(unknown)}; "
+                                 f"it mutates {', '.join(self.functions)}")
+        return Module(self.name, self.mutate, self.tests, list(functions))
 
 
 def load_modules(pyproject: Path = ROOT / "pyproject.toml") -> dict[str, Module]:
@@ -146,7 +157,8 @@ class Summary:
         other = self.total - self.accounted()
         extra = f", {other} not run" if other else ""
         done = "" if self.complete else " (stopped at the time limit)"
-        return (f"{self.module}: {self.total} mutants, {killed} killed, "
+        timed_out = f" ({c['timeout']} timed out)" if c["timeout"] else ""
+        return (f"{self.module}: {self.total} mutants, {killed} killed{timed_out}, "
                 f"{c['equivalent']} equivalent, {c['survived']} survived{extra}; "
                 f"{self.seconds:.0f} s{done}")
 
@@ -154,12 +166,35 @@ class Summary:
 # --- The child: one module, in-process mutmut ----------------------------------------------
 
 
-def _child(module: Module, max_children: int) -> None:
-    """Runs in a process of its own, at the project root."""
+def limit_to_module(module: Module, source_paths: list[Path],
+                    also_copy: list[Path]) -> tuple[list[Path], list[Path]]:
+    """mutmut's ``source_paths`` and ``also_copy`` for one module's run.
+
+    mutmut walks every ``.py`` file under ``source_paths`` when it generates mutants (and
+    again whenever it looks for the mutated files); ``only_mutate`` only decides which of
+    them it mutates. A module's run walks its own files only: the packages of
+    ``[tool.mutmut] source_paths`` are copied as they are (``also_copy``), then the
+    module's files are mutated in the copy.
+    """
+    files = [Path(path) for path in module.mutate]
+    return files, [*source_paths, *(p for p in also_copy if p not in source_paths)]
+
+
+def _configure(module: Module) -> Any:
+    """mutmut's configuration for one module (in the child that runs or reads it)."""
     from mutmut import configuration
 
     cfg = configuration.config()
     cfg.only_mutate = list(module.mutate)
+    cfg.source_paths, cfg.also_copy = limit_to_module(module, cfg.source_paths,
+                                                      cfg.also_copy)
+    cfg.resolved_mutated_source_paths = [ROOT / "mutants" / p for p in cfg.source_paths]
+    return cfg
+
+
+def _child(module: Module, max_children: int) -> None:
+    """Runs in a process of its own, at the project root."""
+    cfg = _configure(module)
     cfg.pytest_add_cli_args_test_selection = module.existing_tests()
     from mutmut.__main__ import _run
 
@@ -170,13 +205,11 @@ def _child(module: Module, max_children: int) -> None:
 
 def _collect(module: Module) -> tuple[Counter[str], list[dict[str, str]]]:
     """Read mutmut's results for the module from mutants/ (run at the project root)."""
-    from mutmut import configuration
     from mutmut.mutation.data import SourceFileMutationData
     from mutmut.mutation.diff_apply import get_diff_for_mutant
     from mutmut.stats import status_by_exit_code
 
-    cfg = configuration.config()
-    cfg.only_mutate = list(module.mutate)
+    _configure(module)
     equivalents = load_equivalents()
     counts: Counter[str] = Counter()
     survivors = []
@@ -209,7 +242,7 @@ def _run_module(module: Module, args: argparse.Namespace) -> Summary:
     shutil.rmtree(mutants, ignore_errors=True)
     started = time.monotonic()
     cmd = [sys.executable, "-m", "tests.mutation.driver", "--child", module.name,
-           "--max-children", str(args.max_children)]
+           "--max-children", str(args.max_children), *_functions_args(module, args)]
     log = REPORT_DIR / f"{module.name}.log"
     with log.open("w") as out:
         proc = subprocess.Popen(cmd, cwd=ROOT, stdout=out, stderr=subprocess.STDOUT,
@@ -238,13 +271,18 @@ def _run_module(module: Module, args: argparse.Namespace) -> Summary:
     # Read the results in another child: mutmut's modules keep global state.
     out_json = REPORT_DIR / f"{module.name}.json"
     subprocess.run([sys.executable, "-m", "tests.mutation.driver", "--collect", module.name,
-                    "--output", str(out_json)], cwd=ROOT, check=True, env=_child_env())
+                    "--output", str(out_json), *_functions_args(module, args)],
+                   cwd=ROOT, check=True, env=_child_env())
     data = json.loads(out_json.read_text())
     summary = Summary(module.name, Counter(data["counts"]), data["survivors"], seconds,
                       complete)
     data.update(seconds=round(seconds, 1), complete=complete)
     out_json.write_text(json.dumps(data, indent=2, ensure_ascii=False))
     return summary
+
+
+def _functions_args(module: Module, args: argparse.Namespace) -> list[str]:
+    return ["--functions", ",".join(module.functions)] if args.functions else []
 
 
 def _child_env() -> dict[str, str]:
@@ -272,6 +310,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--check", action="store_true",
                         help="exit 1 if a mutant survives that is not listed as equivalent, "
                              "or if the run was stopped at the time limit")
+    parser.add_argument("--functions", type=lambda v: [f for f in v.split(",") if f],
+                        help="only these functions of the module (comma-separated), e.g. "
+                             "those a run stopped at its time limit did not reach")
     parser.add_argument("--child", help=argparse.SUPPRESS)
     parser.add_argument("--collect", help=argparse.SUPPRESS)
     parser.add_argument("--output", help=argparse.SUPPRESS)
@@ -284,11 +325,15 @@ def main(argv: list[str] | None = None) -> int:
     # Stopped from outside (CI's timeout, kill): end the mutmut run too (finally above).
     signal.signal(signal.SIGTERM, _stop)
     os.chdir(ROOT)
+
+    def pick(name: str) -> Module:
+        return modules[name].narrowed(args.functions) if args.functions else modules[name]
+
     if args.child:
-        _child(modules[args.child], args.max_children)
+        _child(pick(args.child), args.max_children)
         return 0
     if args.collect:
-        counts, survivors = _collect(modules[args.collect])
+        counts, survivors = _collect(pick(args.collect))
         Path(args.output).write_text(json.dumps(
             {"module": args.collect, "counts": counts, "survivors": survivors},
             indent=2, ensure_ascii=False))
@@ -310,7 +355,7 @@ def main(argv: list[str] | None = None) -> int:
     summaries = []
     for name in names:
         print(f"== {name}", flush=True)
-        summary = _run_module(modules[name], args)
+        summary = _run_module(pick(name), args)
         summaries.append(summary)
         for s in summary.survivors:
             print(f"survived: {s['mutant']} ({s['status']})\n{s['diff']}\n", flush=True)

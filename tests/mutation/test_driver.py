@@ -80,9 +80,52 @@ def test_a_summary_counts_what_was_not_run() -> None:
     from collections import Counter
 
     done = driver.Summary("m", Counter(killed=8, timeout=1, equivalent=1), [], 12.0, True)
-    assert done.row() == "m: 10 mutants, 9 killed, 1 equivalent, 0 survived; 12 s"
+    assert done.row() == "m: 10 mutants, 9 killed (1 timed out), 1 equivalent, 0 survived; 12 s"
     assert done.accounted() == done.total
     cut = driver.Summary("m", Counter(killed=8, survived=1, **{"not run": 3}), [], 5.0, False)
     assert cut.row() == ("m: 12 mutants, 8 killed, 0 equivalent, 1 survived, 3 not run; 5 s "
                          "(stopped at the time limit)")
     assert cut.accounted() == 9
+
+
+def test_a_module_run_walks_only_its_own_files_and_copies_the_rest() -> None:
+    # mutmut generates mutants for every .py file under source_paths: a module's run
+    # hands it the module's files only, and copies the package as it is.
+    module = driver.Module("m", ["lets_site/ledger/services/booking.py"], ["tests/ledger"])
+    sources, copied = driver.limit_to_module(
+        module, [Path("lets_site")], [Path("templates"), Path("tests/")])
+    assert sources == [Path("lets_site/ledger/services/booking.py")]
+    assert copied == [Path("lets_site"), Path("templates"), Path("tests/")]
+
+
+def test_mutmut_configured_for_a_module_walks_its_files_only(
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    from mutmut import configuration
+    from mutmut.utils.file_utils import walk_mutatable_files, walk_source_files
+
+    monkeypatch.chdir(driver.ROOT)
+    configuration.reset_config()
+    try:
+        driver._configure(driver.load_modules()["ledger-booking"])
+        expected = [Path("lets_site/ledger/services/booking.py")]
+        assert list(walk_source_files()) == expected
+        assert list(walk_mutatable_files()) == expected
+        assert Path("lets_site") in configuration.config().also_copy
+    finally:
+        configuration.reset_config()
+
+
+def test_a_module_cut_to_some_functions_selects_only_their_mutants() -> None:
+    module = driver.Module("o", ["lets_site/offers/services.py"], ["tests/offers"],
+                           ["publish", "withdraw"])
+    cut = module.narrowed(["withdraw"])
+    assert cut.selects("lets_site.offers.services.x_withdraw__mutmut_3")
+    assert not cut.selects("lets_site.offers.services.x_publish__mutmut_3")
+    with pytest.raises(SystemExit, match="does not mutate renew"):
+        module.narrowed(["renew"])
+    # A module of whole files may be cut to any of their functions.
+    whole = driver.Module("m", ["lets_site/offers/models.py"], ["tests/offers"])
+    assert whole.narrowed(["can_view"]).selects(
+        "lets_site.offers.models.xǁListingǁcan_view__mutmut_1")
+    assert not whole.narrowed(["can_view"]).selects(
+        "lets_site.offers.models.xǁListingǁcan_respond__mutmut_1")
