@@ -38,7 +38,7 @@ LABELS = {
     "members": _l("Members"), "organisations": _l("Organisations"),
     "categories": _l("Categories"), "ads": _l("Offers and wants"), "offers": _l("Offers"),
     "wants": _l("Wants"), "transactions": _l("Transactions"),
-    "opening_balances": _l("Opening balances"),
+    "opening_balances": _l("Opening balances"), "contacts": _l("Contacts"),
 }
 
 
