@@ -147,3 +147,18 @@ def test_eland_contacts_by_user_id_and_access(app: Flask) -> None:
     assert greet.email == "greet@example.org" and greet.email_visibility == Visibility.PUBLIC
     assert greet.address == "Kerkstraat 2" and greet.address_visibility == Visibility.HIDDEN
     assert luc.phone == "09 123 45 67" and luc.phone_visibility == Visibility.MEMBERS
+
+
+def test_the_contacts_example_of_the_docs(app: Flask) -> None:
+    docs = (app.root_path + "/../docs/import.md")
+    with open(docs, encoding="utf-8") as f:
+        text = f.read()
+    example = text.split("```\nletscode;username;abbrev", 1)[1].split("```", 1)[0]
+    contacts = "letscode;username;abbrev" + example
+    services.run_import(None, _files(contacts.replace("\n", "\r\n")), now=NOW)
+    db.session.commit()
+    jan = _member("LE-101")
+    assert (jan.email, jan.email_visibility) == ("jan@example.org", Visibility.MEMBERS)
+    assert (jan.phone, jan.phone_visibility) == ("0470 11 22 33", Visibility.PUBLIC)
+    assert (jan.address, jan.address_visibility) == ("Markt 1, 8000 Brugge",
+                                                     Visibility.MEMBERS)
