@@ -40,6 +40,13 @@ LABELS = {
     "wants": _l("Wants"), "transactions": _l("Transactions"),
     "opening_balances": _l("Opening balances"), "contacts": _l("Contacts"),
 }
+# The headings of the preview's first rows (services' sample keys), in the reader's words.
+COLUMNS = {
+    "code": _l("Account"), "name": _l("Name"), "status": _l("Status"),
+    "parent": _l("Parent"), "type": _l("Type"), "owner": _l("Owner"), "title": _l("Title"),
+    "date": _l("Date"), "from": _l("From"), "to": _l("To"), "amount": _l("Amount"),
+    "value": _l("Value"),
+}
 
 
 def _root() -> Path:
@@ -114,7 +121,7 @@ def preview(token: str) -> Response | str:
     result = services.preview(files, current_user)
     db.session.rollback()
     return render_template("moving/preview.html", result=result, form=form, token=token,
-                           labels=LABELS)
+                           labels=LABELS, columns=COLUMNS)
 
 
 @bp.route("/admin/import/done")
