@@ -34,7 +34,14 @@ from lets_site.ledger.models import Account, AccountKind, Transfer, TransferKind
 from lets_site.members import services as members
 from lets_site.members.models import Member, Role, Status, Visibility
 from lets_site.moving import sources
-from lets_site.moving.sources import ADS, CATEGORIES, MEMBERS, ORGANISATIONS, TRANSACTIONS
+from lets_site.moving.sources import (
+    ADS,
+    CATEGORIES,
+    CONTACTS,
+    MEMBERS,
+    ORGANISATIONS,
+    TRANSACTIONS,
+)
 from lets_site.organisations.models import Organisation
 from lets_site.search import normalise_text
 from lets_site.settings import get_settings, zone
@@ -46,6 +53,7 @@ REQUIRED = {
     CATEGORIES: ("name",),
     ADS: ("type", "title"),
     TRANSACTIONS: ("date", "amount"),
+    CONTACTS: ("contact_type", "value"),
 }
 SAMPLE_ROWS = 5
 LISTING_DAYS = 365  # an ad without a validity stays a year
@@ -63,6 +71,24 @@ STATUSES = {
 TYPES = {"0": "want", "1": "offer", "want": "want", "wants": "want", "vraag": "want",
          "w": "want", "demande": "want", "offer": "offer", "offers": "offer",
          "aanbod": "offer", "o": "offer", "offre": "offer"}
+# A contact's type (eLAS and eLAND type_contact.abbrev) -> the member's field. Other
+# types (web, ...) have no field on a member and are left out (docs/import.md).
+CONTACT_TYPES = {"mail": "email", "email": "email", "e-mail": "email", "courriel": "email",
+                 "gsm": "phone", "tel": "phone", "phone": "phone", "telefoon": "phone",
+                 "mobile": "phone", "gsm/tel": "phone", "adr": "address", "address": "address",
+                 "adres": "address", "adresse": "address"}
+# eLAS flag_public (0/1) and eLAND access (admin/user/guest/anonymous) -> who sees it.
+CONTACT_VISIBILITY = {
+    "1": Visibility.PUBLIC, "true": Visibility.PUBLIC, "yes": Visibility.PUBLIC,
+    "ja": Visibility.PUBLIC, "oui": Visibility.PUBLIC, "public": Visibility.PUBLIC,
+    "anonymous": Visibility.PUBLIC,
+    "": Visibility.MEMBERS, "0": Visibility.MEMBERS, "false": Visibility.MEMBERS,
+    "no": Visibility.MEMBERS, "nee": Visibility.MEMBERS, "non": Visibility.MEMBERS,
+    "user": Visibility.MEMBERS, "users": Visibility.MEMBERS, "members": Visibility.MEMBERS,
+    "guest": Visibility.MEMBERS, "interlets": Visibility.MEMBERS,
+    "admin": Visibility.HIDDEN, "hidden": Visibility.HIDDEN, "private": Visibility.HIDDEN,
+}
+_EMAIL_RE = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s.]+$")
 _DATE_RE = re.compile(r"^(\d{1,2})[/.\-](\d{1,2})[/.\-](\d{4})"
                       r"(?:[ T](\d{1,2}):(\d{2})(?::(\d{2}))?)?$")
 
@@ -343,6 +369,72 @@ class _Builder:
                                                     value=row.get(column)))
         return found
 
+    # --- contacts --------------------------------------------------------------------
+    def contacts_of(self, source: sources.SourceFile) -> None:
+        """A contacts file beside the members file: the first e-mail, phone and address
+        of each member fill those fields (a value the members file gives stays), and
+        their flag_public/access says who sees them. An unknown account, a malformed
+        e-mail or a second, different e-mail for one member is a problem."""
+        emails = {h.record["email"]: h for h in self.holders.values()
+                  if h.kind == "member" and h.record.get("email")}
+        taken = {e.lower() for e in db.session.scalars(
+            select(Member.email).where(Member.email.is_not(None)))}
+        filled: set[tuple[int, str]] = set()  # (member id, field) filled by a contact
+        for row in source.rows:
+            owner = self.holder(source.name, row, "code", "owner_id")
+            kind = row.get("contact_type").lower()
+            ours = CONTACT_TYPES.get(kind)
+            value = row.get("value")
+            visibility = CONTACT_VISIBILITY.get(row.get("public").lower())
+            if visibility is None:
+                self.problem(source.name, row, "public", gettext(
+                    "Unknown visibility %(value)s (0 or 1; admin, user, guest or "
+                    "anonymous).", value=row.get("public")))
+            if ours == "email" and value and not _EMAIL_RE.match(value):
+                self.problem(source.name, row, "value", gettext(
+                    "%(value)s is not an e-mail address.", value=value))
+                continue
+            if (owner is None or visibility is None or ours is None or not value
+                    or owner.kind != "member"):
+                continue
+            record = owner.record
+            if ours == "email":
+                email = value.lower()
+                if record["email"] and record["email"] != email:
+                    self.problem(source.name, row, "value", gettext(
+                        "A second e-mail address %(value)s for %(code)s (the first is "
+                        "%(first)s).", value=email, code=owner.source_code,
+                        first=record["email"]))
+                    continue
+                if email in taken:
+                    self.problem(source.name, row, "value", gettext(
+                        "The e-mail address %(value)s is already used on this site.",
+                        value=email))
+                    continue
+                other = emails.get(email)
+                if other is not None and other is not owner:
+                    self.problem(source.name, row, "value", gettext(
+                        "The e-mail address %(value)s is also the address of %(code)s.",
+                        value=email, code=other.source_code))
+                    continue
+                emails[email] = owner
+                record["email"] = email
+                record["managed_by_admin"] = False
+            elif not record[ours]:
+                record[ours] = value[:40] if ours == "phone" else value[:200]
+            elif (record["id"], ours) not in filled:
+                # The members file gave this field: the contact only says who sees it.
+                if record[ours] != value[:200]:
+                    continue
+            else:
+                continue  # the first of its kind counts
+            if (record["id"], ours) in filled:
+                continue
+            filled.add((record["id"], ours))
+            record[f"{ours}_visibility"] = visibility
+            self.counts[CONTACTS] += 1
+            self.sample(CONTACTS, {"code": owner.code, "type": kind, "value": value})
+
     # --- categories and ads ----------------------------------------------------------
     def categories_of(self, source: sources.SourceFile) -> None:
         rows = self.sections["offers"]["offer_category"]
@@ -587,6 +679,8 @@ def preview(files: Sequence[tuple[str, bytes]], actor: Member | None = None,
         builder.holders_of(source, "member")
     for source in by_kind.get(ORGANISATIONS, []):
         builder.holders_of(source, "organisation")
+    for source in by_kind.get(CONTACTS, []):
+        builder.contacts_of(source)
     for source in by_kind.get(CATEGORIES, []):
         builder.categories_of(source)
     for source in by_kind.get(ADS, []):

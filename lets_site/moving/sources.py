@@ -4,8 +4,8 @@ spreadsheet (docs/import.md).
 Each file is decoded (UTF-8 with or without a byte order mark, else Windows-1252 or
 Latin-1: which one is said in the preview), split on ``;`` or ``,`` (whichever the header
 line has more of), and its columns are named by the aliases below, whatever system wrote
-them. The kind of file (members, organisations, categories, ads, transactions) follows
-from its columns; a file name with "organi" in it holds organisations.
+them. The kind of file (members, organisations, categories, ads, transactions, contacts)
+follows from its columns; a file name with "organi" in it holds organisations.
 """
 
 from __future__ import annotations
@@ -30,7 +30,8 @@ ORGANISATIONS = "organisations"
 CATEGORIES = "categories"
 ADS = "ads"
 TRANSACTIONS = "transactions"
-KINDS = (MEMBERS, ORGANISATIONS, CATEGORIES, ADS, TRANSACTIONS)
+CONTACTS = "contacts"
+KINDS = (MEMBERS, ORGANISATIONS, CATEGORIES, ADS, TRANSACTIONS, CONTACTS)
 
 # Our field -> the column names that mean it (eLAS, eLAND, plain spreadsheet in Dutch,
 # French and English), compared in lower case with spaces and dashes as underscores.
@@ -69,6 +70,12 @@ ALIASES: dict[str, tuple[str, ...]] = {
     "validity": ("validity", "expires_at", "valid_until", "geldig_tot", "vervaldatum"),
     "parent": ("id_parent", "parent_id", "parent", "hoofdcategorie"),
     "created": ("cdate", "created_at", "created"),
+    # Contacts (eLAS contacts.csv: letscode, username, abbrev, comments, value,
+    # flag_public; eLAND's contact table: user_id, value, access, the type's abbrev)
+    "contact_type": ("abbrev", "contact_type", "type_contact", "contacttype",
+                     "soort_contact", "type_de_contact"),
+    "value": ("value", "waarde", "valeur"),
+    "public": ("flag_public", "access", "visibility", "zichtbaarheid", "visibilité"),
 }
 _LOOKUP = {alias: name for name, aliases in ALIASES.items() for alias in aliases}
 
@@ -139,6 +146,8 @@ def _kind(name: str, fields: dict[str, str]) -> str | None:
     """The kind of file, by its columns (and, where they say too little, its name)."""
     has = fields.__contains__
     lower = name.lower()
+    if has("contact_type") and has("value"):
+        return CONTACTS
     if ((has("from") or has("from_id")) and (has("to") or has("to_id"))) or "transac" in lower:
         return TRANSACTIONS
     if (has("type") and (has("title") or has("content"))) or any(

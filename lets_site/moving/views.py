@@ -38,7 +38,14 @@ LABELS = {
     "members": _l("Members"), "organisations": _l("Organisations"),
     "categories": _l("Categories"), "ads": _l("Offers and wants"), "offers": _l("Offers"),
     "wants": _l("Wants"), "transactions": _l("Transactions"),
-    "opening_balances": _l("Opening balances"),
+    "opening_balances": _l("Opening balances"), "contacts": _l("Contacts"),
+}
+# The headings of the preview's first rows (services' sample keys), in the reader's words.
+COLUMNS = {
+    "code": _l("Account"), "name": _l("Name"), "status": _l("Status"),
+    "parent": _l("Parent"), "type": _l("Type"), "owner": _l("Owner"), "title": _l("Title"),
+    "date": _l("Date"), "from": _l("From"), "to": _l("To"), "amount": _l("Amount"),
+    "value": _l("Value"),
 }
 
 
@@ -114,7 +121,7 @@ def preview(token: str) -> Response | str:
     result = services.preview(files, current_user)
     db.session.rollback()
     return render_template("moving/preview.html", result=result, form=form, token=token,
-                           labels=LABELS)
+                           labels=LABELS, columns=COLUMNS)
 
 
 @bp.route("/admin/import/done")
