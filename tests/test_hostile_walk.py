@@ -167,6 +167,14 @@ def encode(pairs: list[tuple[str, str]], raw: dict[str, str]) -> bytes:
     return "&".join(parts).encode("ascii")
 
 
+def _health_report(response: Any, what: str) -> bool:
+    """/healthz answers 503 with its plain report when a check fails (the tests' database
+    has no backup): that is what monitors read, not an error of the site."""
+    path = what.split(" ", 2)[1] if what.count(" ") else what
+    return (response.status_code == 503 and path.split("?")[0] == "/healthz"
+            and response.data.startswith(b"database: "))
+
+
 @dataclass
 class Walk:
     client: Any
@@ -176,7 +184,7 @@ class Walk:
 
     def check(self, response: Any, what: str) -> Any:
         self.requests += 1
-        if response.status_code >= 500:
+        if response.status_code >= 500 and not _health_report(response, what):
             self.failures.append(f"{response.status_code} {what}")
         return response
 
