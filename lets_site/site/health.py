@@ -50,9 +50,12 @@ def checks(app: Flask, now: datetime | None = None) -> list[Check]:
     try:
         with db.engine.connect() as connection:
             try:
-                revision = connection.scalar(text("SELECT version_num FROM alembic_version"))
-            except SQLAlchemyError:
-                connection.rollback()  # no such table: never migrated
+                # In a savepoint: on PostgreSQL a failed statement spoils the transaction
+                # (and a request's other queries with it) unless rolled back to one.
+                with connection.begin_nested():
+                    revision = connection.scalar(
+                        text("SELECT version_num FROM alembic_version"))
+            except SQLAlchemyError:  # no such table: never migrated
                 revision = None
             oldest = connection.scalar(select(func.min(OutboxMail.created_at))
                                        .where(OutboxMail.status == MailStatus.QUEUED))
