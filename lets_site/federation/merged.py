@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Any
 
 from sqlalchemy import select
@@ -20,12 +20,9 @@ from sqlalchemy import select
 from lets_site.database import utcnow
 from lets_site.extensions import db
 from lets_site.federation.models import Feed, FeedItem
-from lets_site.mail import external_url
+from lets_site.jsonfeed import envelope, utc_text
 from lets_site.settings import get_settings
-from lets_site.slugs import slugify
 
-JSON_FEED_VERSION = "https://jsonfeed.org/version/1.1"
-PROFILE = "1.0"
 MEDIA_TYPE = "application/feed+json"
 TOMBSTONE_DAYS = 30
 # Checked by the parser: these override what the group published.
@@ -40,9 +37,7 @@ class Merged:
     modified: datetime
 
 
-def _utc(value: datetime) -> str:
-    value = value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
-    return value.strftime("%Y-%m-%dT%H:%M:%SZ")
+_utc = utc_text
 
 
 def _group(feed: Feed) -> dict[str, Any]:
@@ -93,18 +88,6 @@ def item(row: Any, group: dict[str, Any]) -> dict[str, Any]:
     return out
 
 
-def _site_group() -> dict[str, Any]:
-    site = get_settings()
-    home = external_url("site.home")
-    unit = slugify(site.text("unit_singular", site.default_language)) or "unit"
-    return {"slug": site.slug, "name": site.group_name, "url": home,
-            "timezone": site.timezone,
-            "area": {"locality": site.locality, "region": site.region,
-                     "country": site.country},
-            "unit": {"code": unit, "name": site.text("unit_plural", site.default_language)},
-            "contact_url": home}
-
-
 def build() -> Merged:
     """The merged feed's body and its last change."""
     groups = {feed.id: _group(feed) for feed in db.session.scalars(select(Feed))}
@@ -125,23 +108,6 @@ def build() -> Merged:
     modified = (latest or site.updated_at or utcnow()).replace(microsecond=0)
     if site.updated_at is not None:
         modified = max(modified, site.updated_at.replace(microsecond=0))
-    language = f"{site.default_language}-{site.country}" if site.country else \
-        site.default_language
-    feed = {
-        "version": JSON_FEED_VERSION,
-        "title": site.group_name,
-        "home_page_url": external_url("site.home"),
-        "feed_url": external_url("federation.merged_feed"),
-        "language": language,
-        "_lets": {
-            "about": external_url("feed.spec"),
-            "profile": PROFILE,
-            "generated_at": _utc(modified),
-            "complete": True,
-            "tombstone_days": TOMBSTONE_DAYS,
-            "group": _site_group(),
-        },
-        "items": items,
-    }
+    feed = envelope("federation.merged_feed", modified, TOMBSTONE_DAYS, items)
     body = json.dumps(feed, ensure_ascii=False, separators=(",", ":")).encode()
     return Merged(body, modified)

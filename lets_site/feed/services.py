@@ -23,7 +23,7 @@ import re
 import uuid
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 from typing import Any
 from urllib.parse import urlsplit
 from xml.etree import ElementTree as ET
@@ -39,12 +39,18 @@ from lets_site.database import utcnow, write_transaction
 from lets_site.extensions import db
 from lets_site.feed import signing
 from lets_site.feed.models import FeedEntry
+from lets_site.jsonfeed import (  # noqa: F401 - JSON_FEED_VERSION: this module's name too
+    JSON_FEED_VERSION,
+    PROFILE,
+    as_utc,
+    envelope,
+    group_block,
+    unit_code,
+    utc_text,
+)
 from lets_site.mail import external_url
 from lets_site.settings import get_settings
-from lets_site.slugs import slugify
 
-JSON_FEED_VERSION = "https://jsonfeed.org/version/1.1"
-PROFILE = "1.0"
 MEDIA_TYPE = "application/feed+json"
 # The types this site publishes; a reader ignores an item of a type it does not know.
 TYPES = ("offer", "want", "event", "book", "partner")
@@ -89,23 +95,15 @@ def absolute(url: str) -> str:
 # --- Items -> feed items ------------------------------------------------------------------
 
 
-def _utc(value: datetime) -> str:
-    return _as_utc(value).strftime("%Y-%m-%dT%H:%M:%SZ")
-
-
-def _as_utc(value: datetime) -> datetime:
-    if value.tzinfo is None:
-        return value.replace(tzinfo=UTC)
-    return value.astimezone(UTC)
+_utc = utc_text
+_as_utc = as_utc
 
 
 def _text(value: Any) -> str:
     return _CONTROL.sub("", str(value or "")).strip()
 
 
-def _unit_code() -> str:
-    site = get_settings()
-    return slugify(site.text("unit_singular", site.default_language)) or "unit"
+_unit_code = unit_code
 
 
 def _offer(item: features.Item, d: Mapping[str, Any]) -> dict[str, Any]:
@@ -314,23 +312,6 @@ def current_entries(now: datetime | None = None) -> Current:
 # --- The feed -----------------------------------------------------------------------------
 
 
-def group_block() -> dict[str, Any]:
-    """The group block. No member count: it would change the body without a change of
-    Last-Modified (readers that send only If-Modified-Since would miss it)."""
-    site = get_settings()
-    home = external_url("site.home")
-    return {
-        "slug": site.slug,
-        "name": site.group_name,
-        "url": home,
-        "timezone": site.timezone,
-        "area": {"locality": site.locality, "region": site.region, "country": site.country},
-        "unit": {"code": _unit_code(),
-                 "name": site.text("unit_plural", site.default_language)},
-        "contact_url": home,
-    }
-
-
 @dataclass
 class Snapshot:
     body: bytes
@@ -413,24 +394,7 @@ def build(now: datetime | None = None) -> Snapshot:
     items.sort(key=lambda i: (i["date_modified"], i["id"]), reverse=True)
     modified = max(stamps) if stamps else now
     modified = modified.replace(microsecond=0)
-    language = f"{site.default_language}-{site.country}" if site.country else \
-        site.default_language
-    feed: dict[str, Any] = {
-        "version": JSON_FEED_VERSION,
-        "title": site.group_name,
-        "home_page_url": external_url("site.home"),
-        "feed_url": external_url("feed.json_feed"),
-        "language": language,
-        "_lets": {
-            "about": external_url("feed.spec"),
-            "profile": PROFILE,
-            "generated_at": _utc(modified),
-            "complete": True,
-            "tombstone_days": tombstone_days(),
-            "group": group_block(),
-        },
-        "items": items,
-    }
+    feed = envelope("feed.json_feed", modified, tombstone_days(), items)
     max_bytes = int(current_app.config["FEED_MAX_BYTES"])
     key = signing.load_private_key()
     # Room for the signature member (about 250 bytes) when the site signs.
