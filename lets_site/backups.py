@@ -303,12 +303,12 @@ def _sqlite_path() -> Path:
     return Path(database)
 
 
-def _write_sqlite(database: Path, partial: Path, now: datetime) -> Manifest:
-    """Copy the live database with the online backup API (one consistent snapshot while
-    the site writes), then add the manifest to the copy."""
-    source = sqlite3.connect(f"file:{database}?mode=ro", uri=True)
+def _sqlite_copy(source_path: Path, destination_path: Path) -> None:
+    """Copy a SQLite database, read-only, with the online backup API: one consistent
+    snapshot even while the site writes to it."""
+    source = sqlite3.connect(f"file:{source_path}?mode=ro", uri=True)
     try:
-        destination = sqlite3.connect(partial)
+        destination = sqlite3.connect(destination_path)
         try:
             with destination:
                 source.backup(destination)
@@ -316,6 +316,12 @@ def _write_sqlite(database: Path, partial: Path, now: datetime) -> Manifest:
             destination.close()
     finally:
         source.close()
+
+
+def _write_sqlite(database: Path, partial: Path, now: datetime) -> Manifest:
+    """Copy the live database with the online backup API (one consistent snapshot while
+    the site writes), then add the manifest to the copy."""
+    _sqlite_copy(database, partial)
     copy = sqlite3.connect(partial)
     try:
         copy.execute("PRAGMA journal_mode=DELETE")  # one self-contained file
@@ -642,19 +648,14 @@ def _restore_sqlite(path: Path) -> None:
     live.parent.mkdir(parents=True, exist_ok=True)
     staged = _partial(live)
     try:
-        source = sqlite3.connect(f"file:{path}?mode=ro", uri=True)
+        _sqlite_copy(path, staged)
+        destination = sqlite3.connect(staged)
         try:
-            destination = sqlite3.connect(staged)
-            try:
-                with destination:
-                    source.backup(destination)
-                with destination:
-                    destination.execute(f"DROP TABLE IF EXISTS {MANIFEST_TABLE}")
-                destination.execute("PRAGMA journal_mode=WAL")
-            finally:
-                destination.close()
+            with destination:
+                destination.execute(f"DROP TABLE IF EXISTS {MANIFEST_TABLE}")
+            destination.execute("PRAGMA journal_mode=WAL")
         finally:
-            source.close()
+            destination.close()
         problems = _sqlite_integrity(staged)
         if problems:
             raise BackupError("the restored copy failed its integrity check: "
