@@ -11,13 +11,11 @@ cheaper, never raise them without a reason in the commit. Every main page but th
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-from contextlib import contextmanager
 from datetime import date, timedelta
 from typing import Any
 
 import pytest
-from sqlalchemy import event, select
+from sqlalchemy import select
 
 from lets_site.content import services as content
 from lets_site.content.models import Visibility as NewsVisibility
@@ -31,6 +29,7 @@ from tests.books.helpers import make_book
 from tests.events.conftest import make_event
 from tests.offers.conftest import make_listing
 from tests.partners.helpers import make_collaboration, make_partner
+from tests.queries import counted
 
 # Page: the most queries a logged-in member's request may issue (BEGIN and the end of the
 # transaction included). {listing} is a listing of the first batch, {statement} the member's
@@ -65,19 +64,6 @@ VISITOR_BUDGET = {
     "/language": 0,
 }
 
-
-@contextmanager
-def counted() -> Iterator[list[str]]:
-    statements: list[str] = []
-
-    def count(conn: Any, cursor: Any, statement: str, *args: Any) -> None:
-        statements.append(statement)
-
-    event.listen(db.engine, "before_cursor_execute", count)
-    try:
-        yield statements
-    finally:
-        event.remove(db.engine, "before_cursor_execute", count)
 
 
 def add_content(people: dict[str, Any], round_: int) -> None:

@@ -6,18 +6,17 @@ from __future__ import annotations
 import gzip
 import json
 import time
-from collections.abc import Iterator
-from contextlib import contextmanager
 from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import event, insert
+from sqlalchemy import insert
 
 from lets_site.database import utcnow
 from lets_site.extensions import db
 from lets_site.federation import services
 from lets_site.federation.models import FeedItem
+from tests.queries import counted
 
 EN = {"Accept-Language": "en", "Accept-Encoding": "gzip"}
 GROUPS = 40
@@ -27,19 +26,6 @@ QUERY_BUDGET = 12
 FIRST_VIEW_BUDGET = 14 * 1024  # with the stylesheet: tests/test_budgets.py checks both
 PARTIAL_BUDGET = 4 * 1024
 
-
-@contextmanager
-def counted() -> Iterator[list[str]]:
-    statements: list[str] = []
-
-    def count(_conn: Any, _cursor: Any, statement: str, *args: Any) -> None:
-        statements.append(statement)
-
-    event.listen(db.engine, "before_cursor_execute", count)
-    try:
-        yield statements
-    finally:
-        event.remove(db.engine, "before_cursor_execute", count)
 
 
 def _fill(total: int, first: int = 0) -> None:

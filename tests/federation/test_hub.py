@@ -9,7 +9,7 @@ from typing import Any
 
 import jsonschema
 import pytest
-from sqlalchemy import event, select
+from sqlalchemy import select
 
 from lets_site.extensions import db
 from lets_site.federation import crosssearch, directory, services
@@ -17,6 +17,7 @@ from lets_site.federation.directory import Badge
 from lets_site.federation.models import Feed, Health, Status
 from tests.federation import hub
 from tests.html import main_text, select_text
+from tests.queries import counted
 
 EN = {"Accept-Language": "en"}
 SCHEMA = json.loads((Path(__file__).resolve().parents[2] / "docs" /
@@ -71,16 +72,8 @@ def test_directory_shows_each_group_with_counts_region_and_site(client: Any) -> 
 
 def test_directory_counts_with_a_bounded_number_of_queries(client: Any) -> None:
     def queries() -> int:
-        statements: list[str] = []
-
-        def count(*args: Any) -> None:
-            statements.append(str(args[2]))
-
-        event.listen(db.engine, "before_cursor_execute", count)
-        try:
+        with counted() as statements:
             assert client.get("/groups/").status_code == 200
-        finally:
-            event.remove(db.engine, "before_cursor_execute", count)
         return len([s for s in statements if "federation_" in s])
 
     hub.follow("a", [hub.listing("a", 1, "x")])
@@ -221,16 +214,8 @@ def test_search_pages_and_keeps_the_query(client: Any) -> None:
 
 def test_search_query_count_does_not_grow_with_hits(client: Any) -> None:
     def queries() -> int:
-        statements: list[str] = []
-
-        def count(*args: Any) -> None:
-            statements.append(str(args[2]))
-
-        event.listen(db.engine, "before_cursor_execute", count)
-        try:
+        with counted() as statements:
             assert _search(client, q="soep").status_code == 200
-        finally:
-            event.remove(db.engine, "before_cursor_execute", count)
         return len([s for s in statements if "federation_" in s])
 
     hub.follow("ieper", [hub.listing("ieper", 1, "Soep")])
