@@ -12,8 +12,8 @@ from sqlalchemy import func, select
 
 from lets_site.extensions import db
 from lets_site.members.models import Member
-from tests import factories
 from tests.browser.conftest import ARTIFACTS, LiveServer
+from tests.browser.test_foundation import log_in
 from tests.browser.test_text_browser import run_w3m, session_cookie, squash
 
 pytestmark = pytest.mark.browser
@@ -40,14 +40,6 @@ def _files(contacts: str) -> list[dict[str, Any]]:
              "buffer": HISTORY.encode()}]
 
 
-def _log_in(page: Any, code: str) -> None:
-    page.goto("/login")
-    page.fill("#identifier", code)
-    page.fill("#password", factories.PASSWORD)
-    page.click('form[action="/login"] button[type=submit]')
-    page.wait_for_selector('form[action="/logout"]')
-
-
 def _width(page: Any, name: str, problems: list[str]) -> None:
     ARTIFACTS.mkdir(exist_ok=True)
     page.screenshot(path=str(ARTIFACTS / f"phone-import-{name}.png"), full_page=True)
@@ -72,7 +64,7 @@ def test_import_walks_upload_preview_confirm_at_360_px_without_javascript(
     page = context.new_page()
     problems: list[str] = []
     try:
-        _log_in(page, live_server.admin_code)
+        log_in(page, live_server.admin_code)
         page.goto("/admin/import")
         _width(page, "upload", problems)
         # A wrong row first: the report of problems, nothing imported.
@@ -108,7 +100,7 @@ def test_import_preview_reads_in_w3m(browser: Any, live_server: LiveServer, w3m:
     context.set_default_timeout(15_000)
     page = context.new_page()
     try:
-        _log_in(page, live_server.admin_code)
+        log_in(page, live_server.admin_code)
         _upload(page, WRONG)
         wrong = page.url
         _upload(page, CONTACTS)
