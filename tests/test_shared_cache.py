@@ -5,6 +5,7 @@ gunicorn worker) is seen on the next request."""
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -48,10 +49,14 @@ def _settings_data(name: str) -> site.SettingsData:
 
 
 @pytest.fixture
-def second_worker(app: Flask, tmp_path: Path) -> Flask:
+def second_worker(app: Flask, tmp_path: Path) -> Iterator[Flask]:
     """Another app on the same database and instance folder (LETS_INSTANCE): another
-    worker process."""
-    return create_app(app_config(tmp_path, app.config["DATABASE_URL"]))
+    worker process. Its connections are closed afterwards, as a worker's are at exit."""
+    other = create_app(app_config(tmp_path, app.config["DATABASE_URL"]))
+    yield other
+    with other.app_context():
+        db.session.remove()
+        db.engine.dispose()
 
 
 @pytest.mark.real_commits
