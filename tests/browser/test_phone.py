@@ -152,6 +152,9 @@ def test_screenshots_of_the_main_pages_at_360_px(browser: Any, demo_site: Any) -
         suggestion = page.locator("#payee-suggestions a", has_text="Jean-Pierre Lefebvre")
         expect(suggestion).to_have_count(1)
         suggestion.click()
+        # The pick swaps the payee field (focus goes back to it): a person reads whose
+        # account it is before moving on, and so does the test.
+        expect(page.locator("#payee-field .chosen")).to_contain_text("Jean-Pierre Lefebvre")
         page.fill("#amount", "1,5")
         page.fill("#description", "Soep voor de buurvrouw")
         _shoot(page, "pay")
