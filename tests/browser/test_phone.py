@@ -29,6 +29,7 @@ from lets_site.extensions import db
 from lets_site.members.models import Member
 from lets_site.organisations.models import Organisation
 from tests.browser.conftest import ARTIFACTS, LiveServer
+from tests.browser.test_foundation import log_in
 from tests.conftest import app_config
 from tests.pages import ROLES, routes_for
 
@@ -88,14 +89,6 @@ def _phone(browser: Any, server: LiveServer, locale: str = "nl-BE") -> Any:
     return context
 
 
-def _log_in(page: Any, code: str) -> None:
-    page.goto("/login")
-    page.fill("#identifier", code)
-    page.fill("#password", DEMO_PASSWORD)
-    page.click('form[action="/login"] button[type=submit]')
-    page.wait_for_selector('form[action="/logout"]')
-
-
 # What is wider than the screen, to say where a page overflows.
 WIDEST = """() => {
   const limit = document.documentElement.clientWidth;
@@ -139,7 +132,7 @@ def test_screenshots_of_the_main_pages_at_360_px(browser: Any, demo_site: Any) -
     context = _phone(browser, server)
     page = context.new_page()
     try:
-        _log_in(page, seed["codes"]["member"])
+        log_in(page, seed["codes"]["member"], DEMO_PASSWORD)
         for name, path in SHOTS.items():
             page.goto(path.format(member=seed["codes"]["member"]))
             _shoot(page, name)
@@ -186,7 +179,7 @@ def test_no_main_page_is_wider_than_a_phone(browser: Any, demo_site: Any, role: 
     problems: list[str] = []
     try:
         if role != "anonymous":
-            _log_in(page, seed["codes"][role])
+            log_in(page, seed["codes"][role], DEMO_PASSWORD)
         for path in paths:
             # CSV statements and photos are routes too, but not pages.
             head = page.request.get(path)

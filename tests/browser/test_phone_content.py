@@ -16,6 +16,7 @@ import pytest
 from lets_site.extensions import db
 from tests import factories
 from tests.browser.conftest import ARTIFACTS, LiveServer
+from tests.browser.test_foundation import log_in
 from tests.content.conftest import make_document, make_editor, make_news, make_page
 
 pytestmark = pytest.mark.browser
@@ -47,14 +48,6 @@ def _context(browser: Any, live: LiveServer, js: bool) -> Any:
     return context
 
 
-def _log_in(page: Any, code: str) -> None:
-    page.goto("/login")
-    page.fill("#identifier", code)
-    page.fill("#password", factories.PASSWORD)
-    page.click('form[action="/login"] button[type=submit]')
-    page.wait_for_selector('form[action="/logout"]')
-
-
 def _width(page: Any, name: str) -> list[str]:
     ARTIFACTS.mkdir(exist_ok=True)
     page.screenshot(path=str(ARTIFACTS / f"phone-content-{name}.png"), full_page=True)
@@ -83,7 +76,7 @@ def test_editor_writes_translates_publishes_edits_and_restores_at_360_px(
     page = context.new_page()
     problems: list[str] = []
     try:
-        _log_in(page, seeded["editor"])
+        log_in(page, seeded["editor"])
         page.goto("/admin/pages/new")
         problems += _width(page, "new")
         _save(page, slug="huisregels", title_nl="Huisregels", body_nl="Eerste versie.")
@@ -120,7 +113,7 @@ def test_members_document_downloads_for_a_member_and_not_for_a_visitor(
     context = _context(browser, live_server, True)
     page = context.new_page()
     try:
-        _log_in(page, seeded["member"])
+        log_in(page, seeded["member"])
         with page.expect_download() as download:
             page.goto(f"/documents/{seeded['document']}")
             page.click(f"a[href='/documents/{seeded['document']}/file']")

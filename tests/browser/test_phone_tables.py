@@ -21,6 +21,7 @@ from lets_site.ledger import services as ledger
 from tests import factories
 from tests.browser.conftest import ARTIFACTS, LiveServer
 from tests.browser.test_accessibility import AXE, AXE_OPTIONS, failures
+from tests.browser.test_foundation import log_in
 from tests.offers.conftest import make_category, make_listing
 from tests.pages import make_people
 
@@ -64,14 +65,6 @@ def _seed(live: LiveServer) -> dict[str, Any]:
                 "listing": listing.id}
 
     return live.run(seed)  # type: ignore[no-any-return]
-
-
-def _log_in(page: Any, code: str) -> None:
-    page.goto("/login")
-    page.fill("#identifier", code)
-    page.fill("#password", factories.PASSWORD)
-    page.click('form[action="/login"] button[type=submit]')
-    page.wait_for_selector('form[action="/logout"]')
 
 
 def _check(page: Any, path: str, name: str) -> list[str]:
@@ -125,7 +118,7 @@ def test_money_pages_fit_a_360_px_phone(browser: Any, live_server: LiveServer) -
         context.set_default_timeout(15_000)
         page = context.new_page()
         try:
-            _log_in(page, seeded[role])
+            log_in(page, seeded[role])
             for path, name in paths:
                 problems += _check(page, path, name)
             if role == "member":
