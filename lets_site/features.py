@@ -126,19 +126,6 @@ class Panel:
 
 
 @dataclass(frozen=True)
-class Subjects:
-    """How another feature reaches the subjects of a place this feature draws (the events
-    of the EVENT place) outside that page, e.g. in a form of its own that names one, without
-    importing this feature: ``find(item_id)`` returns the subject with that stable item id
-    or None; ``coming(viewer, kind, limit)`` those of ``kind`` not over yet that the viewer
-    may see, soonest first. The caller only reads them (the place's attributes above)."""
-
-    place: str
-    find: Callable[[str], Any]
-    coming: Callable[[Any, str, int], Sequence[Any]]
-
-
-@dataclass(frozen=True)
 class ExportSection:
     """A part of a member's data download: ``build(member)`` returns plain JSON values."""
 
@@ -200,17 +187,27 @@ class DemoStep:
 
 @dataclass(frozen=True)
 class Linkable:
-    """Things of one ``kind`` ("event") that another feature may name by id without
-    importing the feature that has them (a collaboration names the event it came from).
+    """Things of one ``kind`` ("event") that another feature may name without importing
+    the feature that has them.
 
-    ``choices(viewer, limit)`` gives (id, Item) pairs the viewer may see, newest first, for
-    a select; ``find(ids, viewer)`` gives {id: Item} for those of ``ids`` that exist and
-    the viewer may see. The one who names a thing keeps only its id (a foreign key with
-    ON DELETE SET NULL), so a deleted thing leaves no broken link."""
+    By row id, for a select and a link (a collaboration names the event it came from):
+    ``choices(viewer, limit)`` gives (id, Item) pairs the viewer may see, newest first;
+    ``find(ids, viewer)`` gives {id: Item} for those of ``ids`` that exist and the viewer
+    may see. The one who names a thing keeps only its id (a foreign key with ON DELETE SET
+    NULL), so a deleted thing leaves no broken link.
+
+    By stable item id, as the subject of the place of the same name (the EVENT place's
+    panels get the event): ``subject(item_id)`` returns it or None; ``coming(viewer, tag,
+    limit)`` those tagged ``tag`` (an event's kind) not over yet that the viewer may see,
+    soonest first. The caller only reads them (the place's attributes)."""
 
     kind: str
     choices: Callable[[Any, int], Sequence[tuple[int, Item]]]
     find: Callable[[Collection[int], Any], Mapping[int, Item]]
+    subject: Callable[[str], Any] | None = None
+    coming: Callable[[Any, str, int], Sequence[Any]] | None = None
+
+
 # --- Moving: the full export ---------------------------------------------------------------
 
 
@@ -310,10 +307,8 @@ class Feature:
     # The audit log's actions this feature records, each with its label (lazy gettext), a
     # short sentence, shown next to who did it: {"member.approve": _l("Approved a member")}.
     audit_actions: Mapping[str, Any] = field(default_factory=dict)
-    # What other features may link to by id (Linkable).
+    # What other features may name by id or as a place's subject (Linkable).
     linkables: Sequence[Linkable] = ()
-    # The subjects of the places this feature draws, for other features (see Subjects).
-    subjects: Sequence[Subjects] = ()
     # The kinds of mail this feature sends that members may switch off.
     notifications: Sequence[NotificationKind] = ()
     # check() -> problems found in the feature's data (empty: all well), e.g. the ledger's
@@ -469,6 +464,8 @@ def item_kind_labels(app: Flask | None = None) -> dict[str, Any]:
 def items_depend_on_roles_only(app: Flask | None = None) -> bool:
     """Do logged-in members with the same roles get the same items from every feature?"""
     return not any(f.personal_items for f in registry(app).features)
+
+
 def _linkables(kind: str, app: Flask | None) -> list[Linkable]:
     return [link for f in registry(app).features for link in f.linkables if link.kind == kind]
 
@@ -516,27 +513,27 @@ def audit_actions(app: Flask | None = None) -> dict[str, Any]:
     return labels
 
 
-def find_subject(place: str, item_id: str, app: Flask | None = None) -> Any | None:
-    """The subject of ``place`` with this stable item id (an event by its urn), or None."""
-    for feature in registry(app).features:
-        for subjects in feature.subjects:
-            if subjects.place == place:
-                found = subjects.find(item_id)
-                if found is not None:
-                    return found
+def find_subject(kind: str, item_id: str, app: Flask | None = None) -> Any | None:
+    """The thing of ``kind`` with this stable item id (an event by its urn), or None."""
+    for link in _linkables(kind, app):
+        if link.subject is not None:
+            found = link.subject(item_id)
+            if found is not None:
+                return found
     return None
 
 
-def coming_subjects(place: str, viewer: Any, kind: str, limit: int = 20,
+def coming_subjects(kind: str, viewer: Any, tag: str, limit: int = 20,
                     app: Flask | None = None) -> list[Any]:
-    """The subjects of ``place`` of this kind not over yet that the viewer may see."""
+    """The things of ``kind`` tagged ``tag`` not over yet that the viewer may see."""
     found: list[Any] = []
-    for feature in registry(app).features:
-        for subjects in feature.subjects:
-            if subjects.place == place:
-                found.extend(subjects.coming(viewer if _is_member(viewer) else None, kind,
-                                             max(0, limit)))
+    for link in _linkables(kind, app):
+        if link.coming is not None:
+            found.extend(link.coming(viewer if _is_member(viewer) else None, tag,
+                                     max(0, limit)))
     return found[:max(0, limit)]
+
+
 def notification_kinds(app: Flask | None = None) -> list[NotificationKind]:
     """Every kind of notification the features declare, in the features' order."""
     kinds = [kind for f in registry(app).features for kind in f.notifications]

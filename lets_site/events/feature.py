@@ -88,9 +88,9 @@ FEATURE = f.Feature(
     demo=f.DemoStep(70, _demo),
     export=f.ExportSection("event_registrations", services.export_section),
     items=items,
-    linkables=[f.Linkable("event", _link_choices, _linked)],
+    linkables=[f.Linkable(f.EVENT, _link_choices, _linked, subject=services.by_urn,
+                          coming=services.coming_of_kind)],
     item_kinds={"event": _l("Events")},
-    subjects=[f.Subjects(f.EVENT, services.by_urn, services.coming_of_kind)],
     notifications=(
         # Off unless a member or the group turns it on: the page confirms it already.
         f.NotificationKind("events.registered", _l("I register for an event"),

@@ -192,7 +192,7 @@ def next_of_kind(viewer: Member | None, kind: str) -> Event | None:
 
 def coming_of_kind(viewer: Member | None, kind: str, limit: int) -> list[Event]:
     """Events of this kind not over yet and not cancelled, soonest first (the contract's
-    ``Subjects.coming`` for the EVENT place)."""
+    ``Linkable.coming`` of the "event" kind)."""
     return list(db.session.scalars(
         select(Event).where(visible_clause(viewer), Event.kind == kind,
                             Event.ends_at >= utcnow(), Event.status != Status.CANCELLED)
