@@ -110,3 +110,12 @@ def browser() -> Iterator[Any]:
 @pytest.fixture
 def w3m() -> str:
     return require_tool(shutil.which("w3m"), "w3m")
+
+
+@pytest.fixture
+def w3m_env(tmp_path: Path) -> dict[str, str]:
+    """A clean HOME (no personal w3m settings or cookies) and a plain terminal."""
+    home = tmp_path / "home"
+    home.mkdir()
+    return {"PATH": os.environ.get("PATH", "/usr/bin:/bin"), "HOME": str(home),
+            "TERM": "xterm", "LANG": "C.UTF-8"}

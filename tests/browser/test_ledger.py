@@ -27,7 +27,6 @@ pytestmark = pytest.mark.browser
 # and w3m in a tmux window.
 tabs = test_foundation.tabs
 tmux = test_text_browser.tmux
-w3m_env = test_text_browser.w3m_env
 
 
 # The big button of a summary page ("Confirm: pay ..."), not its "Back".

@@ -20,7 +20,6 @@ from PIL import Image
 from tests import factories
 from tests.browser.conftest import LiveServer
 from tests.browser.test_foundation import MODES, log_in, tabs  # noqa: F401 - fixture
-from tests.browser.test_text_browser import w3m_env  # noqa: F401 - fixture
 from tests.offers.conftest import make_listing
 
 pytestmark = pytest.mark.browser
@@ -127,7 +126,7 @@ def test_intermediary_creates_edits_withdraws(live_server: LiveServer, tabs: Any
 
 @pytest.mark.parametrize("path", ["/offers/", "/offers/new", "/offers/{listing}"])
 def test_w3m_offers_pages_are_readable(live_server: LiveServer, w3m: str,
-                                       w3m_env: dict[str, str], path: str) -> None:  # noqa: F811
+                                       w3m_env: dict[str, str], path: str) -> None:
     from tests.browser.test_text_browser import RAW_HTML, outline, run_w3m, session_cookie, squash
 
     def seed() -> tuple[str, int]:

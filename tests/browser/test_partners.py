@@ -22,13 +22,12 @@ from lets_site.partners import services
 from tests import factories
 from tests.browser.conftest import LiveServer
 from tests.browser.test_foundation import MODES, log_in, tabs  # noqa: F401 - fixture
-from tests.browser.test_text_browser import (  # noqa: F401 - fixture
+from tests.browser.test_text_browser import (
     RAW_HTML,
     outline,
     run_w3m,
     session_cookie,
     squash,
-    w3m_env,
 )
 from tests.partners.helpers import make_collaboration, make_partner, make_script
 
@@ -128,7 +127,7 @@ def _seed_directory() -> tuple[str, str]:
 
 
 def test_directory_and_partner_page_in_w3m(live_server: LiveServer, w3m: str,
-                                           w3m_env: dict[str, str]) -> None:  # noqa: F811
+                                           w3m_env: dict[str, str]) -> None:
     slug, member_code = live_server.run(_seed_directory)
     cookie = "Cookie: " + session_cookie(live_server, member_code)
     for path, headers in (("/partners/", []), (f"/partners/{slug}", []),
@@ -154,7 +153,7 @@ def test_directory_and_partner_page_in_w3m(live_server: LiveServer, w3m: str,
 
 
 def test_prospects_board_in_w3m_is_a_list_grouped_by_stage(
-        live_server: LiveServer, w3m: str, w3m_env: dict[str, str]) -> None:  # noqa: F811
+        live_server: LiveServer, w3m: str, w3m_env: dict[str, str]) -> None:
     def seed() -> str:
         admin = members.get_by_code(live_server.admin_code)
         for name, status in (("Velt", "idea"), ("Natuurpunt", "contacted")):

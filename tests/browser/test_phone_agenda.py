@@ -14,7 +14,7 @@ import pytest
 from lets_site.extensions import db
 from lets_site.federation import parse, services
 from tests.browser.conftest import ARTIFACTS, LiveServer
-from tests.browser.test_text_browser import run_w3m, w3m_env  # noqa: F401 (fixture)
+from tests.browser.test_text_browser import run_w3m
 from tests.federation import feeds
 
 pytestmark = pytest.mark.browser
@@ -75,7 +75,7 @@ def test_agenda_fits_a_360_px_phone_and_filters_without_javascript(
 
 
 def test_agenda_in_w3m_says_cancelled_in_words(live_server: LiveServer, w3m: str,
-                                                 w3m_env: dict[str, str]) -> None:  # noqa: F811
+                                                 w3m_env: dict[str, str]) -> None:
     _seed(live_server)
     text = run_w3m(w3m, w3m_env, "-dump", live_server.url + "/agenda/?group=ieper",
                    ["Accept-Language: en"])

@@ -6,7 +6,6 @@ members-only document that a visitor cannot reach. Screenshots go to test-artifa
 
 from __future__ import annotations
 
-import subprocess
 import urllib.error
 import urllib.request
 from typing import Any
@@ -17,6 +16,7 @@ from lets_site.extensions import db
 from tests import factories
 from tests.browser.conftest import ARTIFACTS, LiveServer
 from tests.browser.test_foundation import log_in
+from tests.browser.test_text_browser import run_w3m
 from tests.content.conftest import make_document, make_editor, make_news, make_page
 
 pytestmark = pytest.mark.browser
@@ -122,10 +122,9 @@ def test_members_document_downloads_for_a_member_and_not_for_a_visitor(
         context.close()
 
 
-def test_pages_read_in_w3m(w3m: str, live_server: LiveServer) -> None:
+def test_pages_read_in_w3m(w3m: str, w3m_env: dict[str, str], live_server: LiveServer) -> None:
     _seed(live_server)
     for path, expected in (("/p/faq", "Vragen over"), ("/news/", "Nieuws:"),
                            ("/search?q=vragen", "Vragen over")):
-        result = subprocess.run([w3m, "-dump", "-cols", "40", live_server.url + path],
-                                capture_output=True, text=True, timeout=30, check=False)
-        assert expected in result.stdout, (path, result.stdout[:500])
+        text = run_w3m(w3m, w3m_env, "-dump", live_server.url + path, [], cols=40)
+        assert expected in text, (path, text[:500])

@@ -4,7 +4,6 @@ the search works as a plain GET form, and the text reads without JavaScript."""
 
 from __future__ import annotations
 
-from pathlib import Path
 from typing import Any
 
 import pytest
@@ -60,10 +59,10 @@ def test_hub_pages_fit_a_360_px_phone(browser: Any, live_server: LiveServer) -> 
     assert not problems, "\n".join(problems)
 
 
-def test_hub_pages_read_in_w3m(live_server: LiveServer, w3m: str, tmp_path: Path) -> None:
+def test_hub_pages_read_in_w3m(live_server: LiveServer, w3m: str,
+                               w3m_env: dict[str, str]) -> None:
     _seed(live_server)
-    env = {"PATH": "/usr/bin:/bin", "HOME": str(tmp_path), "TERM": "xterm",
-           "LANG": "C.UTF-8"}
+    env = w3m_env
     headers = ["Accept-Language: en"]
     groups = squash(run_w3m(w3m, env, "-dump", live_server.url + "/groups/", headers))
     assert "LETS Ieper" in groups and "25 offers" in groups and "OK" in groups

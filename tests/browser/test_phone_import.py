@@ -4,7 +4,6 @@ their own region, never the page; the forms submit without script."""
 
 from __future__ import annotations
 
-from pathlib import Path
 from typing import Any
 
 import pytest
@@ -94,7 +93,7 @@ def test_import_walks_upload_preview_confirm_at_360_px_without_javascript(
 
 
 def test_import_preview_reads_in_w3m(browser: Any, live_server: LiveServer, w3m: str,
-                                     tmp_path: Path) -> None:
+                                     w3m_env: dict[str, str]) -> None:
     context = browser.new_context(locale="en", base_url=live_server.url,
                                   java_script_enabled=False)
     context.set_default_timeout(15_000)
@@ -107,8 +106,7 @@ def test_import_preview_reads_in_w3m(browser: Any, live_server: LiveServer, w3m:
         right = page.url
     finally:
         context.close()
-    env = {"PATH": "/usr/bin:/bin", "HOME": str(tmp_path), "TERM": "xterm",
-           "LANG": "C.UTF-8"}
+    env = w3m_env
     headers = ["Accept-Language: en",
                "Cookie: " + session_cookie(live_server, live_server.admin_code)]
     text = squash(run_w3m(w3m, env, "-dump", wrong, headers))

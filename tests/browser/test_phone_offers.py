@@ -17,7 +17,6 @@ from lets_site.offers.models import ListingVisibility
 from tests import factories
 from tests.browser.conftest import ARTIFACTS, LiveServer
 from tests.browser.test_foundation import MODES, log_in, tabs  # noqa: F401 - fixture
-from tests.browser.test_text_browser import w3m_env  # noqa: F401 - fixture
 from tests.offers.conftest import make_category, make_listing
 
 pytestmark = pytest.mark.browser
@@ -144,7 +143,7 @@ def test_live_content_makes_no_csp_violation(live_server: LiveServer, tabs: Any)
 
 
 def test_w3m_listing_photo_is_words_not_a_file_name(live_server: LiveServer, w3m: str,
-                                                    w3m_env: dict[str, str]) -> None:  # noqa: F811
+                                                    w3m_env: dict[str, str]) -> None:
     from tests.browser.test_text_browser import run_w3m
 
     def seed() -> tuple[int, str]:

@@ -13,7 +13,8 @@ import pytest
 from lets_site.extensions import db
 from tests import factories
 from tests.browser.conftest import LiveServer
-from tests.browser.test_phone_tables import COMPOUND, WIDTH, _log_in, _measure
+from tests.browser.test_foundation import log_in
+from tests.browser.test_phone_tables import COMPOUND, WIDTH, _measure
 
 pytestmark = pytest.mark.browser
 
@@ -75,7 +76,7 @@ def test_a_book_swap_fits_a_360_px_phone(browser: Any, live_server: LiveServer) 
         context.set_default_timeout(15_000)
         page = context.new_page()
         try:
-            _log_in(page, seeded[role])
+            log_in(page, seeded[role])
             for path, name in paths:
                 page.goto(path)
                 assert page.locator("#books-at-event, .swap-record").count() >= 1, path

@@ -7,7 +7,6 @@ Expected headings and labels are read from the HTML that w3m itself received
 from __future__ import annotations
 
 import gzip
-import os
 import re
 import shutil
 import subprocess
@@ -64,17 +63,9 @@ def squash(text: str) -> str:
     return " ".join(text.split())
 
 
-@pytest.fixture
-def w3m_env(tmp_path: Path) -> dict[str, str]:
-    """A clean HOME (no personal w3m settings or cookies) and a plain terminal."""
-    home = tmp_path / "home"
-    home.mkdir()
-    return {"PATH": os.environ.get("PATH", "/usr/bin:/bin"), "HOME": str(home),
-            "TERM": "xterm", "LANG": "C.UTF-8"}
-
-
-def run_w3m(w3m: str, env: dict[str, str], mode: str, url: str, headers: list[str]) -> str:
-    args = [w3m, mode, "-cols", "120", "-no-cookie", "-o", "display_charset=UTF-8"]
+def run_w3m(w3m: str, env: dict[str, str], mode: str, url: str, headers: list[str],
+            cols: int = 120) -> str:
+    args = [w3m, mode, "-cols", str(cols), "-no-cookie", "-o", "display_charset=UTF-8"]
     for header in headers:
         args += ["-header", header]
     result = subprocess.run([*args, url], env=env, capture_output=True, timeout=30,
