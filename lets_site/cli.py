@@ -111,7 +111,9 @@ def demo(host: str, port: int, instance: Path | None, no_serve: bool, federation
     marker.write_text("This folder holds a demo database; `lets-site demo` rebuilds it.\n")
     with app.app_context():
         logins = build_demo(group)
+        backed_up = _demo_backup()
     click.echo(f"Demo database built in {folder}")
+    click.echo(backed_up)
     click.echo("Demo logins (account code or e-mail address, then the password):")
     for role, code, email, password in logins:
         click.echo(f"  {role:<14} {code:<8} {email:<36} {password}")
@@ -196,6 +198,22 @@ def restore(file: Path, yes: bool, other_site: bool) -> None:
     click.echo(f"Restored the backup made {manifest.created}. Restart the site now.")
     if not backups.is_current_schema(manifest):
         click.echo("The backup's schema is older than this code: run `lets-site db upgrade`.")
+
+
+def _demo_backup() -> str:
+    """A first verified backup of the demo (in an app context), as a real site's nightly
+    one, so ``/healthz`` shows what a healthy site answers; a failure is only reported."""
+    from lets_site import backups
+
+    target = backups.folder()
+    try:
+        outcome = backups.write_backup()
+    except (OSError, sqlite3.Error, backups.BackupError) as error:
+        return f"No first backup: {_backup_failure(target, error)} (/healthz will say so)"
+    if not outcome.verified:
+        return f"The first backup failed its verification: {'; '.join(outcome.problems)}"
+    return (f"First backup written to {outcome.path} and verified (a real site runs "
+            "`lets-site backup` daily; /healthz checks its age)")
 
 
 def _backup_failure(target: Path, error: BaseException) -> str:

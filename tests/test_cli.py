@@ -22,12 +22,25 @@ def _run(*args: str, instance: Path, **env: str) -> subprocess.CompletedProcess[
                           env=environment, timeout=120, check=False)
 
 
-def test_demo_builds_a_database_and_prints_logins(tmp_path: Path) -> None:
+def test_demo_builds_a_database_and_prints_logins(tmp_path: Path, monkeypatch: Any) -> None:
     result = _run("demo", "--no-serve", "--instance", str(tmp_path / "demo"),
                   instance=tmp_path / "unused")
     assert result.returncode == 0, result.stderr
     assert re.search(r"admin\s+IE-001\s+\S+@example\.org\s+demo-lets-ieper", result.stdout)
     assert (tmp_path / "demo" / "lets.sqlite3").exists()
+    # A first verified backup, so the demo's /healthz answers as a healthy site's does.
+    assert "First backup written to" in result.stdout and "verified" in result.stdout
+    assert len(list((tmp_path / "demo" / "backups").glob("lets-*.sqlite3"))) == 1
+    from lets_site import create_app
+
+    monkeypatch.setenv("LETS_INSTANCE", str(tmp_path / "demo"))
+    site = create_app({"DATABASE_URL": None, "SECURE_COOKIES": False})
+    with site.app_context():
+        health = site.test_client().get("/healthz")
+        assert health.status_code == 200, health.text
+        assert "backup: ok" in health.text.lower()
+        db.session.remove()
+        db.engine.dispose()
     # The demo database is usable afterwards with LETS_INSTANCE, and rebuilt on each start.
     again = _run("demo", "--no-serve", instance=tmp_path / "demo")
     assert again.returncode == 0, again.stderr
