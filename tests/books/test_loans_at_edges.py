@@ -126,3 +126,22 @@ def test_one_open_request_per_member_per_book_others_may_queue(people: dict[str,
     # Once the first request is withdrawn the member may ask again.
     services.cancel(asker, first)
     assert services.open_request(book, asker, "Toch wel").state == RequestState.OPEN
+
+
+def test_my_books_page_lists_requests_of_the_same_second_in_the_order_they_came_in(
+        people: dict[str, Any]) -> None:
+    """The incoming requests on my books page, as on the book's page: accepting one of
+    several requests of the same second does not move it to the end of the list (on
+    PostgreSQL the accepted request's row is written anew at the end of its table)."""
+    owner = people["member"]
+    book = make_book(owner)
+    askers = (people["intermediary"], people["other_org_member"], people["admin"])
+    reqs = [make_request(book, asker) for asker in askers]
+    moment = utcnow().replace(microsecond=0)
+    for req in reqs:
+        req.created_at = moment
+    db.session.flush()
+    services.accept(owner, reqs[0])
+    db.session.commit()
+    db.session.expire_all()
+    assert [r.id for r in services.mine(owner).incoming] == [r.id for r in reqs]
