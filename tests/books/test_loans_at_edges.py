@@ -10,7 +10,7 @@ from decimal import Decimal
 from typing import Any
 
 import pytest
-from sqlalchemy import func, select
+from sqlalchemy import event, func, insert, select
 
 from lets_site import signals
 from lets_site.books import services
@@ -145,3 +145,31 @@ def test_my_books_page_lists_requests_of_the_same_second_in_the_order_they_came_
     db.session.commit()
     db.session.expire_all()
     assert [r.id for r in services.mine(owner).incoming] == [r.id for r in reqs]
+
+
+def test_a_request_another_browser_stored_meanwhile_is_refused_with_the_same_words(
+        people: dict[str, Any]) -> None:
+    """Two requests of one member for one book at once: both find no open request, the
+    other one is stored first (here: just before this one's flush), and the UNIQUE key
+    refuses this one with the words of the ordinary refusal (tests/books/test_concurrency.py
+    does it with real browsers, where which path is taken depends on timing)."""
+    book = make_book(people["member"])
+    asker = people["intermediary"]
+
+    stored: list[bool] = []
+
+    def other_browser(session: Any, _context: Any, _instances: Any) -> None:
+        if stored:
+            return
+        stored.append(True)
+        session.connection().execute(insert(BookRequest).values(
+            book_id=book.id, requester_id=asker.id, message="", state=RequestState.OPEN,
+            open_key=f"{book.id}-{asker.id}", created_at=utcnow()))
+
+    event.listen(db.session, "before_flush", other_browser)
+    try:
+        with pytest.raises(DomainError, match="asked for this book already") as error:
+            services.open_request(book, asker, "Graag")
+    finally:
+        event.remove(db.session, "before_flush", other_browser)
+    assert stored and error.value.field is None
