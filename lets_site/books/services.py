@@ -682,7 +682,7 @@ def mine(member: Member) -> Mine:
     base = select(BookRequest).join(Book, BookRequest.book_id == Book.id)
     incoming = list(db.session.scalars(
         base.where(owned, BookRequest.state.in_(ACTIVE_REQUEST_STATES))
-        .order_by(BookRequest.created_at)).unique())
+        .order_by(BookRequest.created_at, BookRequest.id)).unique())
     lent = list(db.session.scalars(
         base.where(owned, BookRequest.state == RequestState.HANDED_OVER,
                    Book.mode == Mode.LEND, BookRequest.returned_at.is_(None))
