@@ -91,11 +91,13 @@ class _Store:
 
 
 def audience() -> str:
-    """Whose view a shared piece is: "visitor", "member" or "admin" (admins see every
-    contact detail). Logged-in members are active (lets_site/members/services.py)."""
+    """Whose view a shared piece is: "visitor", or "member" or "admin" (admins see every
+    contact detail) with the member's roles ("member:member+organiser"). Logged-in members
+    are active (lets_site/members/services.py)."""
     if not current_user or not current_user.is_authenticated:
         return "visitor"
-    return "admin" if current_user.is_admin else "member"
+    who = "admin" if current_user.is_admin else "member"
+    return f"{who}:{'+'.join(sorted(current_user.roles))}"
 
 
 def viewer_mark(member_id: int | None, html: Markup, shown: bool) -> Markup:

@@ -25,7 +25,7 @@ from lets_site.offers import services as offers
 from lets_site.offers.models import ListingVisibility
 from tests import factories
 from tests.conftest import AuthActions, app_config
-from tests.html import main_text
+from tests.html import main_text, select_text
 from tests.offers.conftest import make_listing
 from tests.queries import counted
 
@@ -200,3 +200,54 @@ def test_a_write_in_another_worker_shows_at_once(app: Flask, second_worker: Flas
     make_listing(db.session.merge(owner), "Soep op zondag", visibility=ListingVisibility.PUBLIC)
     db.session.commit()  # in the first worker
     assert "Soep op zondag" in main_text(other.get("/offers/"))
+
+
+# --- The home page's shared panels -----------------------------------------------------------
+
+
+def test_home_panels_are_kept_and_a_new_listing_shows_at_once(
+        app: Flask, client: FlaskClient, people: dict[str, Any]) -> None:
+    make_listing(people["other_org_member"], "Fietsherstelling")
+    db.session.commit()
+    member = _logged_in(app, people["member"])
+    assert "Fietsherstelling" in main_text(member.get("/"))
+    with counted() as statements:
+        assert "Fietsherstelling" in main_text(member.get("/"))
+    assert _listing_queries(statements) == []
+    make_listing(people["other_org_member"], "Soep op zondag")
+    db.session.commit()
+    text = main_text(member.get("/"))
+    assert "Soep op zondag" in text and "Fietsherstelling" in text
+
+
+def test_home_panels_per_audience_and_the_viewer_s_own_panels_per_viewer(
+        app: Flask, client: FlaskClient, people: dict[str, Any]) -> None:
+    make_listing(people["other_org_member"], "Alleen voor leden")
+    make_listing(people["other_org_member"], "Voor iedereen",
+                 visibility=ListingVisibility.PUBLIC)
+    db.session.commit()
+    mia, otto = _logged_in(app, people["member"]), _logged_in(app, people["intermediary"])
+    text = main_text(mia.get("/"))
+    assert "Alleen voor leden" in text and "Mia Member" in text
+    text = main_text(otto.get("/"))  # the same roles: Mia's kept panels, Ivo's own name
+    assert "Alleen voor leden" in text and "Ivo Intermediary" in text
+    assert "Mia Member" not in text
+    text = main_text(client.get("/"))
+    assert "Alleen voor leden" not in text and "Voor iedereen" in text
+
+
+def test_a_coming_event_leaves_the_kept_home_page_when_it_is_over(
+        app: Flask, client: FlaskClient, monkeypatch: pytest.MonkeyPatch) -> None:
+    from lets_site.events import services as events
+    from tests.events.conftest import make_event, make_organiser
+
+    app.config["PAGE_CACHE_SECONDS"] = 0  # what this test reads is the kept panel
+    make_event(make_organiser(), days=1, title="Filmavond")
+    make_event(make_organiser(), days=20, title="Repair café")
+    assert "Filmavond" in select_text(client.get("/"), "#home-events")
+    later = utcnow() + timedelta(days=3)
+    monkeypatch.setattr(events, "utcnow", lambda: later)
+    monkeypatch.setattr(offers, "utcnow", lambda: later)
+    monkeypatch.setattr(fragments, "utcnow", lambda: later)
+    text = select_text(client.get("/"), "#home-events")
+    assert "Filmavond" not in text and "Repair café" in text

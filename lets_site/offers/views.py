@@ -104,7 +104,7 @@ def index() -> Response:
     # mark filled per viewer. Only a postcode search finds different rows per member (a
     # member's own hidden address matches for them alone): keyed by the member then.
     key = ("offers.list", partial, who, _locale(), tuple(request.args.items(multi=True)),
-           viewer.id if filters.postcode and who == "member" else None)  # type: ignore[attr-defined]
+           viewer.id if filters.postcode and who.startswith("member") else None)  # type: ignore[attr-defined]
     results = fragments.fragment(
         key, lambda: render_template(partial, filters=filters,
                                      page=services.browse(viewer, filters)),
