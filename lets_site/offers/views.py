@@ -95,8 +95,10 @@ def _photo_url(listing: Listing, thumb: bool = False) -> str:
 def index() -> Response:
     categories = services.category_tree()
     filters = parse_filters(request.args, {c.slug for c in categories})
-    # The "more" link asks for the next items alone in its URL (the page cache's key).
-    partial = "offers/_list.html" if request.args.get("part") != "items" else "offers/_items.html"
+    # The "more" link asks for the next items alone in its URL (the page cache's key); the
+    # full page always has the whole list.
+    partial = ("offers/_items.html" if htmx.wants_partial()
+               and request.args.get("part") == "items" else "offers/_list.html")
     viewer = _viewer()
     who = fragments.audience()
     # The results are the same HTML for everyone in an audience, in a language, for the
