@@ -27,6 +27,7 @@ from flask.cli import AppGroup
 from flask_login import current_user
 
 from lets_site.mail import external_url
+from lets_site.web.urls import cached_url_for
 
 EXTENSION_KEY = "lets_features"
 
@@ -91,7 +92,7 @@ class MenuLink:
 
     @property
     def url(self) -> str:
-        return url_for(self.endpoint, **self.values)
+        return cached_url_for(self.endpoint, **self.values)
 
 
 @dataclass(frozen=True)
@@ -107,7 +108,7 @@ class AdminLink:
 
     @property
     def url(self) -> str:
-        return url_for(self.endpoint, **self.values)
+        return cached_url_for(self.endpoint, **self.values)
 
 
 @dataclass(frozen=True)

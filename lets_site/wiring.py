@@ -22,7 +22,7 @@ from lets_site.locale import select_locale, select_timezone
 from lets_site.settings import get_settings
 from lets_site.web import assets, errors, guard, pagecache, security, urls
 from lets_site.web.text import one_full_stop, render_markdown
-from lets_site.web.urls import with_query
+from lets_site.web.urls import cached_url_for, with_query
 
 _CONDITIONAL_TYPES = {"text/html", "application/json", "application/feed+json", "text/calendar"}
 
@@ -89,6 +89,7 @@ def init_app(app: Flask, migrations: Path,
     app.jinja_env.filters["markdown"] = render_markdown
     app.jinja_env.filters["one_full_stop"] = one_full_stop
     app.jinja_env.globals["with_query"] = with_query
+    app.jinja_env.globals["url_for"] = cached_url_for  # paths built once per process
     app.jinja_env.trim_blocks = True
     app.jinja_env.lstrip_blocks = True
 
