@@ -251,3 +251,20 @@ def test_a_coming_event_leaves_the_kept_home_page_when_it_is_over(
     monkeypatch.setattr(fragments, "utcnow", lambda: later)
     text = select_text(client.get("/"), "#home-events")
     assert "Filmavond" not in text and "Repair café" in text
+
+
+def test_the_items_alone_are_kept_apart_from_the_full_list(
+        app: Flask, client: FlaskClient, people: dict[str, Any]) -> None:
+    """htmx's "more" asks for the items alone (part=items); the same URL without htmx (a
+    link opened in a new tab) is the whole page, whichever was kept first."""
+    for n in range(25):
+        make_listing(people["member"], f"Aanbod {n:02d}", visibility=ListingVisibility.PUBLIC)
+    db.session.commit()
+    app.config["PAGE_CACHE_SECONDS"] = 0
+    url = "/offers/?part=items&page=2"
+    items = client.get(url, headers={"HX-Request": "true"}).get_data(as_text=True)
+    assert 'id="listings"' not in items and "Aanbod 04" in items
+    page = client.get(url).get_data(as_text=True)
+    assert 'id="listings"' in page and "<main" in page and "Aanbod 04" in page
+    again = client.get(url, headers={"HX-Request": "true"}).get_data(as_text=True)
+    assert again == items
