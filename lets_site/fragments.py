@@ -32,12 +32,17 @@ from collections import OrderedDict
 from collections.abc import Callable, Hashable
 from dataclasses import dataclass, field
 from datetime import datetime
+from functools import partial
 from pathlib import Path
+from typing import Any
 
-from flask import current_app, g, has_app_context
+from flask import Flask, current_app, g, has_app_context, render_template, request
+from flask_babel import get_locale
 from flask_login import current_user
+from flask_wtf.csrf import generate_csrf
 from markupsafe import Markup
 
+from lets_site import features
 from lets_site.database import utcnow
 from lets_site.extensions import db
 from lets_site.settings import _GENERATION_KEY, cached
@@ -211,4 +216,59 @@ def forget_fragments() -> None:
                 store.clear()
 
 
-__all__ = ["Mark", "audience", "fill_marks", "forget_fragments", "fragment", "viewer_mark"]
+
+
+# --- The layout: the menu and the shared panels of the header and the footer -------------------
+
+# In the kept menu, where each request's own CSRF token goes (the log-out form).
+_CSRF_SLOT = "\x00" + _TOKEN + ":csrf\x00"
+
+
+def init_app(app: Flask) -> None:
+    """``layout_menu_html()`` and ``layout_place(place)`` for ``base.html``: the menu and
+    the panels of a layout place, the shared ones (``Panel.shared``) kept per process."""
+
+    @app.context_processor
+    def layout() -> dict[str, Any]:
+        return {"layout_menu_html": _menu_html, "layout_place": _place}
+
+
+def _layout_key(name: str) -> tuple[str, ...]:
+    return (name, audience(), str(get_locale()), request.script_root)
+
+
+def _menu_html() -> Markup:
+    """The main menu's items for this viewer (links by audience, labels in the page's
+    language), kept per process; a log-out form gets this request's CSRF token."""
+    html = fragment(_layout_key("layout.menu"), lambda: render_template(
+        "_layout_menu.html", links=features.menu_links(_viewer()), csrf_slot=_CSRF_SLOT))
+    if _CSRF_SLOT in html:
+        html = Markup(html.replace(_CSRF_SLOT, generate_csrf()))  # noqa: S704 - a token
+    return html
+
+
+def _place(place: str) -> list[tuple[str | None, Any]]:
+    """(template, data) for each panel of a layout place that has something to show; a
+    shared one as (None, its HTML)."""
+    viewer = _viewer()
+    shown: list[tuple[str | None, Any]] = []
+    for panel in features.offered_panels(place):
+        if not panel.shared:
+            data = panel.data(None, viewer)
+            if data is not None:
+                shown.append((panel.template, data))
+            continue
+        html = fragment((*_layout_key("layout.panel"), panel.template),
+                        partial(_render_panel, panel, viewer))
+        if html:
+            shown.append((None, html))
+    return shown
+
+
+def _render_panel(panel: features.Panel, viewer: Any) -> str:
+    data = panel.data(None, viewer)
+    return "" if data is None else render_template(panel.template, panel=data)
+
+
+def _viewer() -> Any:
+    return current_user if current_user and current_user.is_authenticated else None

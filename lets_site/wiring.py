@@ -16,6 +16,7 @@ from flask_babel import lazy_gettext as _l
 from werkzeug.middleware.proxy_fix import ProxyFix
 
 from lets_site import features as contract
+from lets_site import fragments
 from lets_site.database import include_object
 from lets_site.extensions import babel, compress, csrf, db, htmx, login_manager, migrate
 from lets_site.locale import select_locale, select_timezone
@@ -85,6 +86,7 @@ def init_app(app: Flask, migrations: Path,
     errors.init_app(app)
     security.init_app(app)
     assets.init_app(app)
+    fragments.init_app(app)
 
     app.jinja_env.filters["markdown"] = render_markdown
     app.jinja_env.filters["one_full_stop"] = one_full_stop

@@ -8,6 +8,7 @@ again."""
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterator
 from datetime import timedelta
 from pathlib import Path
@@ -165,16 +166,17 @@ def test_the_kept_lists_are_bounded_in_entries_and_size(
         app: Flask, client: FlaskClient, people: dict[str, Any]) -> None:
     make_listing(people["member"], "Voor iedereen", visibility=ListingVisibility.PUBLIC)
     db.session.commit()
-    app.config["FRAGMENT_CACHE_ENTRIES"] = 3
+    # Five pieces: the layout's two (the menu, the footer's pages) and three lists.
+    app.config["FRAGMENT_CACHE_ENTRIES"] = 5
     for n in range(6):
         client.get(f"/offers/?q=x{n}")
     store = app.extensions["lets_fragment_cache"]
-    assert len(store.pieces) == 3
-    keys = [key[4] for key in store.pieces]
+    assert len(store.pieces) == 5
+    keys = [key[4] for key in store.pieces if key[0] == "offers.list"]
     assert keys == [(("q", "x3"),), (("q", "x4"),), (("q", "x5"),)]  # the newest stay
     app.config["FRAGMENT_CACHE_BYTES"] = store.size - 1
     client.get("/offers/?q=x6")
-    assert len(store.pieces) < 3
+    assert len(store.pieces) < 5
     assert store.size <= app.config["FRAGMENT_CACHE_BYTES"]
 
 
@@ -268,3 +270,18 @@ def test_the_items_alone_are_kept_apart_from_the_full_list(
     assert 'id="listings"' in page and "<main" in page and "Aanbod 04" in page
     again = client.get(url, headers={"HX-Request": "true"}).get_data(as_text=True)
     assert again == items
+
+
+def test_the_kept_menu_carries_each_session_s_own_token(app: Flask, client: FlaskClient,
+                                                        people: dict[str, Any]) -> None:
+    """The menu is kept per audience; its log-out form gets each request's own token."""
+    mia, ivo = _logged_in(app, people["member"]), _logged_in(app, people["intermediary"])
+    token_re = re.compile(r'action="/logout"[^>]*><input type="hidden" name="csrf_token" '
+                          r'value="([^"]+)"')
+    first = token_re.search(mia.get("/language").get_data(as_text=True))
+    second = token_re.search(ivo.get("/language").get_data(as_text=True))
+    assert first and second and first.group(1) != second.group(1)
+    assert "\x00" not in ivo.get("/language").get_data(as_text=True)
+    response = ivo.post("/logout", data={"csrf_token": second.group(1)})
+    assert response.status_code == 303
+    assert "Ivo Intermediary" not in main_text(ivo.get("/"))
