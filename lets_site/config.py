@@ -113,6 +113,11 @@ class Defaults:
     PAGE_CACHE_SECONDS = 60
     PAGE_CACHE_MAX_ENTRIES = 500
     PAGE_CACHE_MAX_BYTES = 16 * 1024 * 1024
+    # HTML kept per process for everyone with the same roles (lets_site/fragments.py: the
+    # offers list, the home page's and the layout's shared panels): on or off, and bounds.
+    FRAGMENT_CACHE = True
+    FRAGMENT_CACHE_ENTRIES = 256
+    FRAGMENT_CACHE_BYTES = 4 * 1024 * 1024
 
     # Backups (lets_site/backups.py, docs/operations.md): the folder (empty: instance/
     # backups) and how many verified backups `lets-site backup` keeps (0: all).

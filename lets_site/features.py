@@ -27,6 +27,7 @@ from flask.cli import AppGroup
 from flask_login import current_user
 
 from lets_site.mail import external_url
+from lets_site.web.urls import cached_url_for
 
 EXTENSION_KEY = "lets_features"
 
@@ -91,7 +92,7 @@ class MenuLink:
 
     @property
     def url(self) -> str:
-        return url_for(self.endpoint, **self.values)
+        return cached_url_for(self.endpoint, **self.values)
 
 
 @dataclass(frozen=True)
@@ -107,7 +108,7 @@ class AdminLink:
 
     @property
     def url(self) -> str:
-        return url_for(self.endpoint, **self.values)
+        return cached_url_for(self.endpoint, **self.values)
 
 
 @dataclass(frozen=True)
@@ -123,6 +124,10 @@ class Panel:
     template: str
     data: Callable[[Any, Any], Mapping[str, Any] | None]
     order: int = 50
+    # True when the partial's HTML depends on the viewer only through their roles (and on
+    # the language and the data): a page may keep it per process (lets_site/fragments.py)
+    # until a write, or until the moment the features' ``lapses`` name.
+    shared: bool = False
 
 
 @dataclass(frozen=True)
@@ -316,6 +321,10 @@ class Feature:
     check: Callable[[], list[str]] | None = None
     # The tables (and upload folders) it carries into the full export; None: it has none.
     portable: Portable | None = None
+    # lapses() -> when the next of this feature's shown content stops being shown without
+    # a write (a listing's end date, an event's start or end); None: nothing will. Pages
+    # that keep HTML per process expire it then (lets_site/fragments.py).
+    lapses: Callable[[], datetime | None] | None = None
 
 
 class Registry:
@@ -429,14 +438,26 @@ def panels(place: str, subject: Any, viewer: Any,
     """(template, data) for each panel offered to ``place`` that has something to show,
     in order. The page's view passes them to its template, which includes each template
     with ``panel`` set to its data."""
-    offered = sorted((p for f in registry(app).features for p in f.panels if p.place == place),
-                     key=lambda p: p.order)
     shown = []
-    for panel in offered:
+    for panel in offered_panels(place, app):
         data = panel.data(subject, viewer)
         if data is not None:
             shown.append((panel.template, data))
     return shown
+
+
+def offered_panels(place: str, app: Flask | None = None) -> list[Panel]:
+    """The panels offered to ``place``, in order."""
+    return sorted((p for f in registry(app).features for p in f.panels if p.place == place),
+                  key=lambda p: p.order)
+
+
+def next_lapse(app: Flask | None = None) -> datetime | None:
+    """The soonest moment any feature's shown content lapses without a write (None: no
+    feature names one)."""
+    moments = [moment for f in registry(app).features if f.lapses is not None
+               for moment in [f.lapses()] if moment is not None]
+    return min(moments, default=None)
 
 
 def items(viewer: Any = None, limit: int = DEFAULT_ITEMS_LIMIT,

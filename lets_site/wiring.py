@@ -16,13 +16,14 @@ from flask_babel import lazy_gettext as _l
 from werkzeug.middleware.proxy_fix import ProxyFix
 
 from lets_site import features as contract
+from lets_site import fragments
 from lets_site.database import include_object
 from lets_site.extensions import babel, compress, csrf, db, htmx, login_manager, migrate
 from lets_site.locale import select_locale, select_timezone
 from lets_site.settings import get_settings
 from lets_site.web import assets, errors, guard, pagecache, security, urls
 from lets_site.web.text import one_full_stop, render_markdown
-from lets_site.web.urls import with_query
+from lets_site.web.urls import cached_url_for, with_query
 
 _CONDITIONAL_TYPES = {"text/html", "application/json", "application/feed+json", "text/calendar"}
 
@@ -85,10 +86,12 @@ def init_app(app: Flask, migrations: Path,
     errors.init_app(app)
     security.init_app(app)
     assets.init_app(app)
+    fragments.init_app(app)
 
     app.jinja_env.filters["markdown"] = render_markdown
     app.jinja_env.filters["one_full_stop"] = one_full_stop
     app.jinja_env.globals["with_query"] = with_query
+    app.jinja_env.globals["url_for"] = cached_url_for  # paths built once per process
     app.jinja_env.trim_blocks = True
     app.jinja_env.lstrip_blocks = True
 

@@ -117,8 +117,8 @@ FEATURE = f.Feature(
         f.AdminLink("content.admin_editors", _l("Content editors"), order=63),
     ],
     panels=[
-        f.Panel(f.HOME, "content/_home_news.html", _home, order=20),
-        f.Panel(f.FOOTER, "content/_footer_pages.html", _footer, order=50),
+        f.Panel(f.HOME, "content/_home_news.html", _home, order=20, shared=True),
+        f.Panel(f.FOOTER, "content/_footer_pages.html", _footer, order=50, shared=True),
         f.Panel(JOIN, "content/_join_rules.html", _join, order=50),
     ],
     demo=f.DemoStep(60, _demo),

@@ -81,7 +81,7 @@ FEATURE = f.Feature(
     blueprint=bp,
     menu=[f.MenuLink("events.index", _l("Events"), order=15)],
     panels=[
-        f.Panel(f.HOME, "events/_home.html", _home, order=20),
+        f.Panel(f.HOME, "events/_home.html", _home, order=20, shared=True),
         f.Panel(f.PROFILE, "events/_profile.html", _profile, order=60),
         f.Panel(f.PARTNER, "events/_partner.html", _partner, order=40),
     ],
@@ -101,6 +101,7 @@ FEATURE = f.Feature(
         f.NotificationKind("events.changed",
                            _l("An event I registered for moves or is postponed")),
     ),
+    lapses=services.next_change,
     portable=f.Portable(
         tables=(models.Event, models.EventHost, models.EventPartner,
                 models.Registration),

@@ -183,6 +183,20 @@ def next_events(viewer: Member | None, limit: int) -> list[Event]:
         .order_by(Event.starts_at, Event.id).limit(limit)))
 
 
+def next_change() -> datetime | None:
+    """The next start or end of an event not cancelled: lists of coming events change
+    then without a write (the contract's ``Feature.lapses``)."""
+    now = utcnow()
+    live = Event.status != Status.CANCELLED
+    starts, ends = db.session.execute(select(
+        select(func.min(Event.starts_at)).where(live, Event.starts_at >= now)
+        .scalar_subquery(),
+        select(func.min(Event.ends_at)).where(live, Event.ends_at >= now).scalar_subquery(),
+    )).one()
+    moments = [moment for moment in (starts, ends) if moment is not None]
+    return min(moments, default=None)
+
+
 def next_of_kind(viewer: Member | None, kind: str) -> Event | None:
     return db.session.scalars(
         select(Event).where(visible_clause(viewer), Event.kind == kind,

@@ -13,6 +13,7 @@ from flask_babel import force_locale
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import and_, func, or_, select
 from sqlalchemy.orm import joinedload
+from sqlalchemy.orm.attributes import set_committed_value
 from werkzeug.security import check_password_hash, generate_password_hash
 
 from lets_site import codes, features, signals
@@ -45,6 +46,7 @@ from lets_site.members.models import (
     new_session_token,
 )
 from lets_site.paging import Page
+from lets_site.settings import detached_copy, shared
 
 PAGE_SIZE = 20
 # The notification kinds this feature sends (members may switch them off; feature.py).
@@ -108,14 +110,30 @@ def get_by_id(member_id: int) -> Member:
 
 
 def load_for_session(token: str) -> Member | None:
-    # The member and their roles in one query: this runs on every logged-in request.
+    """The logged-in member of this request. This runs on every logged-in request: the
+    member and their roles are read in one query and kept per process until any process
+    commits a write (lets_site/settings.py ``shared``: a login, a logout, a change of
+    status or roles are writes). Each request gets its own instance, merged into its
+    session without a query, so what a request changes on it is saved as before."""
+    kept = shared(f"members.session.{token}", lambda: _session_member(token))
+    if kept is None:
+        return None
+    member = db.session.merge(kept, load=False)
+    if not member.is_active:
+        return None
+    return member
+
+
+def _session_member(token: str) -> Member | None:
     member = db.session.scalars(
         select(Member).where(Member.session_token == token)
         .options(joinedload(Member.role_rows))
     ).unique().first()
-    if member is None or not member.is_active:
+    if member is None:
         return None
-    return member
+    copy = detached_copy(member)
+    set_committed_value(copy, "role_rows", [detached_copy(row) for row in member.role_rows])
+    return copy
 
 
 def _email_taken(email: str | None, except_id: int | None = None) -> bool:

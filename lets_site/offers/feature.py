@@ -89,7 +89,7 @@ FEATURE = f.Feature(
     admin=[f.AdminLink("offers.admin_categories", _l("Categories of offers and wants"),
                        order=40)],
     panels=[
-        f.Panel(f.HOME, "offers/_home.html", _home, order=30),
+        f.Panel(f.HOME, "offers/_home.html", _home, order=30, shared=True),
         f.Panel(f.ORGANISATION, "offers/_org_listings.html", _organisation, order=50),
         f.Panel(f.PROFILE, "offers/_profile_listings.html", _profile, order=50),
         f.Panel(f.DIRECTORY, "offers/_directory_line.html", _directory, order=50),
@@ -105,6 +105,7 @@ FEATURE = f.Feature(
         f.NotificationKind(services.EXPIRING, _l("My offer or want expires in two weeks"),
                            due=services.expiring_notices),
     ),
+    lapses=services.next_lapse,
     portable=f.Portable(tables=(models.Category, models.Listing, models.ListingResponse),
                         files=("offers",)),
 )

@@ -569,6 +569,14 @@ def browse(viewer: Member | None, filters: Filters) -> ListingPage:
                        filters=filters, total=total)
 
 
+def next_lapse() -> datetime | None:
+    """When the next published listing passes its end date (it then leaves every list
+    without a write): what lists kept per process expire by (lets_site/fragments.py)."""
+    return db.session.scalar(
+        select(func.min(Listing.valid_until)).where(Listing.state == State.PUBLISHED,
+                                                    Listing.valid_until >= utcnow()))
+
+
 def listings_for_owner(owner: Member | Organisation, viewer: Member | None, *,
                        all_states: bool = False) -> list[Listing]:
     """One member's or organisation's live listings this viewer may see; with

@@ -5,6 +5,7 @@ from flask import (
     Response,
     abort,
     flash,
+    make_response,
     render_template,
     request,
     session,
@@ -12,11 +13,13 @@ from flask import (
 )
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
+from markupsafe import Markup
 
-from lets_site import features
+from lets_site import features, fragments
 from lets_site.domain import DomainError, NotFound, PermissionDenied
 from lets_site.extensions import login_manager
 from lets_site.ledger import services as ledger
+from lets_site.members.models import Visibility
 from lets_site.offers import photos, services
 from lets_site.offers.forms import (
     KIND_LABELS,
@@ -65,7 +68,20 @@ def _acting_for() -> object | None:
 
 @bp.app_context_processor
 def _inject() -> dict[str, object]:
-    return {"listing_photo_url": _photo_url, "kind_labels": KIND_LABELS}
+    return {"listing_photo_url": _photo_url, "kind_labels": KIND_LABELS,
+            "listing_postcode": _postcode}
+
+
+def _postcode(listing: Listing) -> Markup:
+    """" · 8900": the contact's postcode for a logged-in viewer who may see it (it follows
+    the address's visibility). A member always sees their own: in a list kept for everyone
+    (lets_site/fragments.py) that is a mark filled per viewer."""
+    contact = listing.contact
+    if contact is None or not contact.postcode or not current_user.is_authenticated:
+        return Markup()
+    shown = current_user.is_admin or contact.address_visibility in (Visibility.PUBLIC,
+                                                                    Visibility.MEMBERS)
+    return fragments.viewer_mark(contact.id, Markup(" · %s") % contact.postcode, shown)
 
 
 def _photo_url(listing: Listing, thumb: bool = False) -> str:
@@ -79,12 +95,27 @@ def _photo_url(listing: Listing, thumb: bool = False) -> str:
 def index() -> Response:
     categories = services.category_tree()
     filters = parse_filters(request.args, {c.slug for c in categories})
-    page = services.browse(_viewer(), filters)
-    # The "more" link asks for the next items alone in its URL (the page cache's key).
-    partial = "offers/_items.html" if request.args.get("part") == "items" else "offers/_list.html"
-    return htmx.render("offers/index.html", partial, filters=filters, page=page,
-                       categories=categories, type_options=TYPE_OPTIONS,
-                       owner_options=OWNER_OPTIONS, sort_options=SORT_OPTIONS)
+    # The "more" link asks for the next items alone in its URL (the page cache's key); the
+    # full page always has the whole list.
+    partial = ("offers/_items.html" if htmx.wants_partial()
+               and request.args.get("part") == "items" else "offers/_list.html")
+    viewer = _viewer()
+    who = fragments.audience()
+    # The results are the same HTML for everyone in an audience, in a language, for the
+    # same query (kept per process: lets_site/fragments.py); a member's own postcode is a
+    # mark filled per viewer. Only a postcode search finds different rows per member (a
+    # member's own hidden address matches for them alone): keyed by the member then.
+    key = ("offers.list", partial, who, _locale(), tuple(request.args.items(multi=True)),
+           viewer.id if filters.postcode and who.startswith("member") else None)  # type: ignore[attr-defined]
+    results = fragments.fragment(
+        key, lambda: render_template(partial, filters=filters,
+                                     page=services.browse(viewer, filters)),
+        lapses=services.next_lapse)
+    if htmx.wants_partial():
+        return htmx.add_vary(make_response(results))
+    return htmx.add_vary(make_response(render_template(
+        "offers/index.html", filters=filters, results=results, categories=categories,
+        type_options=TYPE_OPTIONS, owner_options=OWNER_OPTIONS, sort_options=SORT_OPTIONS)))
 
 
 @bp.route("/offers/mine")

@@ -30,7 +30,7 @@ FEATURE = f.Feature(
     menu=[f.MenuLink("site.admin_index", _l("Administration"), f.ADMINS, order=90)],
     admin=[f.AdminLink("site.admin_settings", _l("Site settings"), order=80)],
     panels=[
-        f.Panel(f.HOME, "site/_new.html", _new_on_the_site, order=90),
+        f.Panel(f.HOME, "site/_new.html", _new_on_the_site, order=90, shared=True),
         f.Panel(f.FOOTER, "site/_language.html", lambda _s, _v: {}, order=10),
     ],
     demo=f.DemoStep(10, demo.seed),

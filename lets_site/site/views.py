@@ -1,11 +1,14 @@
 from __future__ import annotations
 
+from functools import partial
+from typing import Any
+
 from flask import Blueprint, Response, current_app, render_template, request, url_for
+from flask_babel import get_locale, refresh
 from flask_babel import gettext as _
-from flask_babel import refresh
 from flask_login import current_user
 
-from lets_site import features
+from lets_site import features, fragments
 from lets_site.extensions import csrf, db
 from lets_site.locale import LANG_COOKIE
 from lets_site.members import services as members
@@ -26,8 +29,37 @@ def _viewer() -> Member | None:
 
 @bp.route("/")
 def home() -> str:
-    return render_template("site/home.html", panels=features.panels(features.HOME, None,
-                                                                     _viewer()))
+    return render_template("site/home.html", panels=_home_panels(_viewer()))
+
+
+def _home_panels(viewer: Member | None) -> list[tuple[str | None, Any]]:
+    """(template, data) for each home panel with something to show; a shared panel
+    (``Panel.shared``) comes as (None, its HTML), kept per process for everyone with the
+    same roles and language (lets_site/fragments.py) until a write or the next lapse. When
+    a feature's items are addressed to one member, "new on the site" differs per member:
+    the kept panels are then kept per member."""
+    who = fragments.audience()
+    if viewer is not None and not features.items_depend_on_roles_only():
+        who = f"{who}:{viewer.id}"
+    locale = str(get_locale())
+    shown: list[tuple[str | None, Any]] = []
+    for panel in features.offered_panels(features.HOME):
+        if not panel.shared:
+            data = panel.data(None, viewer)
+            if data is not None:
+                shown.append((panel.template, data))
+            continue
+        html = fragments.fragment(("home", panel.template, who, locale),
+                                  partial(_render_panel, panel, viewer),
+                                  lapses=features.next_lapse)
+        if html:
+            shown.append((None, html))
+    return shown
+
+
+def _render_panel(panel: features.Panel, viewer: Member | None) -> str:
+    data = panel.data(None, viewer)
+    return "" if data is None else render_template(panel.template, panel=data)
 
 
 # No CSRF token: the switcher is in every page's footer, and a per-visitor token there would

@@ -6,8 +6,10 @@ from __future__ import annotations
 
 import re
 from decimal import Decimal
+from functools import lru_cache
 
-from flask_babel import format_decimal
+from babel.numbers import NumberPattern, parse_pattern
+from flask_babel import format_decimal, get_locale
 from flask_babel import lazy_gettext as _l
 
 from lets_site.domain import DomainError
@@ -75,9 +77,20 @@ def format_amount(value: int | None, decimals: int | None = None) -> str:
         return "—"
     decimals = get_settings().decimals if decimals is None else decimals
     number: int | Decimal = value if decimals == 0 else Decimal(value).scaleb(-decimals)
-    pattern = "#,##0" if decimals == 0 else "#,##0.00"
     # In the reader's language; on the command line, the group's (lets_site/locale.py).
-    return format_decimal(number, format=pattern)
+    locale = get_locale()
+    if locale is None:
+        return format_decimal(number, format=_PATTERNS[decimals == 0])
+    # What format_decimal does, without parsing the pattern again for every amount.
+    return _number_pattern(decimals == 0).apply(number, locale)
+
+
+_PATTERNS = {True: "#,##0", False: "#,##0.00"}
+
+
+@lru_cache(maxsize=2)
+def _number_pattern(whole: bool) -> NumberPattern:
+    return parse_pattern(_PATTERNS[whole])
 
 
 def format_units(value: int | None, decimals: int | None = None) -> str:

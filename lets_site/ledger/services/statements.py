@@ -11,6 +11,7 @@ from typing import Any
 
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import case, func, or_, select, union_all
+from sqlalchemy.orm import defaultload
 
 from lets_site.domain import PermissionDenied
 from lets_site.extensions import db
@@ -19,10 +20,17 @@ from lets_site.ledger.services.accounts import can_view, find_account, member_ac
 from lets_site.ledger.services.amounts import plain_amount
 from lets_site.ledger.services.settings import get_settings
 from lets_site.members.models import Member
+from lets_site.organisations.models import Organisation
 from lets_site.paging import Page
 from lets_site.settings import zone
 
 STATEMENT_PAGE_SIZE = 50
+# A statement line names the other party (holder name and code): the organisations among
+# them come without their intermediaries, which the relationship would otherwise read in a
+# batch per side (payer, payee) of every page of lines.
+LINE_LOAD_OPTIONS = tuple(
+    defaultload(side).defaultload(Account.organisation).lazyload(Organisation.intermediaries)
+    for side in (Transfer.payer, Transfer.payee))
 PRINT_MAX_ROWS = 5000
 
 
@@ -150,7 +158,8 @@ def statement(viewer: Member, code: str, start: date | None = None, end: date | 
     page = min(page, max(1, -(-total // STATEMENT_PAGE_SIZE)))  # past the end: the last page
     ids = _page_ids(account, start, end, STATEMENT_PAGE_SIZE, (page - 1) * STATEMENT_PAGE_SIZE)
     rows = db.session.scalars(
-        select(Transfer).where(Transfer.id.in_(ids)).order_by(Transfer.id.desc())
+        select(Transfer).where(Transfer.id.in_(ids)).options(*LINE_LOAD_OPTIONS)
+        .order_by(Transfer.id.desc())
     ).all() if ids else []
     entries = [_entry(account, t) for t in rows]
     low, _high = _bounds(start, end)
@@ -185,7 +194,7 @@ def recent_for(viewer: Member, code: str, limit: int = 10) -> list[Entry]:
     account = _viewable(viewer, code)
     if account.id is None:
         return []
-    rows = db.session.scalars(_entries_query(account, None, None)
+    rows = db.session.scalars(_entries_query(account, None, None).options(*LINE_LOAD_OPTIONS)
                               .order_by(Transfer.id.desc()).limit(limit))
     return [_entry(account, t) for t in rows]
 
