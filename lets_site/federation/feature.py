@@ -22,6 +22,7 @@ DEFAULTS: dict[str, Any] = {
     "FEDERATION_READ_TIMEOUT": 10.0,  # seconds without a byte
     "FEDERATION_DEADLINE": 30.0,  # seconds for a whole feed, redirects included
     "FEDERATION_MAX_BYTES": 2 * 1024 * 1024,  # body cap, counted after decompression
+    "FEDERATION_FEED_MAX_BYTES": 1024 * 1024,  # the merged feed's body cap (1 MiB)
     "FEDERATION_MAX_REDIRECTS": 3,
     "FEDERATION_INTERVAL_SECONDS": 1800,  # between fetches of a healthy feed
     "FEDERATION_BACKOFF_SECONDS": 300,  # first wait after an error, doubled each time
