@@ -406,6 +406,13 @@ def _outcomes(result: dict[str, Any]) -> str:
 
 
 def main(argv: list[str] | None = None) -> None:
+    if argv is None:
+        argv = sys.argv[1:]
+    if argv[:1] == ["plans"]:  # the agenda's and the merged feed's query plans
+        from bench import federation_plans
+
+        federation_plans.main(argv[1:])
+        return
     parser = argparse.ArgumentParser(prog="python -m bench federation", description=__doc__,
                                      formatter_class=argparse.RawDescriptionHelpFormatter)
     sub = parser.add_subparsers(dest="step")
