@@ -223,7 +223,10 @@ def build(current: State | None = None) -> Merged:
         rows = {row.id: row for row in db.session.execute(
             select(FeedItem.id, *_COLUMNS).where(FeedItem.id.in_(chunk)))}
         for row_id in chunk:
-            row = rows[row_id]
+            row = rows.get(row_id)
+            if row is None:  # deleted by a fetch since the order was read (PostgreSQL)
+                sizes.append(0)
+                continue
             made[row_id] = item(row, current.groups[row.feed_id])
             size = len(_encode(made[row_id])) + 1
             sizes.append(size)
@@ -239,7 +242,7 @@ def build(current: State | None = None) -> Merged:
     else:
         base(None)
     chosen = set(keep[:kept])
-    feed["items"] = [made[row_id] for row_id in newest if row_id in chosen]
+    feed["items"] = [made[row_id] for row_id in newest if row_id in chosen and row_id in made]
     if key is not None:
         feed["_lets"]["signature"] = signing.sign(feed, key, created)
     return Merged(_encode(feed), current.modified, len(keep) - kept)
