@@ -18,7 +18,7 @@ At most ``FEDERATION_FEED_MAX_BYTES`` (1 MiB, as the group feed): newest first (
 ``OLD_TOMBSTONE_DAYS`` before ``generated_at`` go first, then the oldest items, and the
 feed says ``complete: false`` with ``dropped`` (docs/federation.md). Only the rows that
 fit are read in full. Signed with the site's key when it has one (:mod:`lets_site.signing`,
-as the group feed), so one federation can follow another with its key registered.
+as the group feed), so a reader verifies it as it verifies a group's feed.
 """
 
 from __future__ import annotations
