@@ -3,6 +3,7 @@ fetched and merged by ``lets-site federation fetch``'s sweep, next to its floor.
 
     .venv/bin/python -m bench federation                    # 1,000 feeds of 200 items
     .venv/bin/python -m bench federation --feeds 100 --items 50 --workers 8
+    .venv/bin/python -m bench federation plans              # the agenda's query plans
 
 1. A feed server (a process of its own, ``ThreadingHTTPServer`` on 127.0.0.1) serves
    ``--feeds`` complete group feeds of ``--items`` items each (about one in ten an event,
@@ -15,7 +16,8 @@ fetched and merged by ``lets-site federation fetch``'s sweep, next to its floor.
    answers (the read timeout, 10 s, ends it).
 2. A fresh instance (SQLite in a temporary folder, or ``--database-url``) follows them all.
 3. The first sweep, then the next one (the clock moved past the 30-minute interval: the
-   healthy feeds answer 304, the failing ones are due again after their backoff), each
+   healthy feeds answer 304, the failing ones are due again after their backoff, except
+   those that timed out: their first wait is an hour), each
    in a process of its own that reports its time, outcomes and peak memory (RSS).
 4. The floor: the same number of plain GETs (no parsing, no database) with a pool of the
    same size, first unconditional, then with the ETags (304s).
@@ -406,6 +408,13 @@ def _outcomes(result: dict[str, Any]) -> str:
 
 
 def main(argv: list[str] | None = None) -> None:
+    if argv is None:
+        argv = sys.argv[1:]
+    if argv[:1] == ["plans"]:  # the agenda's and the merged feed's query plans
+        from bench import federation_plans
+
+        federation_plans.main(argv[1:])
+        return
     parser = argparse.ArgumentParser(prog="python -m bench federation", description=__doc__,
                                      formatter_class=argparse.RawDescriptionHelpFormatter)
     sub = parser.add_subparsers(dest="step")
@@ -415,8 +424,11 @@ def main(argv: list[str] | None = None) -> None:
         p.add_argument("--feeds", type=int, default=1000)
         p.add_argument("--items", type=int, default=200)
     serve_p.add_argument("--port", type=int, required=True)
+    from lets_site.federation.feature import DEFAULTS
+
     for p in (parser, sweep_p):
-        p.add_argument("--workers", type=int, default=8)
+        # The floor uses the same number of threads as the sweep.
+        p.add_argument("--workers", type=int, default=int(DEFAULTS["FEDERATION_WORKERS"]))
         p.add_argument("--database-url", default=None)
     sweep_p.add_argument("--instance", type=Path, required=True)
     sweep_p.add_argument("--offset", type=float, default=0.0)

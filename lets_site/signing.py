@@ -5,6 +5,10 @@ A signed document carries ``_lets.signature = {alg, key_id, created, canon, valu
 computed over the whole document without the ``signature`` member; ``value`` is the
 base64url signature (no padding) and ``key_id`` the first 16 hex digits of the SHA-256 of
 the raw public key. A public key is written as base64url of its 32 raw bytes.
+
+The site's private key (if it has one) is a PEM file under instance/
+(``feed-signing-key.pem``, or the path in ``FEED_SIGNING_KEY``): :func:`load_private_key`.
+The group feed and the federation's merged feed both sign with it.
 """
 
 from __future__ import annotations
@@ -13,9 +17,11 @@ import base64
 import binascii
 import copy
 import hashlib
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import rfc8785
+from flask import current_app
 
 if TYPE_CHECKING:
     from cryptography.hazmat.primitives.asymmetric.ed25519 import (
@@ -28,6 +34,27 @@ if TYPE_CHECKING:
 
 ALG = "ed25519"
 CANON = "rfc8785"
+KEY_FILE = "feed-signing-key.pem"
+
+
+def key_path() -> Path:
+    """Where the site's private key is (it may not exist: then nothing is signed)."""
+    configured = current_app.config.get("FEED_SIGNING_KEY")
+    return Path(configured) if configured else Path(current_app.instance_path) / KEY_FILE
+
+
+def load_private_key() -> Ed25519PrivateKey | None:
+    """The site's private key, or None when it has none."""
+    from cryptography.hazmat.primitives import serialization
+    from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
+
+    path = key_path()
+    if not path.exists():
+        return None
+    key = serialization.load_pem_private_key(path.read_bytes(), password=None)
+    if not isinstance(key, Ed25519PrivateKey):
+        raise ValueError(f"{path} is not an Ed25519 private key")
+    return key
 
 
 def raw_public(key: Ed25519PrivateKey | Ed25519PublicKey) -> bytes:

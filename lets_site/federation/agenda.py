@@ -9,7 +9,9 @@ a calendar program does not drop an event the moment it ends and a cancelled one
 subscribers as ``STATUS:CANCELLED``.
 
 Every query is bounded: the page reads one page of rows plus a count and the filters'
-choices (3 queries whatever the number of events), on the index ``(type, end_at)``.
+choices (3 queries whatever the number of events). The rows come from walking the index
+``(type, deleted, start_at, id, end_at)`` in the page's order (start, then id), so neither
+database sorts the events; the end is read from the same index.
 Functions take plain values (the site's zone, ``now``) and never see the request.
 """
 

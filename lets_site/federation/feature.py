@@ -16,15 +16,22 @@ from lets_site.settings import zone
 # The aggregator's settings and their defaults (README, "Configuration"; any of them can
 # be set in instance/config.py or as LETS_<NAME>).
 DEFAULTS: dict[str, Any] = {
-    "FEDERATION_WORKERS": 8,  # fetch worker threads per `lets-site federation fetch`
+    # Fetch worker threads per `lets-site federation fetch`. They mostly wait on the
+    # network (a dead feed holds one for the read timeout), so there are more of them than
+    # cores; each holds at most one body (FEDERATION_MAX_BYTES). docs/federation.md.
+    "FEDERATION_WORKERS": 32,
     "FEDERATION_PER_HOST": 2,  # requests to one host at once
     "FEDERATION_CONNECT_TIMEOUT": 5.0,  # seconds
     "FEDERATION_READ_TIMEOUT": 10.0,  # seconds without a byte
     "FEDERATION_DEADLINE": 30.0,  # seconds for a whole feed, redirects included
     "FEDERATION_MAX_BYTES": 2 * 1024 * 1024,  # body cap, counted after decompression
+    "FEDERATION_FEED_MAX_BYTES": 1024 * 1024,  # the merged feed's body cap (1 MiB)
     "FEDERATION_MAX_REDIRECTS": 3,
     "FEDERATION_INTERVAL_SECONDS": 1800,  # between fetches of a healthy feed
     "FEDERATION_BACKOFF_SECONDS": 300,  # first wait after an error, doubled each time
+    # First wait after a fetch that timed out (no answer within the read timeout or the
+    # deadline), doubled each time: a dead site is not waited on at every sweep.
+    "FEDERATION_TIMEOUT_BACKOFF_SECONDS": 3600,
     "FEDERATION_MAX_BACKOFF_SECONDS": 86400,  # the longest wait (24 h)
     "FEDERATION_ALLOW_HTTP": False,  # plain http feeds (LAN set-ups and tests)
     # Networks the fetcher may reach although they are private (e.g. ["127.0.0.0/8"]).

@@ -112,9 +112,12 @@ class FeedItem(db.Model):
     __table_args__ = (
         UniqueConstraint("feed_id", "item_id", name="uq_federation_item_feed_item"),
         Index("ix_federation_item_type_start", "type", "start_at"),
-        # The agenda's page walks events in start order, the end read from the index; its
-        # kinds and kind filter read the second (federation/agenda.py).
-        Index("ix_federation_item_agenda", "type", "deleted", "start_at", "end_at"),
+        # The agenda's page and calendar walk events in their order (start, id: no sort,
+        # on PostgreSQL too) and read the end from the index (SQLite: its count too); its
+        # kinds and kind filter read the second (federation/agenda.py; migration
+        # 0023_agenda_index, the plans in docs/performance.md).
+        Index("ix_federation_item_agenda_order", "type", "deleted", "start_at", "id",
+              "end_at"),
         Index("ix_federation_item_kind", "type", "kind", "end_at"),
     )
 

@@ -41,17 +41,25 @@ MASS_DELETE_MIN = 10
 LOG_KEEP = 20
 
 
+# Failures that held a worker until a time limit ran out (docs/federation.md): they wait
+# longer before the next try than a quick refusal does.
+TIMED_OUT = ("timeout", "deadline")
+
+
 @dataclass(frozen=True)
 class Schedule:
     interval: float = 1800.0  # seconds between fetches of a healthy feed
     backoff: float = 300.0  # the first wait after an error; doubles each time
     max_backoff: float = 86400.0
+    # The first wait after a fetch that timed out (TIMED_OUT); doubles each time too.
+    timeout_backoff: float = 3600.0
 
     @classmethod
     def from_config(cls, config: Any) -> Schedule:
         return cls(float(config["FEDERATION_INTERVAL_SECONDS"]),
                    float(config["FEDERATION_BACKOFF_SECONDS"]),
-                   float(config["FEDERATION_MAX_BACKOFF_SECONDS"]))
+                   float(config["FEDERATION_MAX_BACKOFF_SECONDS"]),
+                   float(config["FEDERATION_TIMEOUT_BACKOFF_SECONDS"]))
 
 
 @dataclass
@@ -235,9 +243,11 @@ def _log(feed: Feed, started: datetime, now: datetime, outcome: str, message: st
         db.session.execute(delete(FetchLog).where(FetchLog.id.in_(old)))
 
 
-def _failed(feed: Feed, now: datetime, schedule: Schedule, health: str, reason: str) -> None:
+def _failed(feed: Feed, now: datetime, schedule: Schedule, health: str, reason: str,
+            first_wait: float | None = None) -> None:
     feed.errors += 1
-    wait = min(schedule.backoff * 2 ** min(feed.errors - 1, 30), schedule.max_backoff)
+    first = schedule.backoff if first_wait is None else first_wait
+    wait = min(first * 2 ** min(feed.errors - 1, 30), schedule.max_backoff)
     feed.next_fetch_at = _later(now, wait)
     if health == Health.ERROR and feed.last_success_at is not None:
         health = Health.STALE
@@ -275,7 +285,8 @@ def record(claimed: Claim, owner: str, started: datetime, now: datetime,
         return "lost_lease"
     feed.last_fetch_at = now
     if isinstance(result, FetchError):
-        _failed(feed, now, schedule, Health.ERROR, result.message)
+        _failed(feed, now, schedule, Health.ERROR, result.message,
+                schedule.timeout_backoff if result.outcome in TIMED_OUT else None)
         _log(feed, started, now, result.outcome, result.message, duration_ms=duration_ms)
         return result.outcome
     size = result.wire_bytes

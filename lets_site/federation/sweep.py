@@ -16,11 +16,14 @@ import uuid
 from collections import Counter
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
+from contextlib import AbstractContextManager
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
+from typing import Any
 from urllib.parse import urlsplit
 
 from flask import Flask
+from sqlalchemy import Engine
 
 from lets_site.database import write_transaction
 from lets_site.extensions import db
@@ -63,6 +66,21 @@ class HostSlots:
             return self._slots[host]
 
 
+def _turns(engine: Engine) -> AbstractContextManager[Any]:
+    """What a worker holds while it uses the database. SQLite has one writer at a time:
+    the workers take turns here rather than in SQLite's busy handler, which sleeps in
+    growing steps. On PostgreSQL at most as many workers as the connection pool holds
+    (there may be more workers than connections: they mostly wait on the network), so a
+    worker waits for a turn rather than running into the pool's time-out."""
+    if engine.dialect.name == "sqlite":
+        return threading.Lock()
+    size = getattr(engine.pool, "size", None)
+    overflow = int(getattr(engine.pool, "_max_overflow", -1))
+    if callable(size) and overflow >= 0:
+        return threading.BoundedSemaphore(max(1, int(size()) + overflow))
+    return contextlib.nullcontext()
+
+
 def run(app: Flask, *, workers: int | None = None, clock: Clock = system_clock,
         resolver: netguard.Resolver | None = None, owner: str | None = None) -> Report:
     """Fetch every feed due now; return what happened."""
@@ -77,12 +95,8 @@ def run(app: Flask, *, workers: int | None = None, clock: Clock = system_clock,
     due_before = clock()
     report = Report()
     lock = threading.Lock()
-    # SQLite has one writer at a time: the workers take turns here rather than in
-    # SQLite's busy handler, which sleeps in growing steps. PostgreSQL needs no turns.
     with app.app_context():
-        sqlite = db.engine.dialect.name == "sqlite"
-    turns: threading.Lock | contextlib.nullcontext[None] = (
-        threading.Lock() if sqlite else contextlib.nullcontext())
+        turns = _turns(db.engine)
     begun = time.monotonic()
 
     def one_feed() -> bool:

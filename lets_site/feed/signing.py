@@ -14,15 +14,16 @@ import os
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from flask import current_app
-
-# The canonicalisation, signing and verifying live in the base layer, shared with the
-# aggregator that verifies followed feeds.
+# The canonicalisation, signing and verifying, and the key's file, live in the base layer,
+# shared with the aggregator (which verifies followed feeds and signs its merged feed).
 from lets_site.signing import (  # noqa: F401 - this module's public names
     ALG,
     CANON,
+    KEY_FILE,
     canonical,
     key_id,
+    key_path,
+    load_private_key,
     public_key_text,
     raw_public,
     sign,
@@ -34,26 +35,6 @@ if TYPE_CHECKING:
 
 # The cryptography package is imported by the functions that sign or verify (the feed's
 # requests and the key commands), not at start: a worker starts faster and smaller.
-
-KEY_FILE = "feed-signing-key.pem"
-
-
-def key_path() -> Path:
-    configured = current_app.config.get("FEED_SIGNING_KEY")
-    return Path(configured) if configured else Path(current_app.instance_path) / KEY_FILE
-
-
-def load_private_key() -> Ed25519PrivateKey | None:
-    from cryptography.hazmat.primitives import serialization
-    from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
-
-    path = key_path()
-    if not path.exists():
-        return None
-    key = serialization.load_pem_private_key(path.read_bytes(), password=None)
-    if not isinstance(key, Ed25519PrivateKey):
-        raise ValueError(f"{path} is not an Ed25519 private key")
-    return key
 
 
 def generate(path: Path, force: bool = False) -> Ed25519PrivateKey:

@@ -174,6 +174,27 @@ def test_failure_keeps_items_and_backs_off_exponentially_capped(feed: Feed) -> N
     assert len(_items(feed)) == 1
 
 
+@pytest.mark.parametrize("outcome", ["timeout", "deadline"])
+def test_a_timed_out_fetch_skips_the_next_sweep_and_backs_off(feed: Feed,
+                                                              outcome: str) -> None:
+    assert _record(feed, _ok([feeds.offer(BASE, 1)])) == "ok"
+    now = feed.next_fetch_at
+    assert _record(feed, FetchError(outcome, "no answer"), now) == outcome
+    assert feed.errors == 1 and feed.health == Health.STALE
+    assert SCHEDULE.timeout_backoff == 3600 > SCHEDULE.interval
+    assert feed.next_fetch_at == now + timedelta(seconds=3600)
+    # The next half-hourly sweep leaves it out; the one after takes it.
+    later = now + timedelta(seconds=SCHEDULE.interval + 1)
+    assert services.claim("other", later, later, 60) is None
+    now = feed.next_fetch_at
+    assert _record(feed, FetchError(outcome, "no answer"), now) == outcome
+    assert feed.next_fetch_at == now + timedelta(seconds=7200)  # doubled
+    # A quick refusal keeps the ordinary first wait, doubled by the errors so far.
+    now = feed.next_fetch_at
+    assert _record(feed, Response(500, URL), now) == "http_error"
+    assert feed.next_fetch_at == now + timedelta(seconds=60 * 4)
+
+
 def test_error_before_any_success_is_error_not_stale(feed: Feed) -> None:
     _record(feed, Response(404, URL))
     assert feed.health == Health.ERROR and feed.errors == 1

@@ -181,3 +181,19 @@ def test_only_a_sweep_that_changed_items_drops_the_cached_pages(fed: Flask,
     later = NOW + timedelta(hours=1)
     assert sweep.run(fed, clock=lambda: later).outcomes == {"not_modified": 1}
     assert stamp() == merged  # the lease and the 304 show on no page
+
+
+def test_workers_use_the_database_in_turns_no_more_at_once_than_connections(
+        fed: Flask) -> None:
+    with fed.app_context():
+        turns = sweep._turns(db.engine)
+        if db.engine.dialect.name == "sqlite":
+            assert isinstance(turns, type(threading.Lock()))  # one writer at a time
+            return
+        pool = db.engine.pool
+        connections = pool.size() + pool._max_overflow  # type: ignore[attr-defined]
+        assert connections < fed.config["FEDERATION_WORKERS"]
+        taken = [turns.acquire(blocking=False) for _ in range(connections + 1)]
+        assert taken == [True] * connections + [False]
+        for _ in range(connections):
+            turns.release()
