@@ -63,6 +63,15 @@ MEMBER_ADMIN = "member_admin"
 # The events feature's list of coming events (/events/), under the list: the subject is
 # None (the federation shows the neighbouring groups' coming events there).
 EVENTS = "events"
+# The contact scripts other groups share (docs/partners.md), for the partners' scripts page
+# (/partners/scripts) to offer for import: not a page's panel but the subjects a feature
+# holds (the federation fetches them from the groups it follows). A subject has ``ref``
+# (str, what ``find_subject`` takes back), ``group_name``, ``group_url``, ``source_url``
+# (the group's published document), ``language``, ``title``, ``subject``, ``body`` (the
+# script as its group wrote it, placeholders unfilled) and ``preview_url``.
+# ``coming_subjects(SHARED_SCRIPTS, viewer, language or "", limit)`` lists them by group,
+# language and title.
+SHARED_SCRIPTS = "shared_scripts"
 
 # Visibility of an item.
 PUBLIC = "public"
@@ -211,6 +220,19 @@ class Linkable:
     kind: str
     choices: Callable[[Any, int], Sequence[tuple[int, Item]]]
     find: Callable[[Collection[int], Any], Mapping[int, Item]]
+@dataclass(frozen=True)
+class GroupField:
+    """An optional field a feature adds to the group block of the site's feed
+    (``_lets.group``, docs/feed.md), e.g. the partners' shared contact scripts.
+
+    ``value()`` returns (the field's value, or None to leave the field out; when it last
+    changed, or None if never): the feed's Last-Modified counts the change, so that a
+    reader sending only If-Modified-Since sees the field come and go."""
+
+    name: str
+    value: Callable[[], tuple[Any, datetime | None]]
+
+
 # --- Moving: the full export ---------------------------------------------------------------
 
 
@@ -321,6 +343,8 @@ class Feature:
     check: Callable[[], list[str]] | None = None
     # The tables (and upload folders) it carries into the full export; None: it has none.
     portable: Portable | None = None
+    # Optional fields of the feed's group block (GroupField).
+    group_fields: Sequence[GroupField] = ()
 
 
 class Registry:
@@ -566,6 +590,21 @@ def data_problems(app: Flask | None = None) -> list[str]:
     """The problems every feature's ``check`` finds in the current app's database."""
     return [problem for f in registry(app).features if f.check is not None
             for problem in f.check()]
+
+
+def group_fields(app: Flask | None = None) -> tuple[dict[str, Any], datetime | None]:
+    """The features' optional fields of the feed's group block that have a value, and the
+    latest time any of them changed (None: never)."""
+    found: dict[str, Any] = {}
+    latest: datetime | None = None
+    for feature in registry(app).features:
+        for group_field in feature.group_fields:
+            value, changed = group_field.value()
+            if value is not None:
+                found[group_field.name] = value
+            if changed is not None and (latest is None or changed > latest):
+                latest = changed
+    return found, latest
 
 
 def demo_steps(app: Flask | None = None) -> list[DemoStep]:
