@@ -52,7 +52,7 @@ from lets_site.partners.models import (
     Visibility,
 )
 from lets_site.photos import MEMBERS, PUBLIC, PhotoStore
-from lets_site.settings import forget, get_settings, shared, zone
+from lets_site.settings import cached, forget, get_settings, shared, zone
 from lets_site.slugs import slugify
 
 NAME_MAX = 160
@@ -1161,15 +1161,27 @@ def shared_scripts() -> list[ContactScript]:
         .order_by(ContactScript.language, ContactScript.title, ContactScript.id)))
 
 
+def _sharing() -> tuple[bool, datetime | None]:
+    """(any script shared, when the shared set last changed): one query, once per request
+    and transaction (the feed asks twice)."""
+
+    def load() -> tuple[bool, datetime | None]:
+        one = select(ContactScript.id).where(ContactScript.shared.is_(True)).limit(1)
+        changed = select(ScriptValues.shared_changed_at).where(ScriptValues.id == 1)
+        row = db.session.execute(select(one.scalar_subquery(),
+                                        changed.scalar_subquery())).one()
+        return row[0] is not None, row[1]
+
+    return cached("partners.sharing", load)
+
+
 def shared_changed_at() -> datetime | None:
     """When the shared scripts last changed (None: never)."""
-    return db.session.scalar(select(ScriptValues.shared_changed_at)
-                             .where(ScriptValues.id == 1))
+    return _sharing()[1]
 
 
 def any_shared() -> bool:
-    return db.session.scalar(select(ContactScript.id).where(ContactScript.shared.is_(True))
-                             .limit(1)) is not None
+    return _sharing()[0]
 
 
 def shared_document(group_url: str, url: str) -> dict[str, Any]:
