@@ -143,8 +143,9 @@ def test_unsharing_or_removing_changes_the_document_and_its_date(client: Any,
 def test_the_feed_links_the_shared_scripts_only_while_one_is_shared(
         client: Any, app: Flask, coordinator: Any) -> None:
     app.config["BASE_URL"] = "https://lets-ieper.example"
-    script = make_script(coordinator)
+    script = make_script(coordinator, "Onze eigen kennismaking")
     assert "contact_scripts" not in _feed_group(client)  # a script, but not shared
+    assert "Onze eigen kennismaking" not in client.get("/feed.json").get_data(as_text=True)
     _share(script, coordinator)
     group = _feed_group(client)
     assert group["contact_scripts"] == "https://lets-ieper.example/partners/scripts/shared.json"
