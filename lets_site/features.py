@@ -64,6 +64,15 @@ MEMBER_ADMIN = "member_admin"
 # The events feature's list of coming events (/events/), under the list: the subject is
 # None (the federation shows the neighbouring groups' coming events there).
 EVENTS = "events"
+# The contact scripts other groups share (docs/partners.md), for the partners' scripts page
+# (/partners/scripts) to offer for import: not a page's panel but the subjects a feature
+# holds (the federation fetches them from the groups it follows). A subject has ``ref``
+# (str, what ``find_subject`` takes back), ``group_name``, ``group_url``, ``source_url``
+# (the group's published document), ``language``, ``title``, ``subject``, ``body`` (the
+# script as its group wrote it, placeholders unfilled) and ``preview_url``.
+# ``coming_subjects(SHARED_SCRIPTS, viewer, language or "", limit)`` lists them by group,
+# language and title.
+SHARED_SCRIPTS = "shared_scripts"
 
 # Visibility of an item.
 PUBLIC = "public"
@@ -204,13 +213,28 @@ class Linkable:
     By stable item id, as the subject of the place of the same name (the EVENT place's
     panels get the event): ``subject(item_id)`` returns it or None; ``coming(viewer, tag,
     limit)`` those tagged ``tag`` (an event's kind) not over yet that the viewer may see,
-    soonest first. The caller only reads them (the place's attributes)."""
+    soonest first. The caller only reads them (the place's attributes). A kind reached
+    only one way leaves the other pair out (the contact scripts other groups share have
+    no row here, only an item id)."""
 
     kind: str
-    choices: Callable[[Any, int], Sequence[tuple[int, Item]]]
-    find: Callable[[Collection[int], Any], Mapping[int, Item]]
+    choices: Callable[[Any, int], Sequence[tuple[int, Item]]] | None = None
+    find: Callable[[Collection[int], Any], Mapping[int, Item]] | None = None
     subject: Callable[[str], Any] | None = None
     coming: Callable[[Any, str, int], Sequence[Any]] | None = None
+
+
+@dataclass(frozen=True)
+class GroupField:
+    """An optional field a feature adds to the group block of the site's feed
+    (``_lets.group``, docs/feed.md), e.g. the partners' shared contact scripts.
+
+    ``value()`` returns (the field's value, or None to leave the field out; when it last
+    changed, or None if never): the feed's Last-Modified counts the change, so that a
+    reader sending only If-Modified-Since sees the field come and go."""
+
+    name: str
+    value: Callable[[], tuple[Any, datetime | None]]
 
 
 # --- Moving: the full export ---------------------------------------------------------------
@@ -325,6 +349,8 @@ class Feature:
     # a write (a listing's end date, an event's start or end); None: nothing will. Pages
     # that keep HTML per process expire it then (lets_site/fragments.py).
     lapses: Callable[[], datetime | None] | None = None
+    # Optional fields of the feed's group block (GroupField).
+    group_fields: Sequence[GroupField] = ()
 
 
 class Registry:
@@ -495,7 +521,7 @@ def link_choices(kind: str, viewer: Any, limit: int = 200,
                  app: Flask | None = None) -> list[tuple[int, Item]]:
     """What a select may offer for ``kind``, newest first; empty when no feature has any
     (the page then leaves the select out)."""
-    found = [pair for link in _linkables(kind, app)
+    found = [pair for link in _linkables(kind, app) if link.choices is not None
              for pair in link.choices(viewer if _is_member(viewer) else None, limit)]
     return found[:max(0, limit)]
 
@@ -507,7 +533,8 @@ def linked(kind: str, ids: Iterable[int | None], viewer: Any,
     found: dict[int, Item] = {}
     if wanted:
         for link in _linkables(kind, app):
-            found.update(link.find(wanted, viewer if _is_member(viewer) else None))
+            if link.find is not None:
+                found.update(link.find(wanted, viewer if _is_member(viewer) else None))
     return found
 
 
@@ -584,6 +611,21 @@ def data_problems(app: Flask | None = None) -> list[str]:
     """The problems every feature's ``check`` finds in the current app's database."""
     return [problem for f in registry(app).features if f.check is not None
             for problem in f.check()]
+
+
+def group_fields(app: Flask | None = None) -> tuple[dict[str, Any], datetime | None]:
+    """The features' optional fields of the feed's group block that have a value, and the
+    latest time any of them changed (None: never)."""
+    found: dict[str, Any] = {}
+    latest: datetime | None = None
+    for feature in registry(app).features:
+        for group_field in feature.group_fields:
+            value, changed = group_field.value()
+            if value is not None:
+                found[group_field.name] = value
+            if changed is not None and (latest is None or changed > latest):
+                latest = changed
+    return found, latest
 
 
 def demo_steps(app: Flask | None = None) -> list[DemoStep]:

@@ -8,6 +8,7 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from typing import Any
 
+from lets_site import features
 from lets_site.mail import external_url
 from lets_site.settings import get_settings
 from lets_site.slugs import slugify
@@ -35,9 +36,11 @@ def unit_code() -> str:
 
 def group_block() -> dict[str, Any]:
     """This site's group block. No member count: it would change the body without a change
-    of Last-Modified (readers that send only If-Modified-Since would miss it)."""
+    of Last-Modified (readers that send only If-Modified-Since would miss it). The features'
+    optional fields (``features.GroupField``: the shared contact scripts) come last."""
     site = get_settings()
     home = external_url("site.home")
+    extra, _changed = features.group_fields()
     return {
         "slug": site.slug,
         "name": site.group_name,
@@ -47,6 +50,7 @@ def group_block() -> dict[str, Any]:
         "unit": {"code": unit_code(),
                  "name": site.text("unit_plural", site.default_language)},
         "contact_url": home,
+        **extra,
     }
 
 

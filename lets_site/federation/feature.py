@@ -9,7 +9,15 @@ from flask_babel import lazy_gettext as _l
 
 from lets_site import features as f
 from lets_site.database import utcnow
-from lets_site.federation import agenda, commands, hub_views, models, services  # noqa: F401
+from lets_site.federation import (  # noqa: F401 - hub_views, script_views: their routes
+    agenda,
+    commands,
+    hub_views,
+    models,
+    script_views,
+    scripts,
+    services,
+)
 from lets_site.federation.views import bp
 from lets_site.settings import zone
 
@@ -81,9 +89,15 @@ FEATURE = f.Feature(
     commands=commands.COMMANDS,
     audit_actions=AUDIT_ACTIONS,
     setup=_setup,
+    # The contact scripts the followed groups share, for the partners' scripts page.
+    linkables=[f.Linkable(f.SHARED_SCRIPTS, subject=scripts.find, coming=scripts.coming)],
     portable=f.Portable(
         tables=(models.Feed, models.Decision),
         left_out={"federation_item": "a cache of the other groups' feeds, fetched again",
-                  "federation_fetch": "the log of fetches, a cache"},
+                  "federation_fetch": "the log of fetches, a cache",
+                  "federation_script_source": "where the followed groups' shared contact "
+                                              "scripts are, fetched again",
+                  "federation_script": "a cache of the followed groups' shared contact "
+                                       "scripts, fetched again"},
     ),
 )

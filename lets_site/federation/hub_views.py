@@ -15,7 +15,7 @@ from werkzeug.http import is_resource_modified
 
 from lets_site.database import utcnow
 from lets_site.domain import NotFound
-from lets_site.federation import crosssearch, directory, merged, services
+from lets_site.federation import crosssearch, directory, merged, scripts, services
 from lets_site.federation.directory import Badge
 from lets_site.federation.models import Feed
 from lets_site.federation.views import bp
@@ -92,7 +92,9 @@ def group(slug: str) -> str:
     kinds = {"offer": _("Offer"), "want": _("Want"), "event": _("Event"), "book": _("Book")}
     return render_template("federation/group.html", group=found,
                            badge=_badge(found.feed, utcnow()),
-                           recent=directory.recent(found.feed), kinds=kinds)
+                           recent=directory.recent(found.feed), kinds=kinds,
+                           scripts=scripts.of_feed(found.feed),
+                           scripts_url=found.feed.group.get("contact_scripts"))
 
 
 @bp.route("/search/")

@@ -167,3 +167,39 @@ class Decision(db.Model):
     def item_ids(self) -> list[str]:
         return [str(x) for x in json.loads(self.detail)] if \
             self.kind == DecisionKind.MASS_DELETE else []
+
+
+class ScriptSource(db.Model):
+    """Where a followed group publishes the contact scripts it shares (the feed's
+    ``_lets.group.contact_scripts``) and the validators of its last good copy."""
+
+    __tablename__ = "federation_script_source"
+
+    feed_id: Mapped[int] = mapped_column(ForeignKey("federation_feed.id", ondelete="CASCADE"),
+                                         primary_key=True)
+    url: Mapped[str] = mapped_column(String(2000))
+    etag: Mapped[str | None] = mapped_column(String(200), nullable=True)
+    last_modified: Mapped[str | None] = mapped_column(String(100), nullable=True)
+    fetched_at: Mapped[datetime | None] = mapped_column(UTCDateTime(timezone=True),
+                                                        nullable=True)
+
+
+class SharedScript(db.Model):
+    """A contact script a followed group shares, as its document has it (placeholders
+    unfilled). Keyed by (feed, language, title in lower case), as a group's own titles are;
+    the id stays while the script does, so a link to import it keeps working."""
+
+    __tablename__ = "federation_script"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    feed_id: Mapped[int] = mapped_column(ForeignKey("federation_feed.id", ondelete="CASCADE"))
+    language: Mapped[str] = mapped_column(String(2))
+    title: Mapped[str] = mapped_column(String(120))
+    title_key: Mapped[str] = mapped_column(String(120))
+    subject: Mapped[str] = mapped_column(String(200))
+    body: Mapped[str] = mapped_column(Text)
+    fetched_at: Mapped[datetime] = mapped_column(UTCDateTime(timezone=True), default=utcnow)
+
+    __table_args__ = (
+        UniqueConstraint("feed_id", "language", "title_key", name="uq_federation_script_key"),
+    )

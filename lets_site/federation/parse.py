@@ -431,6 +431,17 @@ def parse(body: bytes, feed_url: str, slug: str, now: datetime,
                                  error=FeedInvalid)
     feed = Feed(title, home, complete, max(30, tombstone_days), info)
     own = origin(feed_url)
+    if group.get("contact_scripts") is not None:
+        # The shared contact scripts (docs/feed.md): fetched by the sweep; a bad link is
+        # dropped with its reason, the feed is kept.
+        try:
+            link = http_url(group["contact_scripts"], "_lets.group.contact_scripts")
+            if origin(link) != own:
+                raise ItemInvalid("_lets.group.contact_scripts is not on the group's own "
+                                  "site")
+            info["contact_scripts"] = link
+        except ItemInvalid as error:
+            feed.dropped.append(("_lets.group.contact_scripts", str(error)))
     seen: set[str] = set()
     for n, raw in enumerate(items):
         label = raw.get("id") if isinstance(raw, dict) and isinstance(raw.get("id"), str) \

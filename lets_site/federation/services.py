@@ -243,6 +243,10 @@ def _log(feed: Feed, started: datetime, now: datetime, outcome: str, message: st
         db.session.execute(delete(FetchLog).where(FetchLog.id.in_(old)))
 
 
+# The fetch log, for the shared contact scripts' fetches too (federation/scripts.py).
+log_fetch = _log
+
+
 def _failed(feed: Feed, now: datetime, schedule: Schedule, health: str, reason: str,
             first_wait: float | None = None) -> None:
     feed.errors += 1

@@ -27,7 +27,7 @@ from sqlalchemy import Engine
 
 from lets_site.database import write_transaction
 from lets_site.extensions import db
-from lets_site.federation import fetch, netguard, services
+from lets_site.federation import fetch, netguard, scripts, services
 from lets_site.web.pagecache import changes_no_page
 
 # Outcomes that change nothing a visitor sees: their commit keeps the cached pages.
@@ -86,6 +86,7 @@ def run(app: Flask, *, workers: int | None = None, clock: Clock = system_clock,
     """Fetch every feed due now; return what happened."""
     config = app.config
     limits = fetch.Limits.from_config(config)
+    scripts_limits = scripts.limits(limits)
     schedule = services.Schedule.from_config(config)
     count = int(workers or config["FEDERATION_WORKERS"])
     slots = HostSlots(int(config["FEDERATION_PER_HOST"]))
@@ -120,9 +121,12 @@ def run(app: Flask, *, workers: int | None = None, clock: Clock = system_clock,
             with turns, write_transaction():
                 outcome = services.record(claimed, owner, started, clock(), result,
                                           duration, schedule)
+                due = scripts.after_feed(claimed.feed_id, outcome)
                 if outcome in UNSEEN:
                     changes_no_page(db.session)
                 db.session.commit()
+            if due is not None:
+                shared_scripts(due)
         except Exception as error:  # one feed's bug never stops the sweep
             db.session.rollback()
             app.logger.exception("federation: fetching %s failed", claimed.slug)
@@ -134,6 +138,26 @@ def run(app: Flask, *, workers: int | None = None, clock: Clock = system_clock,
         with lock:
             report.outcomes[outcome] += 1
         return True
+
+    def shared_scripts(due: scripts.Due) -> None:
+        """The contact scripts the group shares (federation/scripts.py): the same guarded
+        fetcher and host slots, the import's size cap."""
+        started = clock()
+        t0 = time.monotonic()
+        with slots(due.url):
+            try:
+                result: fetch.Response | fetch.FetchError = fetch.get(
+                    due.url, scripts_limits, due.etag, due.last_modified, resolver)
+            except fetch.FetchError as error:
+                result = error
+        duration = int((time.monotonic() - t0) * 1000)
+        try:
+            with turns, write_transaction():
+                scripts.record(due, started, clock(), result, duration)
+                db.session.commit()
+        except Exception:  # the feed itself was recorded; the sweep goes on
+            db.session.rollback()
+            app.logger.exception("federation: the contact scripts at %s failed", due.url)
 
     def worker() -> None:
         with app.app_context():

@@ -377,6 +377,9 @@ def build(now: datetime | None = None) -> Snapshot:
     site = get_settings()
     items: list[dict[str, Any]] = []
     stamps = [_as_utc(site.updated_at)] if site.updated_at else []
+    _fields, fields_changed = features.group_fields()  # the group block's optional fields
+    if fields_changed is not None:
+        stamps.append(_as_utc(fields_changed))
     for key, entry in current.entries.items():
         stamps.append(_as_utc(entry.modified_at))
         if key in current.items:

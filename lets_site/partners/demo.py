@@ -1,13 +1,14 @@
 """Demo data of the partners feature, from the workshop report (DOMAIN.md): the partners
 LETS groups work with and what they did together, "8400 TALENTEN" as a new member
 organisation, the brainstorm list as prospects at various stages, a partner coordinator,
-and two contact scripts (Dutch and French)."""
+and two contact scripts (Dutch and French), shared with other groups."""
 
 from __future__ import annotations
 
 from datetime import date, timedelta
 from typing import Any
 
+from lets_site.database import utcnow
 from lets_site.demo import DEMO_PASSWORD
 from lets_site.extensions import db
 from lets_site.features import DemoContext
@@ -204,12 +205,15 @@ def seed(ctx: DemoContext) -> None:
         support="people", visibility=Visibility.PUBLIC))
 
     _prospects(ctx, [admin, members[1], coordinator])
+    # Shared with other LETS groups: the federation demo's hub lists them, and each group
+    # site that follows its neighbours offers theirs for import.
     for title, language, subject, body in SCRIPTS:
         db.session.add(ContactScript(title=title, language=language, subject=subject,
-                                     body=body))
+                                     body=body, shared=True))
     db.session.add(ScriptValues(
-        id=1, our_offer="een voorstelling van LETS op jullie vergadering, een stand op jullie "
-                        "activiteiten en een netwerk van veertig buren die elkaar helpen",
+        id=1, shared_changed_at=utcnow(),
+        our_offer="een voorstelling van LETS op jullie vergadering, een stand op jullie "
+                  "activiteiten en een netwerk van veertig buren die elkaar helpen",
         next_intro_evening="donderdag om 19.30 uur in dienstencentrum De Zonnebloem"))
     db.session.flush()
     ctx.made["partners"] = partners

@@ -8,6 +8,7 @@ from typing import Any
 from flask_babel import lazy_gettext as _l
 
 from lets_site import features as f
+from lets_site.mail import external_url
 from lets_site.partners import demo, models, services
 from lets_site.partners.models import Visibility
 from lets_site.partners.views import bp
@@ -48,6 +49,12 @@ def _event(event: Any, viewer: Any) -> dict[str, Any] | None:
     partners for this; the page asks for the "event" place)."""
     found = services.from_event(event.id, viewer)
     return {"collaborations": found} if found else None
+
+
+def _shared_link() -> tuple[str | None, Any]:
+    """The feed's group block links the shared scripts while any is shared."""
+    link = external_url("partners.shared_scripts") if services.any_shared() else None
+    return link, services.shared_changed_at()
 
 
 def _my_steps(_subject: Any, viewer: Any) -> dict[str, Any] | None:
@@ -100,6 +107,7 @@ FEATURE = f.Feature(
     notifications=(f.NotificationKind(
         services.STEP_DUE, _l("The next step of a prospect I follow is due"),
         due=services.step_due_notices, receives=services.is_coordinator),),
+    group_fields=(f.GroupField("contact_scripts", _shared_link),),
     portable=f.Portable(
         tables=(models.Coordinator, models.Partner, models.PartnerContact,
                 models.Collaboration, models.Prospect, models.ProspectLog,

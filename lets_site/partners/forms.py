@@ -197,10 +197,15 @@ class ScriptForm(BaseForm):
                          description=_l("Markdown. Placeholders: %(names)s.",
                                         names=", ".join("{%s}" % n  # noqa: UP031
                                                         for n in s.PLACEHOLDERS)))
+    shared = BooleanField(_l("Share with other LETS groups"),
+                          description=_l("Published on this site for other groups to import, "
+                                         "as written: the values this group fills in are "
+                                         "not part of it."))
 
     def data_for_service(self) -> s.ScriptData:
         return s.ScriptData(title=self.title.data or "", language=self.language.data or "",
-                            subject=self.subject.data or "", body=self.body.data or "")
+                            subject=self.subject.data or "", body=self.body.data or "",
+                            shared=bool(self.shared.data))
 
 
 class ScriptValuesForm(BaseForm):

@@ -24,6 +24,7 @@ from sqlalchemy import (
     String,
     Text,
     UniqueConstraint,
+    false,
 )
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
@@ -327,6 +328,9 @@ class ContactScript(db.Model):
     language: Mapped[str] = mapped_column(String(2), default="nl")
     subject: Mapped[str] = mapped_column(String(200))
     body: Mapped[str] = mapped_column(Text)
+    # Published for other LETS groups (/partners/scripts/shared.json), as written: the
+    # values the group fills in are never part of it.
+    shared: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
@@ -340,6 +344,9 @@ class ScriptValues(db.Model):
     our_offer: Mapped[str] = mapped_column(Text, default="")
     next_intro_evening: Mapped[str] = mapped_column(String(200), default="")
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    # When the shared scripts last changed (one shared, unshared, edited while shared or
+    # removed while shared): the Last-Modified of shared.json and of the feed's link to it.
+    shared_changed_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
 
     def as_dict(self) -> dict[str, Any]:
         return {"our_offer": self.our_offer, "next_intro_evening": self.next_intro_evening}

@@ -52,7 +52,7 @@ from lets_site.partners.models import (
     Visibility,
 )
 from lets_site.photos import MEMBERS, PUBLIC, PhotoStore
-from lets_site.settings import forget, get_settings, shared, zone
+from lets_site.settings import cached, forget, get_settings, shared, zone
 from lets_site.slugs import slugify
 
 NAME_MAX = 160
@@ -875,6 +875,7 @@ class ScriptData:
     language: str
     subject: str
     body: str
+    shared: bool = False  # published for other LETS groups (shared.json)
 
 
 @dataclass
@@ -934,7 +935,8 @@ def _check_script(data: ScriptData) -> ScriptData:
                    names=", ".join("{%s}" % n for n in unknown),  # noqa: UP031
                    known=", ".join("{%s}" % n for n in PLACEHOLDERS)),  # noqa: UP031
                 field=name)
-    return ScriptData(title=title, language=language, subject=subject, body=body)
+    return ScriptData(title=title, language=language, subject=subject, body=body,
+                      shared=bool(data.shared))
 
 
 def _script_title_free(title: str, language: str, except_id: int | None = None) -> None:
@@ -964,8 +966,10 @@ def create_script(actor: Member, data: ScriptData) -> ContactScript:
     data = _check_script(data)
     _script_title_free(data.title, data.language)
     script = ContactScript(title=data.title, language=data.language, subject=data.subject,
-                           body=data.body)
+                           body=data.body, shared=data.shared)
     db.session.add(script)
+    if script.shared:
+        _shared_changed()
     db.session.flush()
     audit.record(actor, "partners.script_create", target_type="script", target_id=script.id,
                  target_label=script.title)
@@ -976,8 +980,11 @@ def update_script(actor: Member, script: ContactScript, data: ScriptData) -> Con
     _require_coordinator(actor)
     data = _check_script(data)
     _script_title_free(data.title, data.language, script.id)
+    if script.shared or data.shared:
+        _shared_changed()
     script.title, script.language = data.title, data.language
     script.subject, script.body = data.subject, data.body
+    script.shared = data.shared
     script.updated_at = utcnow()
     db.session.flush()
     audit.record(actor, "partners.script_edit", target_type="script", target_id=script.id,
@@ -988,6 +995,8 @@ def update_script(actor: Member, script: ContactScript, data: ScriptData) -> Con
 def delete_script(actor: Member, script: ContactScript) -> None:
     _require_coordinator(actor)
     script_id, title = script.id, script.title
+    if script.shared:
+        _shared_changed()
     db.session.delete(script)
     db.session.flush()
     audit.record(actor, "partners.script_delete", target_type="script", target_id=script_id,
@@ -999,12 +1008,22 @@ def script_values() -> ScriptValues:
     return row if row is not None else ScriptValues(id=1, our_offer="", next_intro_evening="")
 
 
-def set_script_values(actor: Member, our_offer: str, next_intro_evening: str) -> ScriptValues:
-    _require_coordinator(actor)
+def _values_row() -> ScriptValues:
     row = db.session.get(ScriptValues, 1)
     if row is None:
-        row = ScriptValues(id=1)
+        row = ScriptValues(id=1, our_offer="", next_intro_evening="")
         db.session.add(row)
+    return row
+
+
+def _shared_changed() -> None:
+    """The shared scripts change (shared.json's Last-Modified and the feed's link)."""
+    _values_row().shared_changed_at = utcnow()
+
+
+def set_script_values(actor: Member, our_offer: str, next_intro_evening: str) -> ScriptValues:
+    _require_coordinator(actor)
+    row = _values_row()
     row.our_offer = _text(our_offer, 2000, "our_offer")
     row.next_intro_evening = _text(next_intro_evening, 200, "next_intro_evening")
     row.updated_at = utcnow()
@@ -1097,6 +1116,7 @@ def import_scripts(actor: Member, raw: bytes) -> ImportReport:
         raise DomainError(_l("At most %(n)d scripts per file.", n=IMPORT_MAX_SCRIPTS),
                           field="file")
     report = ImportReport(added=[], skipped=[])
+    checked: list[ScriptData] = []
     for number, entry in enumerate(entries, start=1):
         if not isinstance(entry, dict) or not all(
                 isinstance(entry.get(k), str) for k in ("title", "language", "subject", "body")):
@@ -1109,18 +1129,107 @@ def import_scripts(actor: Member, raw: bytes) -> ImportReport:
             raise DomainError(_l("Script %(n)d (%(title)s): %(problem)s", n=number,
                                  title=str(entry["title"])[:80], problem=str(error)),
                               field="file") from error
-        try:
-            _script_title_free(data.title, data.language)
-        except DomainError:
-            report.skipped.append(data.title)
-            continue
-        db.session.add(ContactScript(title=data.title, language=data.language,
-                                     subject=data.subject, body=data.body))
-        db.session.flush()
-        report.added.append(data.title)
+        checked.append(data)
+    for data in checked:
+        (report.skipped if _add_imported(data) is None else report.added).append(data.title)
     audit.record(actor, "partners.script_import", target_type="script", target_id="import",
                  details={"added": report.added, "skipped": report.skipped})
     return report
+
+
+def _add_imported(data: ScriptData) -> ContactScript | None:
+    """Add a checked script that came from elsewhere (not shared on: the group decides);
+    None when a script with its title exists in its language (it is not overwritten)."""
+    try:
+        _script_title_free(data.title, data.language)
+    except DomainError:
+        return None
+    script = ContactScript(title=data.title, language=data.language, subject=data.subject,
+                           body=data.body, shared=False)
+    db.session.add(script)
+    db.session.flush()
+    return script
+
+
+# --- Sharing with other groups --------------------------------------------------------------
+
+
+def shared_scripts() -> list[ContactScript]:
+    """The scripts the coordinators share with other LETS groups (public)."""
+    return list(db.session.scalars(
+        select(ContactScript).where(ContactScript.shared.is_(True))
+        .order_by(ContactScript.language, ContactScript.title, ContactScript.id)))
+
+
+def _sharing() -> tuple[bool, datetime | None]:
+    """(any script shared, when the shared set last changed): one query, once per request
+    and transaction (the feed asks twice)."""
+
+    def load() -> tuple[bool, datetime | None]:
+        one = select(ContactScript.id).where(ContactScript.shared.is_(True)).limit(1)
+        changed = select(ScriptValues.shared_changed_at).where(ScriptValues.id == 1)
+        row = db.session.execute(select(one.scalar_subquery(),
+                                        changed.scalar_subquery())).one()
+        return row[0] is not None, row[1]
+
+    return cached("partners.sharing", load)
+
+
+def shared_changed_at() -> datetime | None:
+    """When the shared scripts last changed (None: never)."""
+    return _sharing()[1]
+
+
+def any_shared() -> bool:
+    return _sharing()[0]
+
+
+def shared_document(group_url: str, url: str) -> dict[str, Any]:
+    """The shared scripts in the export's format, as written: the placeholders stay, the
+    values the group fills in ({our_offer} ...) are never part of it. ``group_url`` and
+    ``url`` (the group's home page and this document) are absolute."""
+    return {
+        "format": SCRIPTS_FORMAT,
+        "version": SCRIPTS_VERSION,
+        "group": get_settings().group_name,
+        "group_url": group_url,
+        "url": url,
+        "placeholders": list(PLACEHOLDERS),
+        "scripts": [{"title": s.title, "language": s.language, "subject": s.subject,
+                     "body": s.body} for s in shared_scripts()],
+    }
+
+
+def can_import(script: Any) -> list[str]:
+    """The unknown placeholders of another group's script (empty: it can be imported)."""
+    return unknown_placeholders(str(script.subject), str(script.body))
+
+
+def import_shared(actor: Member, ref: str) -> ContactScript:
+    """Copy a script another group shares (``features.SHARED_SCRIPTS``) into this group's
+    scripts, by the import's rules: checked like a typed script, never overwriting one
+    with the same title in the same language (refused, with a message), audited as an
+    import."""
+    _require_coordinator(actor)
+    found = features.find_subject(features.SHARED_SCRIPTS, ref)
+    if found is None:
+        raise NotFound(_l("That shared script is no longer there."))
+    try:
+        data = _check_script(ScriptData(title=str(found.title), language=str(found.language),
+                                        subject=str(found.subject), body=str(found.body)))
+    except DomainError as error:
+        raise DomainError(_l("%(title)s cannot be imported: %(problem)s",
+                             title=str(found.title)[:120], problem=str(error))) from error
+    script = _add_imported(data)
+    if script is None:
+        raise DomainError(_l("Not imported: you have a script titled %(title)s in this "
+                             "language already. Rename yours first to import this one.",
+                             title=data.title))
+    audit.record(actor, "partners.script_import", target_type="script", target_id=script.id,
+                 target_label=script.title,
+                 details={"added": [script.title], "skipped": [],
+                          "from": str(found.group_name), "source": str(found.source_url)})
+    return script
 
 
 # --- What other pages read ------------------------------------------------------------------

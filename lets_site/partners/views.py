@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 import csv
+import hashlib
 import io
 import json
 from collections.abc import Callable
@@ -29,6 +30,7 @@ from lets_site import features
 from lets_site.domain import DomainError, NotFound, PermissionDenied
 from lets_site.extensions import db, login_manager
 from lets_site.locale import spreadsheet
+from lets_site.mail import external_url
 from lets_site.partners import labels
 from lets_site.partners import services as s
 from lets_site.partners.forms import (
@@ -56,6 +58,8 @@ from lets_site.web.submit import act, submit
 
 bp = Blueprint("partners", __name__)
 T = TypeVar("T")
+# Scripts of other groups listed on the scripts page at most.
+SHARED_SHOWN = 200
 
 
 @bp.app_context_processor
@@ -471,9 +475,19 @@ def send(prospect_id: int) -> Response:
 def scripts() -> str:
     actor = _coordinator()
     values = s.script_values()
+    return _scripts_page(actor, values_form=ScriptValuesForm(obj=values),
+                         import_form=ImportForm())
+
+
+def _scripts_page(actor: Any, **forms: Any) -> str:
+    """The scripts page, with the scripts other groups share (``features.SHARED_SCRIPTS``:
+    the federation holds them; partners never imports it) to import with one click."""
+    others = features.coming_subjects(features.SHARED_SCRIPTS, actor, "",
+                                      limit=SHARED_SHOWN)
     return render_template("partners/scripts.html", scripts=s.scripts(actor),
-                           values_form=ScriptValuesForm(obj=values), import_form=ImportForm(),
-                           placeholders=s.PLACEHOLDERS)
+                           placeholders=s.PLACEHOLDERS, others=others,
+                           problems={o.ref: s.can_import(o) for o in others},
+                           button=EmptyForm(), **forms)
 
 
 @bp.route("/partners/scripts/values", methods=["POST"])
@@ -484,9 +498,7 @@ def script_values() -> Response | str:
     done = submit(form, lambda: s.set_script_values(actor, form.our_offer.data or "",
                                                     form.next_intro_evening.data or ""),
                   success=url_for("partners.scripts"), message=_("The values are saved."))
-    return done or render_template("partners/scripts.html", scripts=s.scripts(actor),
-                                   values_form=form, import_form=ImportForm(),
-                                   placeholders=s.PLACEHOLDERS)
+    return done or _scripts_page(actor, values_form=form, import_form=ImportForm())
 
 
 @bp.route("/partners/scripts/new", methods=["GET", "POST"])
@@ -556,9 +568,40 @@ def import_scripts() -> Response | str:
         return text
 
     done = submit(form, run, success=url_for("partners.scripts"), message=message)
-    return done or render_template("partners/scripts.html", scripts=s.scripts(actor),
-                                   values_form=ScriptValuesForm(obj=s.script_values()),
-                                   import_form=form, placeholders=s.PLACEHOLDERS)
+    return done or _scripts_page(actor, values_form=ScriptValuesForm(obj=s.script_values()),
+                                 import_form=form)
+
+
+@bp.route("/partners/scripts/shared.json")
+def shared_scripts() -> Response:
+    """The scripts this group shares with other LETS groups, public: the export's format,
+    absolute URLs from BASE_URL, conditional GET (docs/partners.md)."""
+    document = s.shared_document(external_url("site.home"),
+                                 external_url("partners.shared_scripts"))
+    body = json.dumps(document, ensure_ascii=False, indent=1, sort_keys=True).encode()
+    response = Response(body, content_type="application/json; charset=utf-8")
+    response.set_etag(hashlib.sha256(body).hexdigest(), weak=False)
+    changed = s.shared_changed_at()
+    if changed is not None:
+        response.last_modified = changed.replace(microsecond=0)
+    response.headers["Cache-Control"] = "public, max-age=900"
+    response.headers["Access-Control-Allow-Origin"] = "*"
+    response.vary.add("Accept-Encoding")
+    return response.make_conditional(request)
+
+
+@bp.route("/partners/scripts/shared/<ref>/import", methods=["POST"])
+@login_required
+def import_shared(ref: str) -> Response:
+    """Import one script another group shares: one click, 303 back with a message."""
+    actor = _coordinator()
+    back = url_for("partners.scripts")
+    if not EmptyForm().validate_on_submit():
+        flash(_("The form has expired; try again."), "error")
+        return see_other(back)
+    return act(lambda: s.import_shared(actor, ref[:80]), back=back,
+               message=lambda script: _("%(title)s is imported: it is one of your scripts "
+                                        "now.", title=script.title))
 
 
 # --- The coordinator role (admins) -----------------------------------------------------------

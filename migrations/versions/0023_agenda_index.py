@@ -2,7 +2,7 @@
 order, without a sort on PostgreSQL either
 
 Revision ID: 0023_agenda_index
-Revises: 0021_agenda
+Revises: 0022_shared_scripts
 Create Date: 2026-12-03 18:40:00.000000
 
 """
@@ -10,10 +10,8 @@ from alembic import op
 
 
 # revision identifiers, used by Alembic.
-# (0022_shared_scripts is made at the same time on another branch: the merge re-chains this
-# one after it.)
 revision = '0023_agenda_index'
-down_revision = '0021_agenda'
+down_revision = '0022_shared_scripts'
 branch_labels = None
 depends_on = None
 

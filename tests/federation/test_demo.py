@@ -127,6 +127,9 @@ def test_federation_demo_shows_the_three_groups_events_in_one_agenda(tmp_path: P
         for n, group in enumerate(GROUPS, start=1):
             feed = _get(f"http://127.0.0.1:{port + n}/feed.json")
             assert f'"slug": "{group.slug}"' in feed or f'"slug":"{group.slug}"' in feed
+        # The groups share their contact scripts; the sweep fetched them for the hub.
+        hub_group = _get(f"http://127.0.0.1:{port}/groups/{GROUPS[1].slug}")
+        assert "Contact scripts they share" in hub_group
     finally:
         demo.send_signal(signal.SIGINT)  # Ctrl+C
         try:

@@ -40,6 +40,8 @@ TABLE = Table(
         "/partners/scripts/new": COORDINATORS,
         "/partners/scripts/{script}/edit": COORDINATORS,
         "/partners/scripts/export.json": COORDINATORS,
+        # What the group shares with other groups is public (never the filled-in values).
+        "/partners/scripts/shared.json": everyone(200),
         "/admin/partners/coordinators": ADMINS_ONLY,
     },
     post_only={
@@ -52,6 +54,7 @@ TABLE = Table(
         "/partners/scripts/values",
         "/partners/scripts/<int:script_id>/delete",
         "/partners/scripts/import",
+        "/partners/scripts/shared/<ref>/import",
         "/admin/partners/coordinators/remove",
     },
     rules={

@@ -397,7 +397,8 @@ def _post_paths(people: dict[str, Any]) -> list[str]:
         f"/partners/prospects/{prospect}/move", f"/partners/prospects/{prospect}/send",
         "/partners/scripts/values", "/partners/scripts/new",
         f"/partners/scripts/{script}/edit", f"/partners/scripts/{script}/delete",
-        "/partners/scripts/import", "/admin/partners/coordinators",
+        "/partners/scripts/import", "/partners/scripts/shared/1/import",
+        "/admin/partners/coordinators",
         "/admin/partners/coordinators/remove",
     ]
 
