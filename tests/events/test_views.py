@@ -408,3 +408,21 @@ def test_organiser_picks_partners_in_the_form(client: Any, auth: Any, organiser:
     assert [link.partner_id for link in event.partner_links] == [partner.id]
     body = client.get(f"/events/{event.id}/edit").get_data(as_text=True)
     assert re.search(rf'value="{partner.id}"[^>]*checked|checked[^>]*value="{partner.id}"', body)
+
+
+def test_a_series_is_new_on_the_site_once_with_its_first_occurrence(client: Any,
+                                                                     organiser: Any) -> None:
+    from datetime import time
+
+    first_day = date.today() + timedelta(days=4)
+    first = services.create_event(organiser, services.EventData(
+        title="Repair café", start_date=first_day, start_time=time(19, 30)), "weekly", 5)
+    make_event(organiser, days=6, title="Walk in the dunes")
+    db.session.commit()
+    page = client.get("/").get_data(as_text=True)
+    new = page[page.index('id="new-on-the-site"'):]
+    new = new[:new.index("</section>")]
+    # Five occurrences, one line: the soonest, linking to the first date's page.
+    assert new.count("Repair café") == 1
+    assert f'href="/events/{first.id}"' in new
+    assert "Walk in the dunes" in new
