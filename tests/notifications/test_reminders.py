@@ -234,14 +234,16 @@ def test_a_prospects_next_step_due_reminds_its_coordinator_once(
     assert partners.STEP_DUE in notifications.preferences(cora)
     assert partners.STEP_DUE not in notifications.preferences(make_member())  # no coordinator
     switch_off(quiet, partners.STEP_DUE)
-    tomorrow = utcnow().date() + timedelta(days=1)
+    # The group's own date, as the rule reads it (between midnight in Brussels and
+    # midnight UTC the two differ by a day).
+    tomorrow = partners.today() + timedelta(days=1)
     prospects = [partners.create_prospect(admin, partners.ProspectData(
         name=name, owner_id=owner.id, next_step="Call them", next_step_on=tomorrow))
         for name, owner in (("Bakkerij Pot", cora), ("Kringwinkel", quiet))]
     db.session.commit()
     assert "Queued 0" in _due(runner)  # not due yet
     for prospect in prospects:  # a day passes
-        db.session.get(Prospect, prospect.id).next_step_on = utcnow().date()
+        db.session.get(Prospect, prospect.id).next_step_on = partners.today()
     db.session.commit()
     assert "Queued 1" in _due(runner)
     (message,) = smtp.to(cora.email)
