@@ -1,7 +1,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable
-from datetime import date, time, timedelta
+from datetime import datetime, time, timedelta
 from typing import Any
 
 import pytest
@@ -12,6 +12,7 @@ from lets_site.events.models import Event
 from lets_site.events.services import EventData
 from lets_site.extensions import db
 from lets_site.members.models import Member, Role
+from lets_site.settings import zone
 from tests import factories
 
 
@@ -21,8 +22,10 @@ def make_organiser(**overrides: Any) -> Member:
 
 
 def make_event(organiser: Member, days: int = 10, **values: Any) -> Event:
-    """An event ``days`` from today at 19:30 (the group's zone), committed."""
-    data = EventData(**{"title": "Film night", "start_date": date.today() + timedelta(days=days),
+    """An event ``days`` from today at 19:30 (the group's zone and date: between midnight
+    there and midnight UTC the machine's date is a day behind), committed."""
+    today = datetime.now(zone()).date()
+    data = EventData(**{"title": "Film night", "start_date": today + timedelta(days=days),
                         "start_time": time(19, 30), **values})
     event = services.create_event(organiser, data)
     db.session.commit()
