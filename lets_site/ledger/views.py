@@ -46,6 +46,7 @@ from lets_site.web import htmx
 from lets_site.web.forms import choices, see_other, show_error
 from lets_site.web.security import admin_required
 from lets_site.web.submit import act, submit
+from lets_site.web.urls import cached_url_for
 
 bp = Blueprint("ledger", __name__)
 
@@ -59,6 +60,20 @@ def inject() -> dict[str, Any]:
 def units_filter(value: int | None) -> str:
     """An amount with the unit in the reader's language: ``{{ balance|units }}``."""
     return services.format_units(value)
+
+
+@bp.app_template_global()
+def ledger_units() -> Any:
+    """``units_filter`` for a table of amounts: looks up the language, the unit and the
+    number format once (``{% set units = ledger_units() %}`` ... ``{{ units(value) }}``)."""
+    return services.units_formatter()
+
+
+@bp.app_template_global()
+def ledger_transfer_path() -> str:
+    """The path of a transfer's page without its uid, to be followed by one: a table of
+    transfers builds one path, not one per row (uids are hex, nothing to quote)."""
+    return cached_url_for("ledger.transfer", uid="0")[:-1]
 
 
 @bp.app_template_global()
