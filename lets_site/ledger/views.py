@@ -18,7 +18,7 @@ from flask import (
     stream_with_context,
     url_for,
 )
-from flask_babel import format_datetime
+from flask_babel import format_datetime, get_locale
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user, login_required
@@ -26,6 +26,7 @@ from flask_login import current_user, login_required
 from lets_site.database import utcnow
 from lets_site.domain import DomainError, NotFound, PermissionDenied
 from lets_site.extensions import db
+from lets_site.fragments import audience, fragment
 from lets_site.ledger import services
 from lets_site.ledger.forms import (
     PAYEE_MAX,
@@ -238,12 +239,22 @@ def payee_pick() -> Response | str:
 @bp.route("/ledger/")
 @login_required
 def index() -> str:
+    """The member's accounts, the requests waiting for them and their latest transfers.
+    That part is the same on every request of this member until someone writes (every
+    transfer, request and change of name, role, limit or setting is a write), so it is
+    kept per process (lets_site/fragments.py) under the member, their account, their
+    roles and the language; the generation of the shared cache empties it at the next
+    commit that wrote, in any process. It holds no form (no token to renew)."""
+    key = ("ledger.dashboard", current_user.id, current_user.account_code, audience(),
+           str(get_locale()), request.script_root)
+    return render_template("ledger/index.html", dashboard=fragment(key, _dashboard))
+
+
+def _dashboard() -> str:
     accounts = services.accounts_for(current_user)
     recent = (services.recent_for(current_user, accounts[0].code) if accounts else [])
-    return render_template(
-        "ledger/index.html", accounts=accounts, recent=recent,
-        pending=services.pending_for(current_user, accounts), confirm_form=ConfirmForm(),
-    )
+    return render_template("ledger/_dashboard.html", accounts=accounts, recent=recent,
+                           pending=services.pending_for(current_user, accounts))
 
 
 @bp.route("/ledger/pay", methods=["GET", "POST"])
