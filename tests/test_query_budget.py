@@ -42,7 +42,7 @@ MEMBER_BUDGET = {
     "/offers/": 0,
     "{listing}": 5,
     "/ledger/": 0,
-    "{statement}": 6,
+    "{statement}": 3,
     "/members/": 5,
     "/events/": 6,
     "/books/": 3,

@@ -445,12 +445,22 @@ def _period() -> tuple[PeriodForm, date | None, date | None, int]:
 @bp.route("/ledger/accounts/<code>")
 @login_required
 def account(code: str) -> Response:
+    """An account's statement. Who may see it is asked on every request; the statement
+    itself (templates/ledger/_statement.html: the lines of the page asked for, the
+    counts, the pager) is the same for everyone who may, until someone writes, so it is
+    kept per process under the account, the query string and the language
+    (lets_site/fragments.py). It holds no form."""
     form, start, end, page = _period()
-    st = services.statement(current_user, code, start, end, page)
-    acc = st.account
+    acc = services.viewable_account(current_user, code)
+    key = ("ledger.statement", acc.code, request.query_string, str(get_locale()),
+           request.script_root)
+    kept = fragment(key, lambda: render_template(
+        "ledger/_statement.html", account=acc,
+        st=services.statement(current_user, acc.code, start, end, page)))
     return htmx.render(
-        "ledger/account.html", "ledger/_statement.html", form=form, st=st, account=acc,
-        limits=services.limits_of(acc), history=services.limit_history(acc),
+        "ledger/account.html", "ledger/_statement_kept.html", form=form, statement=kept,
+        account=acc, limits=services.limits_of(acc),
+        history=services.limit_history(acc) if current_user.is_admin else [],
         can_pay=services.can_act_for(current_user, acc),
     )
 

@@ -109,6 +109,7 @@ from lets_site.ledger.services.statements import (
     recent_for,
     statement,
     statement_rows,
+    viewable_account,
 )
 
 __all__ = [
@@ -193,4 +194,5 @@ __all__ = [
     "statement_rows",
     "units_formatter",
     "update_settings",
+    "viewable_account",
 ]

@@ -112,11 +112,16 @@ def _entry(account: Account, t: Transfer) -> Entry:
     return Entry(t, t.amount, t.payer, t.payee_balance_after)
 
 
-def _viewable(viewer: Member, code: str) -> Account:
+def viewable_account(viewer: Member, code: str) -> Account:
+    """The account ``code`` when ``viewer`` may see its statement (its holder, an
+    intermediary of its organisation, an admin); else PermissionDenied."""
     account = find_account(code)
     if not can_view(viewer, account):
         raise PermissionDenied(_l("Only the account holder and the admins see this account."))
     return account
+
+
+_viewable = viewable_account
 
 
 def _balance_before(account: Account, low: datetime | None) -> int:
