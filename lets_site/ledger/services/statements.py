@@ -121,9 +121,6 @@ def viewable_account(viewer: Member, code: str) -> Account:
     return account
 
 
-_viewable = viewable_account
-
-
 def _balance_before(account: Account, low: datetime | None) -> int:
     """The balance at ``low``: the balance after the last transfer before it."""
     if low is None or account.id is None:
@@ -206,7 +203,7 @@ def statement(viewer: Member, code: str, start: date | None = None, end: date | 
               page: int = 1) -> Statement:
     """Newest first, paginated, each line with the balance after it. With a period, also
     the opening and closing balance and the totals in and out."""
-    account = _viewable(viewer, code)
+    account = viewable_account(viewer, code)
     page = max(1, page)
     if account.id is None:
         return Statement(account, start, end, Page([], 0, 1, STATEMENT_PAGE_SIZE), 0, 0)
@@ -246,7 +243,7 @@ def statement_rows(viewer: Member, code: str, start: date | None = None,
     Account, int, Iterator[Entry]
 ]:
     """Oldest first, for CSV and print: (account, opening balance, entries)."""
-    account = _viewable(viewer, code)
+    account = viewable_account(viewer, code)
     low, _high = _bounds(start, end)
     opening = _balance_before(account, low)
     if account.id is None:
@@ -264,7 +261,7 @@ def statement_rows(viewer: Member, code: str, start: date | None = None,
 
 def recent_for(viewer: Member, code: str, limit: int = 10) -> list[Line]:
     """The account's latest ``limit`` lines, newest first."""
-    account = _viewable(viewer, code)
+    account = viewable_account(viewer, code)
     if account.id is None:
         return []
     return _lines(account, _page_ids(account, None, None, limit, 0))
