@@ -18,7 +18,7 @@ from flask import (
     stream_with_context,
     url_for,
 )
-from flask_babel import format_datetime
+from flask_babel import format_datetime, get_locale
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user, login_required
@@ -26,6 +26,7 @@ from flask_login import current_user, login_required
 from lets_site.database import utcnow
 from lets_site.domain import DomainError, NotFound, PermissionDenied
 from lets_site.extensions import db
+from lets_site.fragments import audience, fragment
 from lets_site.ledger import services
 from lets_site.ledger.forms import (
     PAYEE_MAX,
@@ -46,6 +47,7 @@ from lets_site.web import htmx
 from lets_site.web.forms import choices, see_other, show_error
 from lets_site.web.security import admin_required
 from lets_site.web.submit import act, submit
+from lets_site.web.urls import cached_url_for
 
 bp = Blueprint("ledger", __name__)
 
@@ -59,6 +61,20 @@ def inject() -> dict[str, Any]:
 def units_filter(value: int | None) -> str:
     """An amount with the unit in the reader's language: ``{{ balance|units }}``."""
     return services.format_units(value)
+
+
+@bp.app_template_global()
+def ledger_units() -> Any:
+    """``units_filter`` for a table of amounts: looks up the language, the unit and the
+    number format once (``{% set units = ledger_units() %}`` ... ``{{ units(value) }}``)."""
+    return services.units_formatter()
+
+
+@bp.app_template_global()
+def ledger_transfer_path() -> str:
+    """The path of a transfer's page without its uid, to be followed by one: a table of
+    transfers builds one path, not one per row (uids are hex, nothing to quote)."""
+    return cached_url_for("ledger.transfer", uid="0")[:-1]
 
 
 @bp.app_template_global()
@@ -223,12 +239,22 @@ def payee_pick() -> Response | str:
 @bp.route("/ledger/")
 @login_required
 def index() -> str:
+    """The member's accounts, the requests waiting for them and their latest transfers.
+    That part is the same on every request of this member until someone writes (every
+    transfer, request and change of name, role, limit or setting is a write), so it is
+    kept per process (lets_site/fragments.py) under the member, their account, their
+    roles and the language; the generation of the shared cache empties it at the next
+    commit that wrote, in any process. It holds no form (no token to renew)."""
+    key = ("ledger.dashboard", current_user.id, current_user.account_code, audience(),
+           str(get_locale()), request.script_root)
+    return render_template("ledger/index.html", dashboard=fragment(key, _dashboard))
+
+
+def _dashboard() -> str:
     accounts = services.accounts_for(current_user)
     recent = (services.recent_for(current_user, accounts[0].code) if accounts else [])
-    return render_template(
-        "ledger/index.html", accounts=accounts, recent=recent,
-        pending=services.pending_for(current_user, accounts), confirm_form=ConfirmForm(),
-    )
+    return render_template("ledger/_dashboard.html", accounts=accounts, recent=recent,
+                           pending=services.pending_for(current_user, accounts))
 
 
 @bp.route("/ledger/pay", methods=["GET", "POST"])
@@ -419,12 +445,22 @@ def _period() -> tuple[PeriodForm, date | None, date | None, int]:
 @bp.route("/ledger/accounts/<code>")
 @login_required
 def account(code: str) -> Response:
+    """An account's statement. Who may see it is asked on every request; the statement
+    itself (templates/ledger/_statement.html: the lines of the page asked for, the
+    counts, the pager) is the same for everyone who may, until someone writes, so it is
+    kept per process under the account, the query string and the language
+    (lets_site/fragments.py). It holds no form."""
     form, start, end, page = _period()
-    st = services.statement(current_user, code, start, end, page)
-    acc = st.account
+    acc = services.viewable_account(current_user, code)
+    key = ("ledger.statement", acc.code, request.query_string, str(get_locale()),
+           request.script_root)
+    kept = fragment(key, lambda: render_template(
+        "ledger/_statement.html", account=acc,
+        st=services.statement(current_user, acc.code, start, end, page)))
     return htmx.render(
-        "ledger/account.html", "ledger/_statement.html", form=form, st=st, account=acc,
-        limits=services.limits_of(acc), history=services.limit_history(acc),
+        "ledger/account.html", "ledger/_statement_kept.html", form=form, statement=kept,
+        account=acc, limits=services.limits_of(acc),
+        history=services.limit_history(acc) if current_user.is_admin else [],
         can_pay=services.can_act_for(current_user, acc),
     )
 

@@ -48,6 +48,7 @@ from lets_site.ledger.services.amounts import (
     parse_amount,
     parse_limit,
     plain_amount,
+    units_formatter,
 )
 from lets_site.ledger.services.booking import (
     Booked,
@@ -100,11 +101,15 @@ from lets_site.ledger.services.statements import (
     PRINT_MAX_ROWS,
     STATEMENT_PAGE_SIZE,
     Entry,
+    Line,
+    Party,
+    Shown,
     Statement,
     export_section,
     recent_for,
     statement,
     statement_rows,
+    viewable_account,
 )
 
 __all__ = [
@@ -122,14 +127,17 @@ __all__ = [
     "Entry",
     "Holder",
     "LimitExceeded",
+    "Line",
     "MassBooked",
     "MassLine",
     "MassPlan",
     "MonthFigures",
     "Overview",
+    "Party",
     "Payee",
     "Preview",
     "SettingsData",
+    "Shown",
     "Statement",
     "_book",
     "_bucket_edges",
@@ -184,5 +192,7 @@ __all__ = [
     "set_limits",
     "statement",
     "statement_rows",
+    "units_formatter",
     "update_settings",
+    "viewable_account",
 ]
