@@ -146,14 +146,14 @@ class Book(db.Model):
 
     def owned_by(self, member: Member | None) -> bool:
         """The member owns it, or is an intermediary of the organisation that does."""
-        if member is None or not getattr(member, "is_authenticated", False):
+        if member is None or not member.is_authenticated:
             return False
         if self.owner_org_id is not None:
             return self.owner_org is not None and self.owner_org.has_intermediary(member)
         return self.owner_member_id == member.id
 
     def can_edit(self, member: Member | None) -> bool:
-        if member is None or not getattr(member, "is_authenticated", False):
+        if member is None or not member.is_authenticated:
             return False
         return bool(member.is_admin) or self.owned_by(member)
 
@@ -162,11 +162,11 @@ class Book(db.Model):
             return self.can_edit(viewer)
         if self.visibility == Visibility.PUBLIC:
             return True
-        return viewer is not None and bool(getattr(viewer, "is_authenticated", False))
+        return viewer is not None and bool(viewer.is_authenticated)
 
     def can_request(self, viewer: Member | None) -> bool:
         """Members ask for books that are offered and not their own."""
-        if viewer is None or not getattr(viewer, "is_authenticated", False):
+        if viewer is None or not viewer.is_authenticated:
             return False
         return (self.state in (BookState.AVAILABLE, BookState.ON_LOAN)
                 and not self.owned_by(viewer))

@@ -46,19 +46,18 @@ class ContentEditor(db.Model):
 
 def is_editor(actor: Any) -> bool:
     """Admins and content editors (active members) edit the group's content."""
-    if actor is None or not getattr(actor, "is_authenticated", False):
+    if actor is None or not actor.is_authenticated:
         return False
     if actor.is_admin:
         return True
-    if str(actor.status) not in ("active", "leaving"):
-        return False
+    # Only active and leaving members are authenticated (Member.is_active).
     return shared(f"content.editor.{actor.id}",
                   lambda: db.session.get(ContentEditor, actor.id) is not None)
 
 
 def may_see(visibility: str, viewer: Any) -> bool:
     return visibility == Visibility.PUBLIC or (
-        viewer is not None and bool(getattr(viewer, "is_authenticated", False)))
+        viewer is not None and bool(viewer.is_authenticated))
 
 
 class Page(db.Model):

@@ -80,7 +80,7 @@ def new_uuid() -> str:
 
 def may_organise(member: Member | None) -> bool:
     """Members with the role organiser, and admins, create events."""
-    if member is None or not getattr(member, "is_authenticated", False):
+    if member is None or not member.is_authenticated:
         return False
     return bool(member.is_admin or member.has_role(Role.ORGANISER))
 
@@ -215,21 +215,21 @@ class Event(db.Model):
         return [n.strip() for n in self.guests.splitlines() if n.strip()]
 
     def is_host(self, member: Member | None) -> bool:
-        if member is None or not getattr(member, "is_authenticated", False):
+        if member is None or not member.is_authenticated:
             return False
         return self.organiser_id == member.id or any(h.member_id == member.id
                                                      for h in self.hosts)
 
     def can_edit(self, actor: Member | None) -> bool:
         """The organiser, the co-organisers and admins."""
-        if actor is None or not getattr(actor, "is_authenticated", False):
+        if actor is None or not actor.is_authenticated:
             return False
         return bool(actor.is_admin) or self.is_host(actor)
 
     def can_view(self, viewer: Member | None) -> bool:
         if self.is_public:
             return True
-        return viewer is not None and bool(getattr(viewer, "is_authenticated", False))
+        return viewer is not None and bool(viewer.is_authenticated)
 
     def __repr__(self) -> str:
         return f"<Event {self.id} {self.title!r}>"

@@ -367,6 +367,10 @@ def _transition(actor: Member, listing: Listing, allowed: set[str], to: str,
     _check_can_edit(actor, listing)
     if listing.shown_state not in allowed:
         raise DomainError(refusal)
+    _move(actor, listing, to)
+
+
+def _move(actor: Member, listing: Listing, to: str) -> None:
     listing.state = to
     listing.updated_at = utcnow()
     _flush_listing()
@@ -395,7 +399,7 @@ def renew(actor: Member, listing: Listing) -> Listing:
     if listing.shown_state == State.DRAFT:
         raise DomainError(_l("A draft is published, not renewed."))
     listing.valid_until = utcnow() + DEFAULT_VALIDITY
-    _transition(actor, listing, {s.value for s in State}, State.PUBLISHED, "")
+    _move(actor, listing, State.PUBLISHED)  # from any state but a draft
     return listing
 
 
@@ -492,7 +496,7 @@ def expire_overdue(now: datetime | None = None) -> int:
         .values(state=State.EXPIRED, updated_at=now, revision=Listing.revision + 1)
         .execution_options(synchronize_session=False)
     )
-    if ids and bool(signals.listing_expiring.receivers):
+    if signals.listing_expiring.receivers:
         for listing in db.session.scalars(select(Listing).where(Listing.id.in_(ids))):
             db.session.refresh(listing)
             signals.listing_expiring.send(listing)
@@ -503,7 +507,7 @@ def expire_overdue(now: datetime | None = None) -> int:
 
 
 def _visible_to(viewer: Member | None) -> Any:
-    if viewer is not None and getattr(viewer, "is_authenticated", False):
+    if viewer is not None and viewer.is_authenticated:
         return True
     return Listing.visibility == ListingVisibility.PUBLIC
 
@@ -628,7 +632,7 @@ def base_query() -> Select[Any]:
 def respond(responder: Member, listing: Listing, message: str) -> ListingResponse:
     """Send the responder's message and contact details to the owner (or the organisation's
     intermediaries). At most RESPONSES_PER_HOUR per member per hour."""
-    if not getattr(responder, "is_authenticated", False) or not responder.is_active:
+    if not responder.is_active:  # a visitor's too (Flask-Login's anonymous user)
         raise PermissionDenied(_l("Log in to answer."))
     if not listing.can_view(responder):
         raise NotFound(_l("There is no such offer or want."))
@@ -643,10 +647,10 @@ def respond(responder: Member, listing: Listing, message: str) -> ListingRespons
         raise DomainError(_l("Make your message shorter."), field="message")
     since = utcnow() - timedelta(hours=1)
     recent = db.session.scalar(
-        select(func.count(ListingResponse.id)).where(
+        select(func.count()).where(
             ListingResponse.member_id == responder.id, ListingResponse.created_at >= since
         )
-    ) or 0
+    )
     if recent >= RESPONSES_PER_HOUR:
         raise DomainError(
             _l("You have sent %(n)d answers in the last hour. Please wait a while before "
@@ -659,11 +663,10 @@ def respond(responder: Member, listing: Listing, message: str) -> ListingRespons
     if listing.owner_org is not None:
         recipients = [i.member for i in listing.owner_org.intermediaries]
     else:
-        recipients = [listing.owner_member] if listing.owner_member else []
+        # A listing has one owner (a database check): without an organisation, a member.
+        recipients = [listing.owner_member]
     url = external_url("offers.detail", listing_id=listing.id)
     for person in recipients:
-        if person is None:
-            continue
         mail_to(person, _l("Answer to \"%(title)s\"", title=listing.title),
                 "offers/mail/response.txt", reply_to=responder.email or None,
                 listing=listing, responder=responder, message=message, url=url,

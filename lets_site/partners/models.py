@@ -181,12 +181,12 @@ class Partner(db.Model):
     def can_view(self, viewer: Member | None) -> bool:
         if self.visibility == Visibility.PUBLIC:
             return True
-        return viewer is not None and bool(getattr(viewer, "is_authenticated", False))
+        return viewer is not None and bool(viewer.is_authenticated)
 
     def visible_contacts(self, viewer: Member | None, coordinator: bool) -> list[PartnerContact]:
         """Contact persons: members see those for members, coordinators (and admins) all;
         visitors none."""
-        if viewer is None or not getattr(viewer, "is_authenticated", False):
+        if viewer is None or not viewer.is_authenticated:
             return []
         return [c for c in self.contacts
                 if coordinator or c.visibility == ContactVisibility.MEMBERS]
@@ -251,7 +251,7 @@ class Collaboration(db.Model):
             return False
         if self.visibility == Visibility.PUBLIC:
             return True
-        return viewer is not None and bool(getattr(viewer, "is_authenticated", False))
+        return viewer is not None and bool(viewer.is_authenticated)
 
 
 class Prospect(db.Model):
@@ -290,7 +290,7 @@ class Prospect(db.Model):
 
     def moves(self) -> list[str]:
         """The stages this prospect may move to, in board order."""
-        allowed = TRANSITIONS.get(self.status, frozenset())
+        allowed = TRANSITIONS[self.status]  # every status has its line
         return [s.value for s in Status if s in allowed]
 
 

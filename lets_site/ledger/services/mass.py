@@ -13,14 +13,12 @@ from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 
 from lets_site.audit import services as audit
-from lets_site.database import utcnow
 from lets_site.domain import DomainError, PermissionDenied
 from lets_site.extensions import db
 from lets_site.ledger.models import Account, AccountKind, MassBatch, Transfer, TransferKind
 from lets_site.ledger.services.accounts import _stored_account, group_account, limits_of
 from lets_site.ledger.services.amounts import parse_amount
 from lets_site.ledger.services.booking import _book, _clean_key, _description, _new_uid
-from lets_site.ledger.services.settings import get_settings
 from lets_site.members.models import Member, Status
 from lets_site.organisations.models import Organisation
 
@@ -57,35 +55,33 @@ class MassPlan:
 
 
 def _active_holder_accounts() -> list[Account]:
-    """Stored accounts for every active member and organisation (created if missing)."""
+    """Stored accounts for every active member and organisation (created if missing).
+    Every active holder has a code: approving a member or adding an organisation gives it
+    one, and a member other than a candidate cannot be without one."""
     result: list[Account] = []
-    members = db.session.scalars(
-        select(Member).where(Member.status == Status.ACTIVE, Member.account_code.is_not(None))
-        .order_by(Member.account_code)
-    ).all()
-    orgs = db.session.scalars(
-        select(Organisation).where(Organisation.status == "active",
-                                   Organisation.account_code.is_not(None))
-        .order_by(Organisation.account_code)
-    ).all()
+    members = db.session.scalars(select(Member).where(Member.status == Status.ACTIVE)).all()
+    orgs = db.session.scalars(select(Organisation).where(Organisation.status == "active")).all()
     # One code order for members and organisations together (see _resolve).
-    for holder in sorted([*members, *orgs], key=lambda h: h.account_code or ""):
-        result.append(_stored_account(holder.account_code or ""))
+    for code in sorted(holder.account_code for holder in [*members, *orgs]):
+        result.append(_stored_account(code))
     return result
 
 
-def plan_mass(actor: Member, kind: str, amount: int | str, description: str) -> MassPlan:
-    """What a mass transfer would book. Creates missing accounts (call it in a POST)."""
+def _refuse(actor: Member, kind: str) -> None:
     if not actor.is_admin:
         raise PermissionDenied(_l("Only admins book mass transfers."))
     if kind not in (MASS_CONTRIBUTION, MASS_START_CREDIT):
         raise DomainError(_l("Choose the kind of mass transfer."), field="kind")
+
+
+def plan_mass(actor: Member, kind: str, amount: int | str, description: str) -> MassPlan:
+    """What a mass transfer would book. Creates missing accounts (call it in a POST)."""
+    _refuse(actor, kind)
     if isinstance(amount, str):
         amount = parse_amount(amount)
     description = _description(description)
     group = group_account(create=True)
     assert group is not None
-    settings = get_settings()
     holders = _active_holder_accounts()
     if kind == MASS_START_CREDIT:
         credited = set(db.session.scalars(
@@ -95,7 +91,7 @@ def plan_mass(actor: Member, kind: str, amount: int | str, description: str) -> 
     lines = []
     group_balance = group.balance
     for account in holders:
-        low, high = limits_of(account, settings)
+        low, high = limits_of(account)
         if kind == MASS_CONTRIBUTION:
             after = account.balance - amount
             group_balance += amount
@@ -129,22 +125,19 @@ def book_mass(
     """Book the previewed mass transfer, all or nothing (the caller rolls back on error).
 
     One form key books once: its :class:`MassBatch` row is inserted first, under a UNIQUE
-    key. A form sent again after it was booked finds the row; copies sent at the same
+    key. A form sent again after it was booked meets the row; copies sent at the same
     time wait on the unique index for the first one's transaction (PostgreSQL) or on its
-    write lock (SQLite) and then get the batch it booked, as a replay."""
+    write lock (SQLite) and then meet it too: either way they get the batch it booked,
+    as a replay."""
     key = _clean_key(key)
-    if not actor.is_admin:
-        raise PermissionDenied(_l("Only admins book mass transfers."))
+    _refuse(actor, kind)
     batch = (key or _new_uid())[:32]
-    done = _batch_transfers(batch)
-    if done:
-        return MassBooked(done, replayed=True)
-    row = MassBatch(key=batch, kind=kind[:16], amount=0, lines=0, created_by_id=actor.id,
-                    created_at=utcnow())
+    # amount and lines are set once booked; the kind is checked above (16 characters).
+    row = MassBatch(key=batch, kind=kind, amount=0, created_by_id=actor.id)
     try:
         with db.session.begin_nested():
             db.session.add(row)
-    except IntegrityError:  # the same form, booked meanwhile by a concurrent request
+    except IntegrityError:  # the same form, booked before or meanwhile
         # Its transaction has committed (the insert waited for it): its lines are visible.
         done = _batch_transfers(batch)
         if not done:

@@ -55,12 +55,9 @@ def request_payment(
         amount = parse_amount(amount)
     description = _description(description)
     key = _clean_key(key)
-    if key is not None:
-        previous = db.session.scalar(
-            select(PaymentRequest).where(PaymentRequest.idempotency_key == key)
-        )
-        if previous is not None:
-            return previous
+    previous = _stored_with_key(key)
+    if previous is not None:
+        return previous
     payee = find_account(payee_code) if payee_code else None
     if payee is None or not can_act_for(actor, payee):
         raise PermissionDenied(_l("You cannot ask payment for account %(code)s.",
@@ -75,7 +72,7 @@ def request_payment(
                           field="payer")
     req = PaymentRequest(uid=_new_uid(), payer_id=payer.id, payee_id=payee.id, amount=amount,
                          description=description, listing_id=_listing(listing_id),
-                         idempotency_key=key, created_by_id=actor.id, created_at=utcnow())
+                         idempotency_key=key, created_by_id=actor.id)
     try:
         with db.session.begin_nested():
             db.session.add(req)
@@ -83,9 +80,7 @@ def request_payment(
         # The same form sent twice at once: on PostgreSQL the copy waits on the unique key
         # for the first one's transaction, then finds its request (SQLite's write lock
         # makes the copy a plain replay, answered above).
-        previous = db.session.scalar(
-            select(PaymentRequest).where(PaymentRequest.idempotency_key == key)
-        ) if key is not None else None
+        previous = _stored_with_key(key)
         if previous is None:
             raise
         return previous
@@ -93,23 +88,39 @@ def request_payment(
     return req
 
 
-def _request(uid: str, *, for_update: bool = False) -> PaymentRequest:
-    stmt = select(PaymentRequest).where(PaymentRequest.uid == uid)
-    if for_update:
-        # On PostgreSQL a confirm and a decline of the same request take turns (SQLite's
-        # write transactions already do). Only this table's row: the joined accounts are not.
-        stmt = stmt.with_for_update(of=PaymentRequest)
-    req = db.session.scalar(stmt)
+def _stored_with_key(key: str | None) -> PaymentRequest | None:
+    """The request a form with this key stored already (none without a key)."""
+    if key is None:
+        return None
+    return db.session.scalar(select(PaymentRequest).where(PaymentRequest.idempotency_key == key))
+
+
+def _request(uid: str) -> PaymentRequest:
+    return _found(db.session.scalar(select(PaymentRequest).where(PaymentRequest.uid == uid)))
+
+
+def _request_to_answer(uid: str) -> PaymentRequest:
+    """The request, locked: on PostgreSQL a confirm and a decline of the same request take
+    turns (SQLite's write transactions already do). Only this table's row: the joined
+    accounts are not."""
+    return _found(db.session.scalar(
+        select(PaymentRequest).where(PaymentRequest.uid == uid)
+        .with_for_update(of=PaymentRequest)
+    ))
+
+
+def _found(req: PaymentRequest | None) -> PaymentRequest:
     if req is None:
         raise NotFound(_l("No such payment request."))
     return req
 
 
 def confirm_request(actor: Member, uid: str) -> Booked:
-    req = _request(uid, for_update=True)
+    req = _request_to_answer(uid)
     if not can_act_for(actor, req.payer):
         raise PermissionDenied(_l("This payment request is not addressed to you."))
-    if req.status == RequestStatus.PAID and req.transfer is not None:
+    if req.status == RequestStatus.PAID:
+        assert req.transfer is not None  # stored together with the PAID status
         return Booked(req.transfer, replayed=True)
     if req.status != RequestStatus.PENDING:
         raise DomainError(_l("This payment request is no longer pending."))
@@ -151,7 +162,7 @@ def pending_request(actor: Member, uid: str) -> PaymentRequest:
 
 
 def decline_request(actor: Member, uid: str) -> PaymentRequest:
-    req = _request(uid, for_update=True)
+    req = _request_to_answer(uid)
     if not can_act_for(actor, req.payer):
         raise PermissionDenied(_l("This payment request is not addressed to you."))
     if req.status == RequestStatus.DECLINED:
@@ -162,7 +173,7 @@ def decline_request(actor: Member, uid: str) -> PaymentRequest:
 
 
 def cancel_request(actor: Member, uid: str) -> PaymentRequest:
-    req = _request(uid, for_update=True)
+    req = _request_to_answer(uid)
     if not can_act_for(actor, req.payee):
         raise PermissionDenied(_l("Only who asked can withdraw this payment request."))
     return _close_request(actor, req, RequestStatus.CANCELLED)
