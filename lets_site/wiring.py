@@ -19,7 +19,7 @@ from lets_site import features as contract
 from lets_site import fragments
 from lets_site.database import include_object
 from lets_site.extensions import babel, compress, csrf, db, htmx, login_manager, migrate
-from lets_site.locale import select_locale, select_timezone
+from lets_site.locale import install_page_gettext, select_locale, select_timezone
 from lets_site.settings import get_settings
 from lets_site.web import assets, errors, guard, pagecache, security, sessions, urls
 from lets_site.web.text import one_full_stop, render_markdown
@@ -76,6 +76,7 @@ def init_app(app: Flask, migrations: Path,
     compress.init_app(app)
 
     babel.init_app(app, locale_selector=select_locale, timezone_selector=select_timezone)
+    install_page_gettext(app)  # templates' _(): translations kept per request
 
     # Who is logged in is the members feature's question (its setup gives the loader).
     login_manager.init_app(app)
