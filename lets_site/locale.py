@@ -6,8 +6,9 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from flask import current_app, has_request_context, request
-from flask_babel import refresh
+from babel.support import NullTranslations
+from flask import Flask, current_app, g, has_request_context, request
+from flask_babel import get_translations, refresh
 from flask_login import current_user, user_logged_in
 
 from lets_site.settings import LANGUAGES, get_settings, reader_language
@@ -37,6 +38,41 @@ def _speak_the_language_of_who_logged_in(_sender: Any, **_extra: Any) -> None:
     browser's): choose again, so what the same request still writes (the welcome message)
     is in the language of the page that follows."""
     refresh()
+
+
+def _page_translations() -> NullTranslations:
+    """Flask-Babel's translations for this request, kept beside the locale it chose: a page
+    calls ``_()`` dozens of times, and Flask-Babel looks up its context, domain, locale
+    and catalog again on each call. Kept only while the chosen locale and domain are the
+    same objects, so ``force_locale`` (mail in a member's language) and ``refresh`` (after
+    log-in) are followed as before."""
+    try:
+        ns = g.get("_flask_babel")
+    except RuntimeError:  # no app context: Flask-Babel's own answer
+        return get_translations()
+    if ns is not None:
+        kept = getattr(ns, "lets_translations", None)
+        if (kept is not None and kept[0] is getattr(ns, "babel_locale", None)
+                and kept[1] is getattr(ns, "babel_domain", None)):
+            return kept[2]  # type: ignore[no-any-return]
+    translations = get_translations()
+    ns = g.get("_flask_babel")
+    locale = getattr(ns, "babel_locale", None)
+    if locale is not None:
+        ns.lets_translations = (locale, getattr(ns, "babel_domain", None), translations)
+    return translations
+
+
+def install_page_gettext(app: Flask) -> None:
+    """Templates' ``_()``, ``ngettext`` and friends through :func:`_page_translations` (what
+    Flask-Babel installs, with the translations kept per request); after ``babel.init_app``."""
+    app.jinja_env.install_gettext_callables(  # type: ignore[attr-defined]
+        gettext=lambda s: _page_translations().ugettext(s),
+        ngettext=lambda s, p, n: _page_translations().ungettext(s, p, n),
+        pgettext=lambda c, s: _page_translations().upgettext(c, s),
+        npgettext=lambda c, s, p, n: _page_translations().unpgettext(c, s, p, n),
+        newstyle=True,
+    )
 
 
 def select_timezone() -> str:

@@ -23,6 +23,7 @@ from __future__ import annotations
 import threading
 from collections.abc import Callable
 from datetime import datetime
+from functools import cache
 from pathlib import Path
 from typing import Any, TypeVar
 from zoneinfo import ZoneInfo
@@ -131,11 +132,25 @@ def forget_shared() -> None:
 def detached_copy(obj: T) -> T:
     """A copy of a loaded row's columns in a new object that belongs to no session, so it
     outlives the request that read it (a loaded row expires at its session's commit).
-    Added to a session, the copy is that row again (changes are saved as an update)."""
-    mapper = inspect(type(obj))
-    copy = type(obj)(**{attr.key: getattr(obj, attr.key) for attr in mapper.column_attrs})
+    Added to a session, the copy is that row again (changes are saved as an update).
+
+    Made without the model's constructor (its attribute events and defaults): the values
+    go straight into the new object's state, as a load does. Settings are copied this way
+    on every request, so the constructor's cost showed in the layout's profile."""
+    manager, keys = _columns(type(obj))
+    source = obj.__dict__  # type: ignore[attr-defined]
+    values = {key: source[key] if key in source else getattr(obj, key) for key in keys}
+    copy = manager.new_instance()
+    copy.__dict__.update(values)
     make_transient_to_detached(copy)
     return copy  # type: ignore[no-any-return]
+
+
+@cache
+def _columns(model: type) -> tuple[Any, tuple[str, ...]]:
+    """The class manager and the column attributes' names of a model (once per model)."""
+    mapper = inspect(model)
+    return mapper.class_manager, tuple(attr.key for attr in mapper.column_attrs)
 
 
 @event.listens_for(Session, "after_commit")

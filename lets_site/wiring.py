@@ -19,9 +19,9 @@ from lets_site import features as contract
 from lets_site import fragments
 from lets_site.database import include_object
 from lets_site.extensions import babel, compress, csrf, db, htmx, login_manager, migrate
-from lets_site.locale import select_locale, select_timezone
+from lets_site.locale import install_page_gettext, select_locale, select_timezone
 from lets_site.settings import get_settings
-from lets_site.web import assets, errors, guard, pagecache, security, urls
+from lets_site.web import assets, errors, guard, pagecache, security, sessions, urls
 from lets_site.web.text import one_full_stop, render_markdown
 from lets_site.web.urls import cached_url_for, with_query
 
@@ -71,10 +71,12 @@ def init_app(app: Flask, migrations: Path,
     migrate.init_app(app, db, directory=str(migrations), render_as_batch=True,
                      include_object=include_object)
     csrf.init_app(app)
+    sessions.init_app(app)  # the session cookie and the CSRF token, once per process
     htmx.init_app(app)
     compress.init_app(app)
 
     babel.init_app(app, locale_selector=select_locale, timezone_selector=select_timezone)
+    install_page_gettext(app)  # templates' _(): translations kept per request
 
     # Who is logged in is the members feature's question (its setup gives the loader).
     login_manager.init_app(app)

@@ -10,6 +10,7 @@ from flask_babel import lazy_gettext as _l
 from lets_site import features as f
 from lets_site.ledger import commands, demo, models, services
 from lets_site.ledger.views import bp
+from lets_site.settings import reader_language, shared
 
 
 def _balance(viewer: Any) -> Any:
@@ -22,8 +23,16 @@ def _balance(viewer: Any) -> Any:
 
 
 def _header(_subject: Any, viewer: Any) -> dict[str, Any] | None:
+    """The header's balance, written out once per process, language and amount until
+    someone writes (a transfer, the unit or the decimals changed): every page a member
+    sees shows it, and formatting it read the ledger's settings and babel's patterns."""
     balance = _balance(viewer) if viewer is not None else None
-    return None if balance is None else {"balance": balance}
+    if balance is None:
+        return None
+    lang = reader_language()
+    text = shared(f"ledger.header_balance_text.{lang}.{balance}",
+                  lambda: services.format_units(balance))
+    return {"balance": balance, "text": text}
 
 
 def _home(_subject: Any, viewer: Any) -> dict[str, Any] | None:
