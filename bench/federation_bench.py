@@ -149,8 +149,9 @@ def _gzipped(n: int, items: int, port: int) -> bytes:
     return gzip.compress(feed_body(n, items, port), 6)
 
 
-def serve(port: int, feeds: int, items: int) -> None:
-    """The feed server (run as its own process by :func:`main`)."""
+def serve(port: int, feeds: int, items: int, bodies: Path | None = None) -> None:
+    """The feed server (run as its own process by :func:`main`). With ``bodies``, the
+    gzipped bodies are kept in that folder (they depend on the port) for the next run."""
     cache: dict[int, bytes] = {}
     requests: dict[int, int] = {}  # GETs of each feed that got as far as its answer
     lock = threading.Lock()
@@ -222,6 +223,11 @@ def serve(port: int, feeds: int, items: int) -> None:
     # the sweep is measured, not the making of 1,000 feeds on the same two cores. On all
     # cores at once (the same bytes): 10,000 feeds take 15-30 ms each to make.
     wanted = [n for n in range(feeds) if kind(n) in ("healthy", "slow")]
+    kept = {n: bodies / f"{port}-{items}-{n}.gz" for n in wanted} if bodies else {}
+    for n, path in kept.items():
+        if path.exists():
+            cache[n] = path.read_bytes()
+    wanted = [n for n in wanted if n not in cache]
     if len(wanted) > 200:
         import multiprocessing
 
@@ -230,6 +236,9 @@ def serve(port: int, feeds: int, items: int) -> None:
         cache.update(zip(wanted, made, strict=True))
     for n in wanted:
         body(n)
+    if bodies:
+        for n in wanted:
+            kept[n].write_bytes(cache[n])
     server = Server(("127.0.0.1", port), Handler)
     server.daemon_threads = True
     server.request_queue_size = 256
@@ -453,10 +462,12 @@ def _free_port() -> int:
 
 
 def run(args: argparse.Namespace) -> None:
-    port = _free_port()
+    port = args.port or _free_port()
+    kept = ["--bodies", str(args.bodies)] if args.bodies else []
+    begun = time.monotonic()
     server = subprocess.Popen(
         [sys.executable, "-m", "bench.federation_bench", "serve", "--port", str(port),
-         "--feeds", str(args.feeds), "--items", str(args.items)],
+         "--feeds", str(args.feeds), "--items", str(args.items), *kept],
         cwd=ROOT, stdout=subprocess.PIPE, text=True)
     rows: list[tuple[str, str, str]] = []
 
@@ -467,6 +478,8 @@ def run(args: argparse.Namespace) -> None:
     try:
         assert server.stdout is not None
         assert server.stdout.readline().strip() == "ready"
+        print(f"  feed server ready in {time.monotonic() - begun:.1f} s", file=sys.stderr,
+              flush=True)
         with tempfile.TemporaryDirectory(prefix="lets-federation-bench-") as folder:
             instance = Path(folder)
             begun = time.monotonic()
@@ -549,6 +562,10 @@ def main(argv: list[str] | None = None) -> None:
         p.add_argument("--feeds", type=int, default=1000)
         p.add_argument("--items", type=int, default=200)
     serve_p.add_argument("--port", type=int, required=True)
+    for p in (parser, serve_p):
+        p.add_argument("--bodies", type=Path, default=None,
+                       help="a folder keeping the feeds' bodies for the next run (same port)")
+    parser.add_argument("--port", type=int, default=0, help="the feed server's (0: any)")
     from lets_site.federation.feature import DEFAULTS
 
     for p in (parser, sweep_p):
@@ -564,7 +581,7 @@ def main(argv: list[str] | None = None) -> None:
                         help="sweep processes at once (PostgreSQL: they share the queue)")
     args = parser.parse_args(argv)
     if args.step == "serve":
-        serve(args.port, args.feeds, args.items)
+        serve(args.port, args.feeds, args.items, args.bodies)
     elif args.step == "sweep":
         sweep(args.instance, args.database_url, args.offset, args.workers)
     else:

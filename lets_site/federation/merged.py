@@ -6,11 +6,11 @@ carry their group as ``_lets.group`` ``{slug, name, url}``; the top level's ``_l
 is this site. Tombstones stay tombstones.
 
 Cheap to revalidate: :func:`state` reads a fingerprint of everything the body is made of
-(two queries: the followed feeds, and one aggregate over the merged items: count, sum of
-revisions, newest merge, highest row id; plus the site's settings, the group block's
-optional fields and when they last changed, the signing key's id, the address and the
-cap). The ETag is that fingerprint's hash, known before anything is
-built, so a conditional GET answers ``304`` without building. The body is a pure function
+(three queries: the followed feeds; one aggregate over the merged items: count, sum of
+revisions, newest merge, highest row id; the group block's optional fields and when they
+last changed; plus the site's settings, the signing key's id, the address and the cap).
+The ETag is that fingerprint's hash, known before anything is built, so a conditional
+GET answers ``304`` without building. The body is a pure function
 of the same inputs (``generated_at`` and Last-Modified are the last change merged, never
 the clock), so two GETs without a change between them give the same bytes.
 
@@ -133,7 +133,7 @@ def max_bytes() -> int:
 
 
 def state() -> State:
-    """The validators of the merged feed, from two queries (see the module's docstring).
+    """The validators of the merged feed, from three queries (see the module's docstring).
 
     The aggregate changes with every change of the merged items: an insert adds to the
     count, an update raises a revision (the merge takes only higher ones) and the newest
