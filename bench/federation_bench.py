@@ -513,6 +513,8 @@ def run(args: argparse.Namespace) -> None:
                      f"{doubled} feeds by the server's count ({sum(served.values()):,} "
                      f"answered GETs), {twice(instance, args.database_url, since)} by the "
                      "fetch log")
+                if args.first_only:
+                    break
                 floor_time = floor(port, args.feeds, threads, conditional=name == "next")
                 _requests(port)
                 note(f"floor, {name}", f"{floor_time:.1f} s for {args.feeds:,} "
@@ -521,7 +523,7 @@ def run(args: argparse.Namespace) -> None:
             size = database_size(instance, args.database_url)
             note("database size", f"{size['total'] / 1e6:,.0f} MB, of which the merged "
                                   f"items {size['federation_item'] / 1e6:,.0f} MB")
-            if not args.no_agenda:
+            if not args.no_agenda and not args.first_only:
                 page = agenda(instance, args.database_url)
                 for name in ("first", "far"):
                     p = page[name]
@@ -577,6 +579,8 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--interval", type=float, default=1800.0,
                         help="FEDERATION_INTERVAL_SECONDS (the next sweep's clock moves by it)")
     parser.add_argument("--no-agenda", action="store_true")
+    parser.add_argument("--first-only", action="store_true",
+                        help="the first sweep alone (before/after comparisons of its CPU)")
     parser.add_argument("--processes", type=int, default=1,
                         help="sweep processes at once (PostgreSQL: they share the queue)")
     args = parser.parse_args(argv)
