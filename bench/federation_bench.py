@@ -288,7 +288,7 @@ def sweep(instance: Path, database_url: str | None, offset: float, workers: int)
 
     app = _app(instance, database_url)
     start = resource.getrusage(resource.RUSAGE_SELF)
-    rss_before = start.ru_maxrss / 1024
+    rss_before = _peak_rss_mb()
     cpu_before = start.ru_utime + start.ru_stime
 
     def clock() -> datetime:
@@ -299,7 +299,20 @@ def sweep(instance: Path, database_url: str | None, offset: float, workers: int)
     print(json.dumps({"seconds": report.seconds, "outcomes": dict(report.outcomes),
                       "cpu_s": usage.ru_utime + usage.ru_stime - cpu_before,
                       "rss_before_mb": rss_before,
-                      "peak_rss_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024}))
+                      "peak_rss_mb": _peak_rss_mb()}))
+
+
+def _peak_rss_mb() -> float:
+    """This process's peak RSS. Linux keeps ``ru_maxrss`` across ``exec``, so a sweep
+    process started by a bigger parent would report the parent's size: the kernel's
+    high-water mark of this image (``VmHWM``) where there is one."""
+    try:
+        for line in Path("/proc/self/status").read_text().splitlines():
+            if line.startswith("VmHWM:"):
+                return int(line.split()[1]) / 1024
+    except OSError:
+        pass
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
 
 
 def _child(args: list[str]) -> dict[str, Any]:
