@@ -3,6 +3,8 @@ fetched and merged by ``lets-site federation fetch``'s sweep, next to its floor.
 
     .venv/bin/python -m bench federation                    # 1,000 feeds of 200 items
     .venv/bin/python -m bench federation --feeds 100 --items 50 --workers 8
+    .venv/bin/python -m bench federation --feeds 10000 --processes 4 \
+        --database-url 'postgresql://.../db?options=-csearch_path%3Dbench'   # 4 workers
     .venv/bin/python -m bench federation plans              # the agenda's query plans
 
 1. A feed server (a process of its own, ``ThreadingHTTPServer`` on 127.0.0.1) serves
@@ -18,9 +20,14 @@ fetched and merged by ``lets-site federation fetch``'s sweep, next to its floor.
 3. The first sweep, then the next one (the clock moved past the 30-minute interval: the
    healthy feeds answer 304, the failing ones are due again after their backoff, except
    those that timed out: their first wait is an hour), each
-   in a process of its own that reports its time, outcomes and peak memory (RSS).
+   in a process of its own that reports its time, outcomes and peak memory (RSS); with
+   ``--processes N``, N such processes at once (``lets-site federation fetch`` on N
+   workers, PostgreSQL: they share the queue through the feeds' row leases), each
+   reporting its own figures. After each sweep the feed server and the fetch log say
+   whether any feed was fetched twice.
 4. The floor: the same number of plain GETs (no parsing, no database) with a pool of the
-   same size, first unconditional, then with the ETags (304s).
+   same size (all processes' threads), first unconditional, then with the ETags (304s).
+   Then the database's size (PostgreSQL: the schema's tables with indexes and TOAST).
 5. The common agenda (``/agenda/``, in-process, test client) over the merged events:
    the first page and a far page, median of 10, and the page's compressed size.
 
@@ -138,16 +145,22 @@ def feed_body(n: int, items: int, port: int) -> bytes:
     return json.dumps(feed, ensure_ascii=False).encode()
 
 
-def serve(port: int, feeds: int, items: int) -> None:
-    """The feed server (run as its own process by :func:`main`)."""
+def _gzipped(n: int, items: int, port: int) -> bytes:
+    return gzip.compress(feed_body(n, items, port), 6)
+
+
+def serve(port: int, feeds: int, items: int, bodies: Path | None = None) -> None:
+    """The feed server (run as its own process by :func:`main`). With ``bodies``, the
+    gzipped bodies are kept in that folder (they depend on the port) for the next run."""
     cache: dict[int, bytes] = {}
+    requests: dict[int, int] = {}  # GETs of each feed that got as far as its answer
     lock = threading.Lock()
 
     def body(n: int) -> bytes:
         with lock:
             found = cache.get(n)
         if found is None:
-            found = gzip.compress(feed_body(n, items, port), 6)
+            found = _gzipped(n, items, port)
             with lock:
                 cache[n] = found
         return found
@@ -159,6 +172,11 @@ def serve(port: int, feeds: int, items: int) -> None:
             pass
 
         def do_GET(self) -> None:
+            if self.path == "/_requests":  # GETs per feed since the last ask (then reset)
+                with lock:
+                    counts = dict(requests)
+                    requests.clear()
+                return self._send(200, json.dumps(counts).encode(), "application/json")
             name = (self.headers.get("Host") or "").split(":")[0]
             try:
                 n = int(name.split(".")[0][1:])
@@ -178,6 +196,8 @@ def serve(port: int, feeds: int, items: int) -> None:
             if what == "bad_json":
                 return self._send(200, b'{"version": "https://jsonfeed.org/version/1.1", '
                                        b'"items": [', "application/feed+json")
+            with lock:
+                requests[n] = requests.get(n, 0) + 1
             etag = f'"feed-{n}-v1"'
             if self.headers.get("If-None-Match") == etag:
                 return self._send(304, b"", None, {"ETag": etag})
@@ -200,10 +220,25 @@ def serve(port: int, feeds: int, items: int) -> None:
             pass  # a client that gave up (the fetcher's timeouts) is expected here
 
     # Every body made before the first request, as a group's site has its feed ready:
-    # the sweep is measured, not the making of 1,000 feeds on the same two cores.
-    for n in range(feeds):
-        if kind(n) in ("healthy", "slow"):
-            body(n)
+    # the sweep is measured, not the making of 1,000 feeds on the same two cores. On all
+    # cores at once (the same bytes): 10,000 feeds take 15-30 ms each to make.
+    wanted = [n for n in range(feeds) if kind(n) in ("healthy", "slow")]
+    kept = {n: bodies / f"{port}-{items}-{n}.gz" for n in wanted} if bodies else {}
+    for n, path in kept.items():
+        if path.exists():
+            cache[n] = path.read_bytes()
+    wanted = [n for n in wanted if n not in cache]
+    if len(wanted) > 200:
+        import multiprocessing
+
+        with multiprocessing.get_context("fork").Pool(os.cpu_count() or 1) as pool:
+            made = pool.starmap(_gzipped, [(n, items, port) for n in wanted], chunksize=50)
+        cache.update(zip(wanted, made, strict=True))
+    for n in wanted:
+        body(n)
+    if bodies:
+        for n in wanted:
+            kept[n].write_bytes(cache[n])
     server = Server(("127.0.0.1", port), Handler)
     server.daemon_threads = True
     server.request_queue_size = 256
@@ -253,7 +288,7 @@ def sweep(instance: Path, database_url: str | None, offset: float, workers: int)
 
     app = _app(instance, database_url)
     start = resource.getrusage(resource.RUSAGE_SELF)
-    rss_before = start.ru_maxrss / 1024
+    rss_before = _peak_rss_mb()
     cpu_before = start.ru_utime + start.ru_stime
 
     def clock() -> datetime:
@@ -264,16 +299,108 @@ def sweep(instance: Path, database_url: str | None, offset: float, workers: int)
     print(json.dumps({"seconds": report.seconds, "outcomes": dict(report.outcomes),
                       "cpu_s": usage.ru_utime + usage.ru_stime - cpu_before,
                       "rss_before_mb": rss_before,
-                      "peak_rss_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024}))
+                      "peak_rss_mb": _peak_rss_mb()}))
+
+
+def _peak_rss_mb() -> float:
+    """This process's peak RSS. Linux keeps ``ru_maxrss`` across ``exec``, so a sweep
+    process started by a bigger parent would report the parent's size: the kernel's
+    high-water mark of this image (``VmHWM``) where there is one."""
+    try:
+        for line in Path("/proc/self/status").read_text().splitlines():
+            if line.startswith("VmHWM:"):
+                return int(line.split()[1]) / 1024
+    except OSError:
+        pass
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
 
 
 def _child(args: list[str]) -> dict[str, Any]:
-    result = subprocess.run([sys.executable, "-m", "bench.federation_bench", *args],
-                            cwd=ROOT, capture_output=True, text=True, check=False)
-    if result.returncode != 0:
-        raise RuntimeError(result.stderr[-4000:])
-    line = result.stdout.strip().splitlines()[-1]
-    return dict(json.loads(line))
+    return _children(args, 1)[0]
+
+
+def _children(args: list[str], processes: int) -> list[dict[str, Any]]:
+    """``processes`` sweep processes started at once; their reports, with ``wall_s``
+    (from starting the first to the end of the last, start-up included)."""
+    begun = time.monotonic()
+    started = [subprocess.Popen([sys.executable, "-m", "bench.federation_bench", *args],
+                                cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                                text=True) for _ in range(processes)]
+    reports = []
+    for child in started:
+        out, err = child.communicate()
+        if child.returncode != 0:
+            raise RuntimeError(err[-4000:])
+        reports.append(dict(json.loads(out.strip().splitlines()[-1])))
+    wall = time.monotonic() - begun
+    for report in reports:
+        report["wall_s"] = wall
+    return reports
+
+
+def _sum_outcomes(reports: list[dict[str, Any]]) -> dict[str, Any]:
+    """One report of several processes' sweeps: outcomes added up, the longest time."""
+    total: dict[str, int] = {}
+    for report in reports:
+        for key, n in report["outcomes"].items():
+            total[key] = total.get(key, 0) + n
+    return {"outcomes": total, "seconds": max(r["seconds"] for r in reports),
+            "cpu_s": sum(r["cpu_s"] for r in reports),
+            "peak_rss_mb": max(r["peak_rss_mb"] for r in reports),
+            "rss_before_mb": max(r["rss_before_mb"] for r in reports),
+            "wall_s": reports[0]["wall_s"]}
+
+
+def _requests(port: int) -> dict[int, int]:
+    """The feed server's GETs per feed since the last ask."""
+    conn = http.client.HTTPConnection("127.0.0.1", port, timeout=30)
+    try:
+        conn.request("GET", "/_requests")
+        return {int(k): v for k, v in json.loads(conn.getresponse().read()).items()}
+    finally:
+        conn.close()
+
+
+def twice(instance: Path, database_url: str | None, since: datetime) -> int:
+    """Feeds with more than one fetch logged from ``since`` on (the sweep's clock)."""
+    from sqlalchemy import func, select
+
+    from lets_site.extensions import db
+    from lets_site.federation.models import FetchLog
+
+    app = _app(instance, database_url)
+    with app.app_context():
+        per_feed = select(FetchLog.feed_id).where(FetchLog.started_at >= since) \
+            .group_by(FetchLog.feed_id).having(func.count() > 1).subquery()
+        found = int(db.session.scalar(select(func.count()).select_from(per_feed)) or 0)
+        db.session.remove()
+        db.engine.dispose()
+    return found
+
+
+def database_size(instance: Path, database_url: str | None) -> dict[str, int]:
+    """Bytes on disk: the whole database (SQLite's file, or the schema's tables on
+    PostgreSQL, indexes and TOAST included) and the merged items' table alone."""
+    from sqlalchemy import text
+
+    from lets_site.extensions import db
+
+    app = _app(instance, database_url)
+    with app.app_context():
+        if db.engine.dialect.name == "sqlite":
+            path = Path(str(db.engine.url.database))
+            total = path.stat().st_size
+            item = total
+        else:
+            total = int(db.session.scalar(text(
+                "SELECT sum(pg_total_relation_size(c.oid)) FROM pg_class c JOIN "
+                "pg_namespace n ON n.oid = c.relnamespace WHERE n.nspname = "
+                "current_schema() AND c.relkind IN ('r', 'm')")) or 0)
+            item = int(db.session.scalar(text(
+                "SELECT pg_total_relation_size('federation_item')")) or 0)
+        db.session.remove()
+        db.engine.dispose()
+    return {"total": total, "federation_item": item}
 
 
 # --- The floor: plain GETs with the same pool ---------------------------------------------
@@ -348,10 +475,12 @@ def _free_port() -> int:
 
 
 def run(args: argparse.Namespace) -> None:
-    port = _free_port()
+    port = args.port or _free_port()
+    kept = ["--bodies", str(args.bodies)] if args.bodies else []
+    begun = time.monotonic()
     server = subprocess.Popen(
         [sys.executable, "-m", "bench.federation_bench", "serve", "--port", str(port),
-         "--feeds", str(args.feeds), "--items", str(args.items)],
+         "--feeds", str(args.feeds), "--items", str(args.items), *kept],
         cwd=ROOT, stdout=subprocess.PIPE, text=True)
     rows: list[tuple[str, str, str]] = []
 
@@ -362,6 +491,8 @@ def run(args: argparse.Namespace) -> None:
     try:
         assert server.stdout is not None
         assert server.stdout.readline().strip() == "ready"
+        print(f"  feed server ready in {time.monotonic() - begun:.1f} s", file=sys.stderr,
+              flush=True)
         with tempfile.TemporaryDirectory(prefix="lets-federation-bench-") as folder:
             instance = Path(folder)
             begun = time.monotonic()
@@ -371,19 +502,41 @@ def run(args: argparse.Namespace) -> None:
             common = ["--instance", str(instance), "--workers", str(args.workers)]
             if args.database_url:
                 common += ["--database-url", args.database_url]
-            first = _child(["sweep", *common, "--offset", "0"])
-            note("first sweep", f"{first['seconds']:.1f} s ({first['cpu_s']:.1f} s CPU), "
-                                f"peak RSS {first['peak_rss_mb']:.0f} MB (after start-up "
-                                f"{first['rss_before_mb']:.0f} MB); {_outcomes(first)}")
-            floor_first = floor(port, args.feeds, args.workers, conditional=False)
-            note("floor, first", f"{floor_first:.1f} s for {args.feeds:,} plain GETs")
-            nxt = _child(["sweep", *common, "--offset", str(args.interval + 1)])
-            note("next sweep", f"{nxt['seconds']:.1f} s ({nxt['cpu_s']:.1f} s CPU), "
-                               f"peak RSS {nxt['peak_rss_mb']:.0f} "
-                               f"MB; {_outcomes(nxt)}")
-            floor_next = floor(port, args.feeds, args.workers, conditional=True)
-            note("floor, next", f"{floor_next:.1f} s for {args.feeds:,} conditional GETs")
-            if not args.no_agenda:
+            threads = args.workers * args.processes
+            for name, offset in (("first", 0.0), ("next", args.interval + 1)):
+                since = datetime.now(UTC) + timedelta(seconds=offset)
+                _requests(port)  # from zero
+                reports = _children(["sweep", *common, "--offset", str(offset)],
+                                     args.processes)
+                served = _requests(port)
+                result = _sum_outcomes(reports)
+                note(f"{name} sweep", f"{result['seconds']:.1f} s ({result['cpu_s']:.1f} s "
+                                      f"CPU), peak RSS {result['peak_rss_mb']:.0f} MB "
+                                      f"(after start-up {result['rss_before_mb']:.0f} MB); "
+                                      f"{_outcomes(result)}")
+                if args.processes > 1:
+                    note(f"{name} sweep, {args.processes} processes",
+                         f"{result['wall_s']:.1f} s from starting the first to the end of "
+                         "the last; each: " + "; ".join(
+                             f"{r['seconds']:.1f} s, {r['cpu_s']:.1f} s CPU, peak RSS "
+                             f"{r['peak_rss_mb']:.0f} MB, {sum(r['outcomes'].values()):,} "
+                             "feeds" for r in reports))
+                doubled = sum(1 for n in served.values() if n > 1)
+                note(f"{name} sweep, fetched twice",
+                     f"{doubled} feeds by the server's count ({sum(served.values()):,} "
+                     f"answered GETs), {twice(instance, args.database_url, since)} by the "
+                     "fetch log")
+                if args.first_only:
+                    break
+                floor_time = floor(port, args.feeds, threads, conditional=name == "next")
+                _requests(port)
+                note(f"floor, {name}", f"{floor_time:.1f} s for {args.feeds:,} "
+                                       f"{'conditional' if name == 'next' else 'plain'} "
+                                       f"GETs, {threads} threads")
+            size = database_size(instance, args.database_url)
+            note("database size", f"{size['total'] / 1e6:,.0f} MB, of which the merged "
+                                  f"items {size['federation_item'] / 1e6:,.0f} MB")
+            if not args.no_agenda and not args.first_only:
                 page = agenda(instance, args.database_url)
                 for name in ("first", "far"):
                     p = page[name]
@@ -395,8 +548,8 @@ def run(args: argparse.Namespace) -> None:
         server.terminate()
         server.wait()
     print(f"\n{args.feeds:,} feeds of {args.items} items, "
-          f"{'PostgreSQL' if args.database_url else 'SQLite'}, {args.workers} fetch workers, "
-          f"{os.cpu_count()} cores")
+          f"{'PostgreSQL' if args.database_url else 'SQLite'}, {args.processes} process(es) "
+          f"of {args.workers} fetch threads, {os.cpu_count()} cores")
     print("| what | figure | load average (1, 5, 15 min) |")
     print("|---|---|---|")
     for what, figure, load in rows:
@@ -424,6 +577,10 @@ def main(argv: list[str] | None = None) -> None:
         p.add_argument("--feeds", type=int, default=1000)
         p.add_argument("--items", type=int, default=200)
     serve_p.add_argument("--port", type=int, required=True)
+    for p in (parser, serve_p):
+        p.add_argument("--bodies", type=Path, default=None,
+                       help="a folder keeping the feeds' bodies for the next run (same port)")
+    parser.add_argument("--port", type=int, default=0, help="the feed server's (0: any)")
     from lets_site.federation.feature import DEFAULTS
 
     for p in (parser, sweep_p):
@@ -435,9 +592,13 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--interval", type=float, default=1800.0,
                         help="FEDERATION_INTERVAL_SECONDS (the next sweep's clock moves by it)")
     parser.add_argument("--no-agenda", action="store_true")
+    parser.add_argument("--first-only", action="store_true",
+                        help="the first sweep alone (before/after comparisons of its CPU)")
+    parser.add_argument("--processes", type=int, default=1,
+                        help="sweep processes at once (PostgreSQL: they share the queue)")
     args = parser.parse_args(argv)
     if args.step == "serve":
-        serve(args.port, args.feeds, args.items)
+        serve(args.port, args.feeds, args.items, args.bodies)
     elif args.step == "sweep":
         sweep(args.instance, args.database_url, args.offset, args.workers)
     else:

@@ -132,7 +132,8 @@ def run(args: argparse.Namespace) -> None:
             dialect = db.engine.dialect.name
             db.session.remove()
         client = app.test_client()
-        for path in PAGES:
+        pages = tuple(args.pages.split(",")) if args.pages else PAGES
+        for path in pages if not args.no_plans else ():
             seen: list[tuple[str, Any]] = []
 
             def record(_conn: Any, _cursor: Any, statement: str, parameters: Any,
@@ -154,7 +155,7 @@ def run(args: argparse.Namespace) -> None:
                             print("      " + line)
         print(f"\n## in-process, median of {args.repeat} "
               f"(load {' '.join(f'{x:.2f}' for x in os.getloadavg())})")
-        for path in (*PAGES, "/language"):
+        for path in (*pages, "/language"):
             client.get(path)
             times = []
             size = 0
@@ -187,6 +188,9 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--past", type=int, default=2000)
     parser.add_argument("--listings", type=int, default=0)
     parser.add_argument("--repeat", type=int, default=10)
+    parser.add_argument("--pages", default="",
+                        help="comma-separated paths (default: all of them)")
+    parser.add_argument("--no-plans", action="store_true", help="timings only")
     run(parser.parse_args(argv))
 
 

@@ -117,7 +117,7 @@ def cross_search() -> Response:
 def merged_feed() -> Response:
     """Every followed group's merged items as one feed (docs/federation.md). The
     validators come from a fingerprint of the merged rows, read before anything is built:
-    a conditional GET that matches answers 304 after two queries."""
+    a conditional GET that matches answers 304 after three queries."""
     _hub()
     current = merged.state()
     response = Response(content_type=f"{merged.MEDIA_TYPE}; charset=utf-8")

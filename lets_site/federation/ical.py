@@ -32,6 +32,9 @@ from lets_site.federation.agenda import AgendaRow
 from lets_site.ical import escape_text, local, serialize, utc, vtimezone
 
 PRODID = "-//lets-site//common agenda//EN"
+# Part of the ETag: change it when the body's layout changes (a new release must not
+# answer 304 to a body an older one built).
+FORMAT = "ics-1"
 REFRESH = "PT1H"
 _UUID = re.compile(r"^urn:uuid:([0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-"
                    r"[0-9a-fA-F]{4}-[0-9a-fA-F]{12})$")
@@ -92,6 +95,16 @@ def _event(row: AgendaRow, tz: ZoneInfo, host: str) -> list[str]:
     lines.append(f"STATUS:{_STATUS.get(row.status, 'CONFIRMED')}")
     lines += ["TRANSP:OPAQUE", "END:VEVENT"]
     return lines
+
+
+def etag(fingerprint: str, name: str, host: str, language: str) -> str:
+    """The calendar's strong ETag, known before it is built: the merged rows'
+    fingerprint (:func:`lets_site.federation.agenda.calendar_fingerprint`) and what else
+    the body is made of (its name, the host in the UIDs, the language of the kinds'
+    names). Times are written in the events' own zones, so the site's zone plays a part
+    only through the rows the filters select, which the fingerprint holds."""
+    parts = (FORMAT, fingerprint, name, host, language)
+    return hashlib.sha256("\n".join(parts).encode()).hexdigest()
 
 
 def calendar(rows: Iterable[AgendaRow], name: str, host: str) -> bytes:

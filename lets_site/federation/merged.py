@@ -6,10 +6,11 @@ carry their group as ``_lets.group`` ``{slug, name, url}``; the top level's ``_l
 is this site. Tombstones stay tombstones.
 
 Cheap to revalidate: :func:`state` reads a fingerprint of everything the body is made of
-(two queries: the followed feeds, and one aggregate over the merged items: count, sum of
-revisions, newest merge, highest row id; plus the site's settings, the signing key's id,
-the address and the cap). The ETag is that fingerprint's hash, known before anything is
-built, so a conditional GET answers ``304`` without building. The body is a pure function
+(three queries: the followed feeds; one aggregate over the merged items: count, sum of
+revisions, newest merge, highest row id; the group block's optional fields and when they
+last changed; plus the site's settings, the signing key's id, the address and the cap).
+The ETag is that fingerprint's hash, known before anything is built, so a conditional
+GET answers ``304`` without building. The body is a pure function
 of the same inputs (``generated_at`` and Last-Modified are the last change merged, never
 the clock), so two GETs without a change between them give the same bytes.
 
@@ -32,7 +33,7 @@ from typing import Any
 from flask import current_app
 from sqlalchemy import func, select
 
-from lets_site import signing
+from lets_site import features, signing
 from lets_site.database import utcnow
 from lets_site.extensions import db
 from lets_site.federation.models import Feed, FeedItem
@@ -132,7 +133,7 @@ def max_bytes() -> int:
 
 
 def state() -> State:
-    """The validators of the merged feed, from two queries (see the module's docstring).
+    """The validators of the merged feed, from three queries (see the module's docstring).
 
     The aggregate changes with every change of the merged items: an insert adds to the
     count, an update raises a revision (the merge takes only higher ones) and the newest
@@ -148,7 +149,10 @@ def state() -> State:
     site = get_settings()
     # Following a group is a change too (its items come later); never the clock alone.
     followed = max((row.created_at for row in feeds), default=None)
-    stamps = [as_utc(value) for value in (latest, site.updated_at, followed)
+    # The group block's optional fields (the shared contact scripts' link), as the
+    # group feed counts them: a reader sending only If-Modified-Since sees one come and go.
+    fields, fields_changed = features.group_fields()
+    stamps = [as_utc(value) for value in (latest, site.updated_at, followed, fields_changed)
               if value is not None]
     modified = (max(stamps) if stamps else utcnow()).replace(microsecond=0)
     key = signing.load_private_key()
@@ -157,7 +161,8 @@ def state() -> State:
              latest.isoformat() if latest is not None else "-",
              site.updated_at.isoformat() if site.updated_at is not None else "-",
              external_url(ENDPOINT), str(cap), signing.key_id(key) if key else "-",
-             json.dumps(groups, sort_keys=True, ensure_ascii=False)]
+             json.dumps(groups, sort_keys=True, ensure_ascii=False),
+             json.dumps(fields, sort_keys=True, ensure_ascii=False, default=str)]
     etag = hashlib.sha256("\n".join(parts).encode()).hexdigest()
     return State(etag, modified, groups, int(count), cap)
 

@@ -82,12 +82,13 @@ def test_a_conditional_get_answers_304_without_reading_an_item(client: Any) -> N
         again = _get(client, **{"If-None-Match": first.headers["ETag"]})
     assert again.status_code == 304 and again.get_data() == b""
     assert again.headers["ETag"] == first.headers["ETag"]
-    # The followed feeds and one aggregate over the merged items; no item is read.
-    assert len(_queries(statements)) <= 2, statements
+    # The followed feeds, one aggregate over the merged items and the group block's
+    # optional fields (the shared scripts: one query); no item is read.
+    assert len(_queries(statements)) <= 3, statements
     assert not [s for s in statements if "content_text" in s or "item_id" in s]
     with counted() as statements:
         since = _get(client, **{"If-Modified-Since": first.headers["Last-Modified"]})
-    assert since.status_code == 304 and len(_queries(statements)) <= 2
+    assert since.status_code == 304 and len(_queries(statements)) <= 3
 
 
 def test_the_etag_is_known_before_building_and_matches_the_body(client: Any) -> None:
@@ -139,6 +140,66 @@ def test_a_renamed_group_changes_the_etag(client: Any) -> None:
 def test_a_new_signing_key_changes_the_etag(client: Any, runner: Any) -> None:
     _ieper(datetime.now(UTC))
     _changed_after(client, lambda: runner.invoke(args=["federation", "keygen"]))
+
+
+def _sharing(people: dict[str, Any], client: Any) -> tuple[Any, Any]:
+    """A partner coordinator and one contact script of theirs, not shared yet."""
+    from lets_site.partners import services as partners
+    from tests.factories import make_member
+
+    coordinator = make_member(display_name="Cora Coordinator", locale="en")
+    partners.grant_coordinator(people["admin"], coordinator.account_code)
+    script = partners.create_script(coordinator, partners.ScriptData(
+        title="Kennismaking", language="nl", subject="Kennismaking met {group_name}",
+        body="Beste {contact_name}, wij zijn {group_name}."))
+    db.session.commit()
+    return coordinator, script
+
+
+def _share(coordinator: Any, script: Any, shared: bool, when: datetime) -> None:
+    """Share or unshare ``script``, as if at ``when`` (the shared set's change time)."""
+    from lets_site.partners import services as partners
+    from lets_site.partners.models import ScriptValues
+
+    partners.update_script(coordinator, script, partners.ScriptData(
+        title=script.title, language=script.language, subject=script.subject,
+        body=script.body, shared=shared))
+    db.session.flush()
+    values = db.session.get(ScriptValues, 1)
+    assert values is not None and values.shared_changed_at is not None
+    values.shared_changed_at = when
+    db.session.commit()
+
+
+def _group_block(response: Any) -> dict[str, Any]:
+    return dict(json.loads(response.get_data())["_lets"]["group"])
+
+
+def test_the_group_blocks_optional_field_moves_last_modified(
+        client: Any, people: dict[str, Any]) -> None:
+    """The shared contact scripts' link comes and goes for a reader that sends only
+    If-Modified-Since, as on the group feed (lets_site/feed/)."""
+    now = datetime.now(UTC).replace(microsecond=0)
+    feed, _items = _ieper(now - timedelta(hours=3))
+    feed.created_at = now - timedelta(hours=3)
+    coordinator, script = _sharing(people, client)
+    first = _get(client)
+    assert "contact_scripts" not in _group_block(first)
+    assert first.last_modified == now - timedelta(hours=3)
+
+    _share(coordinator, script, True, now - timedelta(hours=2))
+    shared = _get(client, **{"If-Modified-Since": first.headers["Last-Modified"]})
+    assert shared.status_code == 200
+    assert shared.last_modified == now - timedelta(hours=2)
+    assert shared.headers["ETag"] != first.headers["ETag"]
+    assert _group_block(shared)["contact_scripts"].endswith("/partners/scripts/shared.json")
+    assert _get(client, **{"If-Modified-Since": shared.headers["Last-Modified"]}) \
+        .status_code == 304
+
+    _share(coordinator, script, False, now - timedelta(hours=1))
+    gone = _get(client, **{"If-Modified-Since": shared.headers["Last-Modified"]})
+    assert gone.status_code == 200 and gone.last_modified == now - timedelta(hours=1)
+    assert "contact_scripts" not in _group_block(gone)
 
 
 # --- the signature -------------------------------------------------------------------------
