@@ -382,6 +382,26 @@ def auth(client: Client) -> AuthActions:
     return AuthActions(client)
 
 
+def logged_in(app: Flask, member: Any) -> Client:
+    """A client of its own (another browser) of ``app`` with ``member`` logged in."""
+    app.test_client_class = Client
+    browser: Client = app.test_client()  # type: ignore[assignment]
+    assert AuthActions(browser).login(member.account_code).status_code == 303
+    return browser
+
+
+@pytest.fixture
+def second_worker(app: Flask, tmp_path: Path) -> Iterator[Flask]:
+    """Another app on the same database and instance folder (LETS_INSTANCE): another
+    worker process. Its connections are closed afterwards, as a worker's are at exit."""
+    other = create_app(app_config(tmp_path, app.config["DATABASE_URL"]))
+    other.test_client_class = Client
+    yield other
+    with other.app_context():
+        db.session.remove()
+        db.engine.dispose()
+
+
 # --- Factories as fixtures --------------------------------------------------------------------
 
 

@@ -9,23 +9,21 @@ again."""
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator
 from datetime import timedelta
-from pathlib import Path
 from typing import Any
 
 import pytest
 from flask import Flask
 from flask.testing import FlaskClient
 
-from lets_site import create_app, fragments
+from lets_site import fragments
 from lets_site.database import utcnow
 from lets_site.extensions import db
 from lets_site.members.models import Visibility
 from lets_site.offers import services as offers
 from lets_site.offers.models import ListingVisibility
 from tests import factories
-from tests.conftest import AuthActions, app_config
+from tests.conftest import logged_in
 from tests.html import main_text, select_text
 from tests.offers.conftest import make_listing
 from tests.queries import counted
@@ -99,11 +97,6 @@ def test_the_kept_list_lives_until_just_before_the_lapse(
     assert _listing_queries(statements) == []
 
 
-def _logged_in(app: Flask, member: Any) -> FlaskClient:
-    client = app.test_client()
-    assert AuthActions(client).login(member.account_code).status_code == 303
-    return client
-
 
 def test_no_audience_sees_another_audience_s_list(
         app: Flask, client: FlaskClient, people: dict[str, Any]) -> None:
@@ -119,7 +112,7 @@ def test_no_audience_sees_another_audience_s_list(
     make_listing(owner, "Voor iedereen", visibility=ListingVisibility.PUBLIC)
     make_listing(secret, "Verborgen adres", visibility=ListingVisibility.PUBLIC)
     db.session.commit()
-    member, admin = _logged_in(app, people["member"]), _logged_in(app, people["admin"])
+    member, admin = logged_in(app, people["member"]), logged_in(app, people["admin"])
 
     text = main_text(member.get("/offers/"))
     assert "Alleen voor leden" in text and "8900" in text and "8970" not in text
@@ -141,7 +134,7 @@ def test_the_owner_sees_their_own_hidden_postcode_in_the_shared_list(
     db.session.commit()
     # Both logged in first (a login is a write: it would drop the kept lists).
     assert auth.login(reader.account_code).status_code == 303
-    owner_client = _logged_in(app, secret)
+    owner_client = logged_in(app, secret)
 
     assert "8970" not in main_text(client.get("/offers/"))
     with counted() as statements:
@@ -157,7 +150,7 @@ def test_a_postcode_search_is_kept_per_member(app: Flask, client: FlaskClient) -
     reader = factories.make_member()
     make_listing(secret, "Verborgen adres")
     db.session.commit()
-    owner_client, reader_client = _logged_in(app, secret), _logged_in(app, reader)
+    owner_client, reader_client = logged_in(app, secret), logged_in(app, reader)
     assert "Verborgen adres" in main_text(owner_client.get("/offers/?postcode=8970"))
     assert "Verborgen adres" not in main_text(reader_client.get("/offers/?postcode=8970"))
 
@@ -179,14 +172,6 @@ def test_the_kept_lists_are_bounded_in_entries_and_size(
     assert len(store.pieces) < 5
     assert store.size <= app.config["FRAGMENT_CACHE_BYTES"]
 
-
-@pytest.fixture
-def second_worker(app: Flask, tmp_path: Path) -> Iterator[Flask]:
-    other = create_app(app_config(tmp_path, app.config["DATABASE_URL"]))
-    yield other
-    with other.app_context():
-        db.session.remove()
-        db.engine.dispose()
 
 
 @pytest.mark.real_commits
@@ -211,7 +196,7 @@ def test_home_panels_are_kept_and_a_new_listing_shows_at_once(
         app: Flask, client: FlaskClient, people: dict[str, Any]) -> None:
     make_listing(people["other_org_member"], "Fietsherstelling")
     db.session.commit()
-    member = _logged_in(app, people["member"])
+    member = logged_in(app, people["member"])
     assert "Fietsherstelling" in main_text(member.get("/"))
     with counted() as statements:
         assert "Fietsherstelling" in main_text(member.get("/"))
@@ -228,7 +213,7 @@ def test_home_panels_per_audience_and_the_viewer_s_own_panels_per_viewer(
     make_listing(people["other_org_member"], "Voor iedereen",
                  visibility=ListingVisibility.PUBLIC)
     db.session.commit()
-    mia, otto = _logged_in(app, people["member"]), _logged_in(app, people["intermediary"])
+    mia, otto = logged_in(app, people["member"]), logged_in(app, people["intermediary"])
     text = main_text(mia.get("/"))
     assert "Alleen voor leden" in text and "Mia Member" in text
     text = main_text(otto.get("/"))  # the same roles: Mia's kept panels, Ivo's own name
@@ -275,7 +260,7 @@ def test_the_items_alone_are_kept_apart_from_the_full_list(
 def test_the_kept_menu_carries_each_session_s_own_token(app: Flask, client: FlaskClient,
                                                         people: dict[str, Any]) -> None:
     """The menu is kept per audience; its log-out form gets each request's own token."""
-    mia, ivo = _logged_in(app, people["member"]), _logged_in(app, people["intermediary"])
+    mia, ivo = logged_in(app, people["member"]), logged_in(app, people["intermediary"])
     token_re = re.compile(r'action="/logout"[^>]*><input type="hidden" name="csrf_token" '
                           r'value="([^"]+)"')
     first = token_re.search(mia.get("/language").get_data(as_text=True))

@@ -5,37 +5,17 @@ and what a request changes on its member is saved."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-from pathlib import Path
 from typing import Any
 
 import pytest
 from flask import Flask
 
-from lets_site import create_app
 from lets_site.extensions import db
 from lets_site.members import services as members
 from lets_site.members.models import Member, Role, Status
 from tests import factories
-from tests.conftest import AuthActions, Client, app_config
+from tests.conftest import Client, logged_in
 from tests.queries import counted
-
-
-@pytest.fixture
-def second_worker(app: Flask, tmp_path: Path) -> Iterator[Flask]:
-    """Another app on the same database and instance folder: another worker process."""
-    other = create_app(app_config(tmp_path, app.config["DATABASE_URL"]))
-    other.test_client_class = Client
-    yield other
-    with other.app_context():
-        db.session.remove()
-        db.engine.dispose()
-
-
-def _logged_in(worker: Flask, member: Member) -> Any:
-    client = worker.test_client()
-    assert AuthActions(client).login(member.account_code).status_code == 303
-    return client
 
 
 @pytest.mark.real_commits
@@ -44,7 +24,7 @@ def test_a_member_made_inactive_in_another_worker_is_out_at_once(
     admin = factories.make_admin()
     member = factories.make_member(locale="en")
     db.session.commit()
-    client = _logged_in(second_worker, member)
+    client = logged_in(second_worker, member)
     assert client.get("/ledger/").status_code == 200  # the member is kept there now
 
     members.set_status(db.session.merge(admin), db.session.merge(member), Status.INACTIVE)
@@ -58,7 +38,7 @@ def test_roles_given_in_another_worker_show_at_once(app: Flask, second_worker: F
     admin = factories.make_admin()
     member = factories.make_member(locale="en")
     db.session.commit()
-    client = _logged_in(second_worker, member)
+    client = logged_in(second_worker, member)
     assert client.get("/admin/").status_code == 403
     members.set_roles(db.session.merge(admin), db.session.merge(member),
                       {Role.MEMBER, Role.ADMIN})

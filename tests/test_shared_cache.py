@@ -5,22 +5,18 @@ gunicorn worker) is seen on the next request."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-from pathlib import Path
 from typing import Any
 
 import pytest
 from flask import Flask
 from sqlalchemy import event
 
-from lets_site import create_app
 from lets_site.extensions import db
 from lets_site.ledger import services as ledger
 from lets_site.offers import services as offers
 from lets_site.settings import SETTINGS_ID, SiteSettings, get_settings
 from lets_site.site import services as site
 from tests import factories
-from tests.conftest import app_config
 
 
 def _statements(app: Flask, read: Any) -> tuple[Any, int]:
@@ -47,16 +43,6 @@ def _settings_data(name: str) -> site.SettingsData:
         timezone="Europe/Brussels", default_language="nl", contact_email="",
         texts={"unit_singular_nl": "uur", "unit_plural_nl": "uren"})
 
-
-@pytest.fixture
-def second_worker(app: Flask, tmp_path: Path) -> Iterator[Flask]:
-    """Another app on the same database and instance folder (LETS_INSTANCE): another
-    worker process. Its connections are closed afterwards, as a worker's are at exit."""
-    other = create_app(app_config(tmp_path, app.config["DATABASE_URL"]))
-    yield other
-    with other.app_context():
-        db.session.remove()
-        db.engine.dispose()
 
 
 @pytest.mark.real_commits

@@ -5,18 +5,15 @@ folder, as a second gunicorn worker), and no member ever gets another member's k
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-from pathlib import Path
 from typing import Any
 
 import pytest
 from flask import Flask
 
-from lets_site import create_app
 from lets_site.extensions import db
 from lets_site.ledger import services
 from tests import factories
-from tests.conftest import AuthActions, Client, app_config
+from tests.conftest import AuthActions, Client, logged_in
 from tests.html import main_text, select_text
 from tests.queries import counted
 
@@ -60,13 +57,6 @@ def test_a_request_and_its_answer_show_at_once(client: Client, login_as: Any,
     assert "Tuinwerk" not in main_text(client.get("/ledger/"))
 
 
-def _logged_in(app: Flask, member: Any) -> Client:
-    """A client of its own (a browser) with ``member`` logged in."""
-    app.test_client_class = Client
-    browser: Client = app.test_client()  # type: ignore[assignment]
-    assert AuthActions(browser).login(member.account_code).status_code == 303
-    return browser
-
 
 def test_no_member_sees_another_member_s_kept_part(app: Flask,
                                                   people: dict[str, Any]) -> None:
@@ -77,7 +67,7 @@ def test_no_member_sees_another_member_s_kept_part(app: Flask,
                              "Verzoek aan Mia", None)
     db.session.commit()
     # Both log in first (a login is a write, which would empty the kept parts).
-    mia, otto = _logged_in(app, member), _logged_in(app, other)
+    mia, otto = logged_in(app, member), logged_in(app, other)
 
     mine = main_text(mia.get("/ledger/"))
     assert "Alleen voor Mia" in mine and "Verzoek aan Mia" in mine
@@ -98,7 +88,7 @@ def test_an_intermediary_s_kept_part_is_not_a_plain_member_s(
         app: Flask, people: dict[str, Any]) -> None:
     org, intermediary = people["org"], people["intermediary"]
     factories.make_transfer(people["member"], org, 2, "Soep bij Hedera")
-    ivo, mia = _logged_in(app, intermediary), _logged_in(app, people["member"])
+    ivo, mia = logged_in(app, intermediary), logged_in(app, people["member"])
     for _ in range(2):  # the first request and the kept one: their own and Hedera's
         page = ivo.get("/ledger/").get_data(as_text=True)
         assert page.count('class="account-summary"') == 2 and org.account_code in page
@@ -107,15 +97,6 @@ def test_an_intermediary_s_kept_part_is_not_a_plain_member_s(
         assert page.count('class="account-summary"') == 1
         assert intermediary.account_code not in page
 
-
-@pytest.fixture
-def second_worker(app: Flask, tmp_path: Path) -> Iterator[Flask]:
-    other = create_app(app_config(tmp_path, app.config["DATABASE_URL"]))
-    other.test_client_class = Client
-    yield other
-    with other.app_context():
-        db.session.remove()
-        db.engine.dispose()
 
 
 @pytest.mark.real_commits

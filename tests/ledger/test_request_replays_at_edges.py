@@ -18,7 +18,7 @@ from lets_site.extensions import db
 from lets_site.ledger import services
 from lets_site.ledger.models import PaymentRequest, RequestStatus
 from lets_site.ledger.services import payment_requests
-from tests import factories
+from tests.ledger.test_requests_at_edges import ask_past_own_maximum
 
 KEY = "q" * 20
 
@@ -156,10 +156,7 @@ def test_the_pay_page_refuses_a_request_past_a_limit_as_confirming_would(
     to an intermediary who may see that account."""
     with pytest.raises(services.LimitExceeded):
         services.preview_request(people["other_org_member"], _ask(people, amount="301").uid)
-    inter, org, admin = people["intermediary"], people["org"], people["admin"]
-    factories.make_transfer(admin, inter, "295")
-    req = services.request_payment(inter, inter.account_code, org.account_code, "6", "x",
-                                   None)
+    inter, req = ask_past_own_maximum(people)
     with pytest.raises(services.LimitExceeded) as info:
         services.preview_request(inter, req.uid)
     assert str(info.value).endswith(

@@ -239,13 +239,20 @@ def test_a_replayed_request_form_returns_its_own_request(people: dict[str, Any])
     assert _ask(people, key=KEY).id == mine.id != other_first.id
 
 
-def test_confirming_into_an_account_the_payer_may_see_tells_the_room_left(
-        people: dict[str, Any]) -> None:
-    """An intermediary asks the organisation to pay them, then confirms for it."""
+def ask_past_own_maximum(people: dict[str, Any]) -> tuple[Any, Any]:
+    """The intermediary (balance 295, maximum 300) asks their organisation for 6: the
+    intermediary, who may see both accounts, and the request."""
     inter, org, admin = people["intermediary"], people["org"], people["admin"]
     factories.make_transfer(admin, inter, "295")
     req = services.request_payment(inter, inter.account_code, org.account_code, "6", "x",
                                    None)
+    return inter, req
+
+
+def test_confirming_into_an_account_the_payer_may_see_tells_the_room_left(
+        people: dict[str, Any]) -> None:
+    """An intermediary asks the organisation to pay them, then confirms for it."""
+    inter, req = ask_past_own_maximum(people)
     with pytest.raises(services.LimitExceeded) as info:
         services.confirm_request(inter, req.uid)
     assert str(info.value).endswith("The balance is 295 hours, so at most 5 hours can be received.")
