@@ -153,8 +153,7 @@ def _units_formatter(decimals: int, lang: str) -> Callable[[int | None], str]:
     def fmt(value: int | None) -> str:
         if value is None:
             return "—"
-        size = abs(value)
-        unit = singular_word if size == one or (lang == "fr" and size < 2 * one) else plural_word
+        unit = singular_word if _singular(value, one, lang) else plural_word
         return f"{number(value)} {unit}" if unit else number(value)
 
     return fmt
@@ -171,12 +170,16 @@ def format_units(value: int | None, decimals: int | None = None) -> str:
     if value is None:
         return "—"
     decimals = get_settings().decimals if decimals is None else decimals
-    one = 10**decimals
     lang = reader_language()
-    singular = abs(value) == one or (lang == "fr" and abs(value) < 2 * one)
-    unit = site_settings().unit(plural=not singular, lang=lang)
+    unit = site_settings().unit(plural=not _singular(value, 10**decimals, lang), lang=lang)
     number = format_amount(value, decimals)
     return f"{number} {unit}" if unit else number
+
+
+def _singular(value: int, one: int, lang: str) -> bool:
+    """Whether an amount takes the unit's singular: exactly one unit (plus or minus), and
+    in French any amount below two ("0,50 heure", "1,50 heure")."""
+    return abs(value) == one or (lang == "fr" and abs(value) < 2 * one)
 
 
 def plain_amount(value: int, decimals: int) -> str:
