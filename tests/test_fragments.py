@@ -159,17 +159,20 @@ def test_the_kept_lists_are_bounded_in_entries_and_size(
         app: Flask, client: FlaskClient, people: dict[str, Any]) -> None:
     make_listing(people["member"], "Voor iedereen", visibility=ListingVisibility.PUBLIC)
     db.session.commit()
-    # Five pieces: the layout's two (the menu, the footer's pages) and three lists.
-    app.config["FRAGMENT_CACHE_ENTRIES"] = 5
+    # Eight pieces: the layout's two (the menu, the footer's pages) and three queries'
+    # two each (the list, the search form).
+    app.config["FRAGMENT_CACHE_ENTRIES"] = 8
     for n in range(6):
         client.get(f"/offers/?q=x{n}")
     store = app.extensions["lets_fragment_cache"]
-    assert len(store.pieces) == 5
+    assert len(store.pieces) == 8
     keys = [key[4] for key in store.pieces if key[0] == "offers.list"]
     assert keys == [(("q", "x3"),), (("q", "x4"),), (("q", "x5"),)]  # the newest stay
+    forms = [key[4] for key in store.pieces if key[0] == "offers.search"]
+    assert forms == keys
     app.config["FRAGMENT_CACHE_BYTES"] = store.size - 1
     client.get("/offers/?q=x6")
-    assert len(store.pieces) < 5
+    assert len(store.pieces) < 8
     assert store.size <= app.config["FRAGMENT_CACHE_BYTES"]
 
 
@@ -270,3 +273,52 @@ def test_the_kept_menu_carries_each_session_s_own_token(app: Flask, client: Flas
     response = ivo.post("/logout", data={"csrf_token": second.group(1)})
     assert response.status_code == 303
     assert "Ivo Intermediary" not in main_text(ivo.get("/"))
+
+
+def _search_renders(app: Flask) -> list[str]:
+    """The names of the offers' search forms rendered from now on (a kept one is not)."""
+    from flask import template_rendered
+
+    rendered: list[str] = []
+
+    def record(_sender: Any, template: Any, **_extra: Any) -> None:
+        if template.name == "offers/_search.html":
+            rendered.append(template.name)
+
+    template_rendered.connect(record, app, weak=False)
+    return rendered
+
+
+def test_the_search_form_is_kept_per_query_and_audience(
+        app: Flask, client: FlaskClient, people: dict[str, Any]) -> None:
+    """The list's heading and search form are kept by audience, language and query: the
+    same query again renders nothing; another query, another audience or another language
+    is its own piece, and each shows what it was asked."""
+    member = logged_in(app, people["member"])  # a login is a write: before the counting
+    rendered = _search_renders(app)
+    first = client.get("/offers/?q=fiets").get_data(as_text=True)
+    assert 'name="q" type="search" maxlength="200" value="fiets"' in first
+    assert client.get("/offers/?q=fiets").get_data(as_text=True) == first
+    assert len(rendered) == 1  # the second request used the kept form
+    other = client.get("/offers/?q=%3Cb%3Esoep").get_data(as_text=True)
+    assert 'value="&lt;b&gt;soep"' in other and 'value="fiets"' not in other
+    assert len(rendered) == 2
+    assert "/offers/new" not in first  # a visitor is not offered to add one
+
+    page = member.get("/offers/?q=fiets").get_data(as_text=True)
+    assert 'href="/offers/new"' in page and 'value="fiets"' in page
+    assert len(rendered) == 3
+    assert "/offers/new" not in client.get("/offers/?q=fiets").get_data(as_text=True)
+    assert len(rendered) == 3
+
+    client.set_cookie("lang", "fr")
+    assert "Offres et demandes" in select_text(client.get("/offers/?q=fiets"), "h1")
+    assert len(rendered) == 4
+
+
+def test_a_new_category_shows_in_the_kept_search_form_at_once(
+        client: FlaskClient, people: dict[str, Any]) -> None:
+    assert "Huisdieren" not in client.get("/offers/").get_data(as_text=True)
+    offers.create_category(people["admin"], offers.CategoryData(name_nl="Huisdieren"))
+    db.session.commit()
+    assert '>Huisdieren</option>' in client.get("/offers/").get_data(as_text=True)

@@ -113,9 +113,16 @@ def index() -> Response:
         lapses=services.next_lapse)
     if htmx.wants_partial():
         return htmx.add_vary(make_response(results))
+    # The heading and the search form: the same for an audience, a language and a query
+    # (the category tree changes only with a write, which empties every kept piece).
+    search = fragments.fragment(
+        ("offers.search", who, _locale(), request.script_root,
+         tuple(request.args.items(multi=True))),
+        lambda: render_template(
+            "offers/_search.html", filters=filters, categories=categories,
+            type_options=TYPE_OPTIONS, owner_options=OWNER_OPTIONS, sort_options=SORT_OPTIONS))
     return htmx.add_vary(make_response(render_template(
-        "offers/index.html", filters=filters, results=results, categories=categories,
-        type_options=TYPE_OPTIONS, owner_options=OWNER_OPTIONS, sort_options=SORT_OPTIONS)))
+        "offers/index.html", search=search, results=results)))
 
 
 @bp.route("/offers/mine")
