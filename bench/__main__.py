@@ -223,6 +223,7 @@ class Session:
         self.port = port
         self.conn = http.client.HTTPConnection("127.0.0.1", port, timeout=30)
         self.cookies: dict[str, str] = {}
+        self.location: str | None = None  # the last answer's redirect, as a path
 
     def request(self, method: str, path: str,
                 form: dict[str, str] | None = None) -> tuple[int, bytes]:
@@ -236,6 +237,9 @@ class Session:
         self.conn.request(method, path, body=body, headers=headers)
         response = self.conn.getresponse()
         data = response.read()
+        location = response.headers.get("Location")
+        self.location = urllib.parse.urlsplit(location)._replace(scheme="", netloc="").geturl() \
+            if location else None
         for header in response.headers.get_all("Set-Cookie") or []:
             name, _, rest = header.partition("=")
             self.cookies[name.strip()] = rest.split(";", 1)[0]
@@ -250,6 +254,13 @@ class Session:
                                                     "password": DEMO_PASSWORD})
         if status != 303:
             raise SystemExit(f"login as {email} failed: {status}")
+        # Follow the redirect as a browser does: the page it shows takes the welcome
+        # message out of the session, so the cookie the load sends is a settled session's
+        # (with the message still in it, every request would show it again and sign a new
+        # cookie).
+        status, _ = self.request("GET", self.location or "/")
+        if status != 200:
+            raise SystemExit(f"the page after logging in as {email}: {status}")
 
     def cookie_header(self) -> str:
         return "; ".join(f"{k}={v}" for k, v in self.cookies.items())
