@@ -6,16 +6,21 @@ and in-process timings (not a test). ``python -m bench federation plans``.
 
 A fresh instance (SQLite in a temporary folder, or the given database, which must be
 empty: a PostgreSQL schema of its own is the easy way) gets every migration, then
-``--events`` upcoming events and ``--past`` ended ones over 40 groups, plus ``--listings``
-offers (so the merged feed has to cut). Each page is requested once to record its SQL,
+``--events`` upcoming events and ``--past`` ended ones over ``--groups`` groups (40 by
+default; 10,000 for the hub pages at many groups), plus ``--listings`` offers (so the
+merged feed has to cut). Each page is requested once to record its SQL,
 whose plan is printed (``EXPLAIN QUERY PLAN`` on SQLite, ``EXPLAIN (ANALYZE, BUFFERS)``
 on PostgreSQL); then each page's in-process time, median of 10 (the test client, page
-cache off).
+cache off), with the body's size and its gzip size (level 6, as a server would send it).
+
+    .venv/bin/python -m bench federation plans --groups 10000 --events 200000 --past 0 \
+        --no-plans --pages /agenda/,/agenda/?page=40,/groups/,/search/?q=fiets
 """
 
 from __future__ import annotations
 
 import argparse
+import gzip
 import json
 import os
 import statistics
@@ -44,27 +49,39 @@ def _app(instance: Path, database_url: str | None) -> Any:
                        "PAGE_CACHE_SECONDS": 0})
 
 
-def fill(events: int, past: int, listings: int) -> None:
-    """Events (one in three of each kind, one in 17 cancelled), as merged by a sweep."""
-    from sqlalchemy import insert
+REGIONS = ("West-Vlaanderen", "Oost-Vlaanderen", "Antwerpen", "Limburg", "Vlaams-Brabant",
+           "Brussel", "Hainaut", "Namur", "Liège", "Luxembourg", "Brabant wallon")
+
+
+def fill(events: int, past: int, listings: int, groups: int = GROUPS) -> None:
+    """``groups`` followed feeds (inserted in bulk, as a sweep leaves them) and their events
+    (one in three of each kind, one in 17 cancelled), as merged by a sweep."""
+    from sqlalchemy import insert, select
 
     from lets_site.database import utcnow
     from lets_site.extensions import db
-    from lets_site.federation import services
-    from lets_site.federation.models import FeedItem
+    from lets_site.federation.models import Feed, FeedItem
 
-    feeds = [services.add_feed(None, f"group-{n:02d}", f"https://g{n}.example/feed.json")
-             for n in range(GROUPS)]
-    for feed in feeds:
-        info = {"slug": feed.slug, "name": f"LETS Groep {feed.slug}",
-                "url": f"https://{feed.slug}.example/",
-                "region": "West-Vlaanderen" if feed.id % 2 else "Oost-Vlaanderen"}
-        feed.group_name = info["name"]
-        feed.group_info = json.dumps(info)
     now = utcnow()
+    width = max(2, len(str(groups - 1)))
+    regions = REGIONS[:2] if groups <= GROUPS else REGIONS
+    feed_rows = []
+    for n in range(groups):
+        slug = f"group-{n:0{width}d}"
+        info = {"slug": slug, "name": f"LETS Groep {slug}", "url": f"https://{slug}.example/",
+                "region": regions[n % len(regions)]}
+        feed_rows.append({"slug": slug, "feed_url": f"https://g{n}.example/feed.json",
+                          "status": "active", "health": "ok", "reason": "",
+                          "group_name": info["name"], "group_info": json.dumps(info),
+                          "errors": 0, "next_fetch_at": now, "last_fetch_at": now,
+                          "last_success_at": now, "created_at": now})
+    for start in range(0, len(feed_rows), 5000):
+        db.session.execute(insert(Feed.__table__), feed_rows[start:start + 5000])
+    feeds = list(db.session.scalars(select(Feed).order_by(Feed.id)))
+    count = len(feeds)
     rows: list[dict[str, Any]] = []
     for n in range(events + past):
-        feed = feeds[n % GROUPS]
+        feed = feeds[n % count]
         # The past ones ended before now; the upcoming ones spread over the coming years.
         start = now - timedelta(days=1 + (n - events) * 0.1) if n >= events else \
             now + timedelta(hours=1 + n * 0.4)
@@ -83,7 +100,7 @@ def fill(events: int, past: int, listings: int) -> None:
                                 .astimezone().isoformat(), "kind": "market"}),
         })
     for n in range(listings):
-        feed = feeds[n % GROUPS]
+        feed = feeds[n % count]
         rows.append({
             "feed_id": feed.id, "item_id": f"urn:uuid:00000000-0000-4000-9000-{n:012d}",
             "type": "offer", "revision": 1, "deleted": False,
@@ -121,13 +138,15 @@ def run(args: argparse.Namespace) -> None:
         with app.app_context():
             upgrade(directory=app.extensions["migrate"].directory)
             begun = time.perf_counter()
-            fill(args.events, args.past, args.listings)
-            print(f"filled {args.events:,} upcoming and {args.past:,} past events, "
-                  f"{args.listings:,} offers in {time.perf_counter() - begun:.1f} s",
+            fill(args.events, args.past, args.listings, args.groups)
+            print(f"filled {args.groups:,} groups, {args.events:,} upcoming and "
+                  f"{args.past:,} past events, {args.listings:,} offers in "
+                  f"{time.perf_counter() - begun:.1f} s",
                   file=sys.stderr)
             if db.engine.dialect.name == "postgresql":
                 with db.engine.connect() as conn:
                     conn.exec_driver_sql("ANALYZE federation_item")
+                    conn.exec_driver_sql("ANALYZE federation_feed")
                     conn.commit()
             dialect = db.engine.dialect.name
             db.session.remove()
@@ -158,15 +177,17 @@ def run(args: argparse.Namespace) -> None:
         for path in (*pages, "/language"):
             client.get(path)
             times = []
-            size = 0
+            size = packed = 0
             for _ in range(args.repeat):
                 started = time.perf_counter()
                 response = client.get(path)
                 times.append((time.perf_counter() - started) * 1000)
                 size = len(response.get_data())
+            packed = len(gzip.compress(response.get_data(), 6))
             etag = response.headers.get("ETag")
             line = f"{path}: median {statistics.median(times):.1f} ms, " \
-                   f"max {max(times):.1f} ms, {size:,} bytes"
+                   f"max {max(times):.1f} ms, {size:,} bytes, " \
+                   f"{packed:,} gzip"
             if etag and path.endswith((".json", ".ics")):
                 again = []
                 for _ in range(args.repeat):
@@ -184,6 +205,8 @@ def main(argv: list[str] | None = None) -> None:
                                      description=__doc__,
                                      formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--database-url", default=None)
+    parser.add_argument("--groups", type=int, default=GROUPS,
+                        help="followed groups (default %(default)s)")
     parser.add_argument("--events", type=int, default=20000)
     parser.add_argument("--past", type=int, default=2000)
     parser.add_argument("--listings", type=int, default=0)

@@ -15,6 +15,9 @@ class Page:
     total: int
     page: int
     per_page: int = PAGE_SIZE
+    # The total is a bound the count stopped at: there are more items than ``total``
+    # (the pager says "Page 3 of 50 or more"; pages past the bound are not shown).
+    more: bool = False
 
     @property
     def pages(self) -> int:

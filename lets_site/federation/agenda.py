@@ -8,8 +8,11 @@ lists events not ended yet; the calendar keeps them a week longer (``CALENDAR_KE
 a calendar program does not drop an event the moment it ends and a cancelled one reaches
 subscribers as ``STATUS:CANCELLED``.
 
-Every query is bounded: the page reads one page of rows plus a count and the filters'
-choices (3 queries whatever the number of events). The rows come from walking the index
+Every query is bounded, whatever the number of events and of followed groups: the page
+reads a count that stops at ``COUNT_LIMIT`` events (the pager then says "or more"), one
+page of rows (no page beyond that bound) and the names of the rows' groups; the kinds,
+groups and regions the filters offer are kept per process
+(:mod:`lets_site.federation.groupfilter`). The rows come from walking the index
 ``(type, deleted, start_at, id, end_at)`` in the page's order (start, then id), so neither
 database sorts the events; the end is read from the same index.
 Functions take plain values (the site's zone, ``now``) and never see the request.
@@ -28,6 +31,7 @@ from sqlalchemy import Select, false, func, select
 from sqlalchemy.orm import load_only
 
 from lets_site.extensions import db
+from lets_site.federation import groupfilter
 from lets_site.federation.models import Feed, FeedItem
 from lets_site.paging import PAGE_SIZE, Page
 from lets_site.settings import shared
@@ -39,6 +43,9 @@ CALENDAR_LIMIT = 2000
 # Events shown "at neighbouring groups" on the events page.
 NEIGHBOUR_EVENTS = 5
 PERIODS = ("week", "month")
+# The page counts at most this many events (50 pages of 20): with more, the pager says
+# "or more" and the reader narrows the list with the filters to see further ahead.
+COUNT_LIMIT = 1000
 
 # The kinds lets-site's own events have (the feed's `_lets.kind`); another site may name
 # others, which are shown as they come.
@@ -79,7 +86,7 @@ def event_end(data: dict[str, Any], start: datetime | None) -> datetime | None:
 
 @dataclass(frozen=True)
 class Filters:
-    group: str = ""  # a feed's slug
+    group: str = ""  # a feed's slug; with many groups, also (part of) a group's name
     region: str = ""  # as the groups' feeds name it
     kind: str = ""
     period: str = ""  # "week", "month" or "" (everything coming)
@@ -102,11 +109,14 @@ def days(filters: Filters, today: date) -> tuple[date, date | None]:
 
 @dataclass
 class Choices:
-    """What the filter form offers: the followed groups, their regions, the kinds."""
+    """What the filter form offers: the followed groups (None: too many to list, the
+    group is typed in), their regions, the kinds; and which groups a typed group text
+    matched (None when no text was typed)."""
 
-    groups: list[tuple[str, str]] = field(default_factory=list)
+    groups: list[tuple[str, str]] | None = field(default_factory=list)
     regions: list[str] = field(default_factory=list)
     kinds: list[tuple[str, str]] = field(default_factory=list)
+    matched: groupfilter.Match | None = None
 
 
 @dataclass
@@ -162,7 +172,24 @@ def _midnight(day: date, zone: ZoneInfo) -> datetime:
     return datetime(day.year, day.month, day.day, tzinfo=zone).astimezone(UTC)
 
 
-def _where(filters: Filters, feeds: list[Feed], since: datetime,
+def _groups_clause(filters: Filters, listed: bool) -> tuple[Any, groupfilter.Match | None]:
+    """The group and region filters as a condition on the events' feeds (SQL subqueries,
+    no feed read here), and the groups a typed text matched. ``listed``: the groups are
+    offered in a list, so the group is a slug; otherwise a text (see groupfilter)."""
+    clauses: list[Any] = []
+    found = None
+    if filters.group:
+        if listed:
+            clauses.append(FeedItem.feed_id.in_(groupfilter.with_slug(filters.group)))
+        else:
+            found = groupfilter.match(filters.group)
+            clauses.append(FeedItem.feed_id.in_(found.ids) if found.groups else false())
+    if filters.region:
+        clauses.append(FeedItem.feed_id.in_(groupfilter.in_region(filters.region)))
+    return clauses, found
+
+
+def _where(filters: Filters, groups: list[Any], since: datetime,
            until: datetime | None, now: datetime) -> list[Any]:
     # Ended at ``now``: over. From a day's midnight on: an event without an end (its end
     # is its start) that starts at that midnight is in.
@@ -170,11 +197,7 @@ def _where(filters: Filters, feeds: list[Feed], since: datetime,
                           FeedItem.end_at > since if since <= now else FeedItem.end_at >= since]
     if until is not None:
         clauses.append(FeedItem.start_at < until)
-    if filters.group or filters.region:
-        ids = [f.id for f in feeds
-               if (not filters.group or f.slug == filters.group)
-               and (not filters.region or f.group.get("region") == filters.region)]
-        clauses.append(FeedItem.feed_id.in_(ids) if ids else false())
+    clauses.extend(groups)
     if filters.kind:
         clauses.append(FeedItem.kind == filters.kind)
     return clauses
@@ -191,16 +214,19 @@ def _own_time(row: AgendaRow, zone: ZoneInfo) -> str | None:
     return f"{start.strftime('%H:%M')} {row.zone}"
 
 
-def _rows(query: Any, feeds: dict[int, Feed], zone: ZoneInfo,
+def _rows(query: Any, feeds: dict[int, Feed] | None, zone: ZoneInfo,
           text: bool = False) -> list[AgendaRow]:
+    """The rows of ``query``, named after their groups: ``feeds`` or, when None, the
+    rows' own feeds read in one query."""
+    items = list(db.session.scalars(query))
+    named = {f.id: (f.slug, f.group_name or f.slug) for f in feeds.values()} \
+        if feeds is not None else groupfilter.names(item.feed_id for item in items)
     found = []
-    for item in db.session.scalars(query):
-        feed = feeds.get(item.feed_id)
+    for item in items:
+        slug, name = named.get(item.feed_id, ("", ""))
         data = item.details
         assert item.start_at is not None
-        row = AgendaRow(item.item_id, item.title, item.url,
-                        (feed.group_name or feed.slug) if feed else "",
-                        feed.slug if feed else "", item.start_at,
+        row = AgendaRow(item.item_id, item.title, item.url, name, slug, item.start_at,
                         item.end_at or item.start_at, bool(data.get("all_day")),
                         str(data.get("status", "")), str(data.get("timezone", "")),
                         item.kind or "", data, revision=item.revision,
@@ -216,36 +242,52 @@ _LIST_COLUMNS = (FeedItem.id, FeedItem.feed_id, FeedItem.item_id, FeedItem.title
                  FeedItem.revision, FeedItem.merged_at, FeedItem.date_modified)
 
 
+_KINDS = "lets_federation_kinds"
+
+
+def _kinds(now: datetime) -> tuple[str, ...]:
+    """The kinds of the events not ended at ``now``. It reads every upcoming event (70 ms
+    for 200,000 on PostgreSQL): the page keeps the answer per process and per day until a
+    commit that wrote, so a kind whose last event ended since is offered at most until
+    the next day or change (it then shows an empty list)."""
+    # A deleted event is stored as type "deleted" without a kind: the index answers alone.
+    return tuple(k for k in db.session.scalars(
+        select(FeedItem.kind).where(FeedItem.type == "event", FeedItem.kind.is_not(None),
+                                    FeedItem.end_at > now)
+        .distinct()) if k)
+
+
 def agenda(filters: Filters, zone: ZoneInfo, now: datetime, page: int = 1,
            per_page: int = PAGE_SIZE) -> tuple[Page, Choices]:
     """One page of the events not ended yet that the filters ask for, soonest first, and
-    the filters' choices."""
-    feeds = _feeds()
+    the filters' choices. The count stops at ``COUNT_LIMIT`` (the page says there are
+    more) and a page beyond the last counted one shows the last."""
+    listed = groupfilter.choices()
     today = now.astimezone(zone).date()
     first, last = days(filters, today)
     since = max(now, _midnight(first, zone))
     until = _midnight(last + timedelta(days=1), zone) if last is not None else None
-    where = _where(filters, feeds, since, until, now)
-    total = int(db.session.scalar(select(func.count(FeedItem.id)).where(*where)) or 0)
+    groups, matched = _groups_clause(filters, listed is not None)
+    where = _where(filters, groups, since, until, now)
+    ordered = select(FeedItem.id).where(*where).order_by(FeedItem.start_at, FeedItem.id)
+    counted = int(db.session.scalar(
+        select(func.count()).select_from(ordered.limit(COUNT_LIMIT + 1).subquery())) or 0)
+    total = min(counted, COUNT_LIMIT)
     pages = max(1, -(-total // per_page))
     number = min(max(page, 1), pages)
     query = (select(FeedItem).options(load_only(*_LIST_COLUMNS)).where(*where)
              .order_by(FeedItem.start_at, FeedItem.id)
              .offset((number - 1) * per_page).limit(per_page))
-    rows = _rows(query, {f.id: f for f in feeds}, zone) if total else []
-    # A deleted event is stored as type "deleted" without a kind: the index answers alone.
-    kinds = db.session.scalars(
-        select(FeedItem.kind).where(FeedItem.type == "event", FeedItem.kind.is_not(None),
-                                    FeedItem.end_at > now)
-        .distinct())
+    rows = _rows(query, None, zone) if total else []
+    kinds = shared(f"{_KINDS}:{today.isoformat()}", lambda: _kinds(now))
     choices = Choices(
-        groups=[(f.slug, f.group_name or f.slug) for f in feeds],
-        regions=sorted({str(f.group["region"]) for f in feeds if f.group.get("region")}),
-        kinds=sorted(((k, kind_label(k)) for k in kinds if k), key=lambda p: p[1].lower()))
-    return Page(rows, total, number, per_page), choices
+        groups=listed, regions=groupfilter.regions(),
+        kinds=sorted(((k, kind_label(k)) for k in kinds if k), key=lambda p: p[1].lower()),
+        matched=matched)
+    return Page(rows, total, number, per_page, more=counted > COUNT_LIMIT), choices
 
 
-def _calendar_query(filters: Filters, feeds: list[Feed], zone: ZoneInfo, now: datetime,
+def _calendar_query(filters: Filters, zone: ZoneInfo, now: datetime,
                     limit: int, *columns: Any) -> Select[Any]:
     """``columns`` of the calendar's events: those the filters ask for that ended at most
     a week ago, soonest first, at most ``limit``."""
@@ -255,7 +297,8 @@ def _calendar_query(filters: Filters, feeds: list[Feed], zone: ZoneInfo, now: da
     if filters.start is not None:
         since = max(since, _midnight(filters.start, zone))
     until = _midnight(last + timedelta(days=1), zone) if last is not None else None
-    return (select(*columns).where(*_where(filters, feeds, since, until, since))
+    groups, _matched = _groups_clause(filters, groupfilter.choices() is not None)
+    return (select(*columns).where(*_where(filters, groups, since, until, since))
             .order_by(FeedItem.start_at, FeedItem.id).limit(limit))
 
 
@@ -264,7 +307,7 @@ def calendar_rows(filters: Filters, zone: ZoneInfo, now: datetime,
     """The calendar's events: those the filters ask for that ended at most a week ago,
     soonest first, at most ``limit``."""
     feeds = _feeds()
-    query = _calendar_query(filters, feeds, zone, now, limit, FeedItem)
+    query = _calendar_query(filters, zone, now, limit, FeedItem)
     return _rows(query, {f.id: f for f in feeds}, zone, text=True)
 
 
@@ -282,7 +325,7 @@ def calendar_fingerprint(filters: Filters, zone: ZoneInfo, now: datetime,
     for feed in feeds:
         digest.update(f"{feed.id}\t{feed.slug}\t{feed.group_name}\n".encode())
     digest.update(b"--\n")
-    query = _calendar_query(filters, feeds, zone, now, limit, FeedItem.id,
+    query = _calendar_query(filters, zone, now, limit, FeedItem.id,
                             FeedItem.revision, FeedItem.merged_at)
     for row_id, revision, merged in db.session.execute(query):
         digest.update(f"{row_id} {revision} {merged.isoformat()}\n".encode())

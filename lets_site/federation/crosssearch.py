@@ -11,7 +11,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import Select, func, select
+from sqlalchemy import Select, false, func, select
 
 from lets_site.extensions import db
 from lets_site.federation.models import Feed, FeedItem
@@ -32,23 +32,27 @@ class Hit:
     modified: datetime | None
 
 
-def _query(words: list[str], group: str | None, kind: str | None) -> Select[tuple[FeedItem]]:
+def _query(words: list[str], group: str | None, kind: str | None,
+           feed_ids: list[int] | None = None) -> Select[tuple[FeedItem]]:
     query = (select(FeedItem).join(Feed, Feed.id == FeedItem.feed_id)
              .where(FeedItem.deleted.is_(False)))
     query = query.where(FeedItem.type == kind) if kind in KINDS else \
         query.where(FeedItem.type.in_(KINDS))
     if group:
         query = query.where(Feed.slug == group)
+    if feed_ids is not None:
+        query = query.where(FeedItem.feed_id.in_(feed_ids) if feed_ids else false())
     for word in words:
         query = query.where(FeedItem.search_text.contains(word, autoescape=True))
     return query
 
 
 def find(text: str, group: str | None, kind: str | None, page: int,
-         per_page: int = PER_PAGE) -> tuple[list[Hit], int]:
-    """One page of the hits, newest change first, and how many there are in all."""
+         per_page: int = PER_PAGE, feed_ids: list[int] | None = None) -> tuple[list[Hit], int]:
+    """One page of the hits, newest change first, and how many there are in all;
+    ``group`` a slug, or ``feed_ids`` the groups a typed text matched (see groupfilter)."""
     words = terms(text)
-    query = _query(words, group, kind)
+    query = _query(words, group, kind, feed_ids)
     total = int(db.session.scalar(select(func.count()).select_from(query.subquery())) or 0)
     rows = db.session.execute(
         query.with_only_columns(FeedItem.title, FeedItem.url, FeedItem.type,

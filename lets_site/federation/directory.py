@@ -1,8 +1,9 @@
 """The directory of followed groups (``/groups/``): each group with what the aggregator
 holds of it (counts by kind from the merged items) and its health.
 
-Two queries for the whole directory (the feeds, the counts grouped by feed and kind),
-however many groups are followed.
+The directory is paged (``PER_PAGE`` groups, by name) and can be searched by name,
+short name or region: a page costs the page's feeds, the counts of those feeds grouped
+by kind and, only when there is more than one page, a count of the groups.
 """
 
 from __future__ import annotations
@@ -16,11 +17,15 @@ from sqlalchemy import func, or_, select
 
 from lets_site.domain import NotFound
 from lets_site.extensions import db
+from lets_site.federation import groupfilter
 from lets_site.federation.agenda import follows_groups
 from lets_site.federation.models import Feed, FeedItem, Health, Status
+from lets_site.paging import Page
 
 # The kinds the directory counts, in the order shown.
 KINDS = ("offer", "want", "event", "book")
+# Groups on one page of the directory.
+PER_PAGE = 50
 
 
 class Badge:
@@ -77,33 +82,56 @@ def any_followed() -> bool:
     return follows_groups()
 
 
-def _counts(since: datetime, feed_id: int | None = None) -> dict[int, dict[str, int]]:
+def _counts(since: datetime, feed_ids: list[int] | None = None) -> dict[int, dict[str, int]]:
     """Live merged items per feed and kind; events only from ``since`` on (upcoming)."""
     query = (select(FeedItem.feed_id, FeedItem.type, func.count())
              .where(FeedItem.deleted.is_(False), FeedItem.type.in_(KINDS),
                     or_(FeedItem.type != "event", FeedItem.start_at >= since))
              .group_by(FeedItem.feed_id, FeedItem.type))
-    if feed_id is not None:
-        query = query.where(FeedItem.feed_id == feed_id)
+    if feed_ids is not None:
+        query = query.where(FeedItem.feed_id.in_(feed_ids))
     counts: dict[int, dict[str, int]] = {}
     for owner, kind, count in db.session.execute(query):
         counts.setdefault(owner, dict.fromkeys(KINDS, 0))[kind] = int(count)
     return counts
 
 
-def groups(since: datetime) -> list[Group]:
-    """Every followed group, by name, with its counts (events: upcoming from ``since``)."""
-    feeds = list(db.session.scalars(select(Feed)))
-    counts = _counts(since)
+def groups(since: datetime, text: str = "", page: int = 1,
+           per_page: int = PER_PAGE) -> Page:
+    """One page of the followed groups whose name, short name or region contains
+    ``text`` (case-insensitive; every group without one), by name, with their counts
+    (events: upcoming from ``since``). A page beyond the last shows the last."""
+    query = select(Feed)
+    text = " ".join(text.split()).lower()
+    if text:
+        query = query.where(or_(
+            func.lower(Feed.group_name).contains(text, autoescape=True),
+            Feed.slug.contains(text, autoescape=True),
+            func.lower(groupfilter.region_of_feed()).contains(text, autoescape=True)))
+    name = func.lower(func.coalesce(func.nullif(Feed.group_name, ""), Feed.slug))
+    ordered = query.order_by(name, Feed.slug)
+    number = max(page, 1)
+    feeds = list(db.session.scalars(ordered.offset((number - 1) * per_page).limit(per_page)))
+    if number == 1 and len(feeds) < per_page:
+        total = len(feeds)  # everything on one page: no count needed
+    else:
+        total = int(db.session.scalar(
+            select(func.count()).select_from(query.subquery())) or 0)
+        last = max(1, -(-total // per_page))
+        if number > last:
+            number = last
+            feeds = list(db.session.scalars(
+                ordered.offset((number - 1) * per_page).limit(per_page)))
+    counts = _counts(since, [feed.id for feed in feeds]) if feeds else {}
     found = [Group(feed, counts.get(feed.id, dict.fromkeys(KINDS, 0))) for feed in feeds]
-    return sorted(found, key=lambda g: (g.name.casefold(), g.slug))
+    return Page(found, total, number, per_page)
 
 
 def group(slug: str, since: datetime) -> Group:
     feed = db.session.scalar(select(Feed).where(Feed.slug == slug))
     if feed is None:
         raise NotFound(_l("No followed group has that name."))
-    return Group(feed, _counts(since, feed.id).get(feed.id, dict.fromkeys(KINDS, 0)))
+    return Group(feed, _counts(since, [feed.id]).get(feed.id, dict.fromkeys(KINDS, 0)))
 
 
 def health(feed: Feed, now: datetime, interval_seconds: float) -> GroupHealth:

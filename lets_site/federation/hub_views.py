@@ -15,7 +15,7 @@ from werkzeug.http import is_resource_modified
 
 from lets_site.database import utcnow
 from lets_site.domain import NotFound
-from lets_site.federation import crosssearch, directory, merged, scripts, services
+from lets_site.federation import crosssearch, directory, groupfilter, merged, scripts
 from lets_site.federation.directory import Badge
 from lets_site.federation.models import Feed
 from lets_site.federation.views import bp
@@ -75,12 +75,14 @@ def _badge(feed: Feed, now: datetime) -> tuple[str, str, str]:
 
 @bp.route("/groups/")
 def groups() -> str:
-    """The directory of followed groups, with counts and health."""
+    """The directory of followed groups, with counts and health: one page of them, or of
+    those whose name or region holds the words searched for."""
     _hub()
     now = utcnow()
-    found = directory.groups(_today())
-    return render_template("federation/groups.html", groups=found,
-                           badges={g.slug: _badge(g.feed, now) for g in found})
+    query = " ".join((request.args.get("q") or "").split())[:100]
+    page = directory.groups(_today(), query, _number(request.args.get("page")))
+    return render_template("federation/groups.html", groups=page.items, page=page, q=query,
+                           badges={g.slug: _badge(g.feed, now) for g in page.items})
 
 
 @bp.route("/groups/<slug>")
@@ -106,10 +108,16 @@ def cross_search() -> Response:
     kind = request.args.get("kind") or None
     kind = kind if kind in crosssearch.KINDS else None
     number = _number(request.args.get("page"))
-    hits, total = crosssearch.find(query, group_slug, kind, number)
+    listed = groupfilter.choices()
+    matched = None
+    if listed is None and group_slug:  # many groups: the group is typed in
+        matched = groupfilter.match(group_slug)
+        hits, total = crosssearch.find(query, None, kind, number, feed_ids=matched.ids)
+    else:
+        hits, total = crosssearch.find(query, group_slug, kind, number)
     return htmx.render(
         "federation/search.html", "federation/_search.html", q=query, group=group_slug,
-        kind=kind, groups=services.group_choices(),
+        kind=kind, groups=listed, matched=matched,
         page=Page(hits, total, number, per_page=crosssearch.PER_PAGE))
 
 

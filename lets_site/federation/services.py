@@ -95,11 +95,6 @@ def feeds() -> list[Feed]:
     return list(db.session.scalars(select(Feed).order_by(Feed.slug)))
 
 
-def group_choices() -> list[tuple[str, str]]:
-    """(slug, name) of every followed group, for a filter's select."""
-    return [(feed.slug, feed.group_name or feed.slug) for feed in feeds()]
-
-
 def feed_by_slug(slug: str) -> Feed:
     feed = db.session.scalar(select(Feed).where(Feed.slug == slug))
     if feed is None:

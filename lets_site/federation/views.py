@@ -57,11 +57,14 @@ def agenda_page() -> Response:
     """The common agenda: every followed group's coming events, in the site's zone."""
     form, filters, number = _filters()
     page, found = agenda.agenda(filters, zone(), utcnow(), number)
-    form.group.choices = choices([("", _("All groups")), *found.groups])
+    # Too many groups to list: the group is typed in (a slug or part of a name).
+    form.group.choices = choices([("", _("All groups")), *found.groups]) \
+        if found.groups is not None else []
     form.region.choices = choices([("", _("All regions")), *((r, r) for r in found.regions)])
     form.kind.choices = choices([("", _("All kinds")), *found.kinds])
     return htmx.render("federation/agenda.html", "federation/_agenda_list.html", form=form,
-                       page=page, filters=filters)
+                       page=page, filters=filters, typed=found.groups is None,
+                       matched=found.matched)
 
 
 @bp.route("/agenda.ics")

@@ -79,7 +79,8 @@ def test_agenda_of_20000_events_keeps_its_queries_and_its_budget(
     assert many == few <= QUERY_BUDGET, (few, many)
     html = gzip.decompress(body)
     assert html.count(b"<tr") == 21  # the heading and 20 events
-    assert b"Page 2 of 1000" in html or b"Page 2 of 1,000" in html, html[-900:]
+    # The count stops at agenda.COUNT_LIMIT events (50 pages) and says there are more.
+    assert b"Page 2 of 50 or more" in html, html[-900:]
     css = (Path(app.static_folder or "") / "css" / "site.css").read_bytes()
     first_view = len(gzip.compress(html, 6, mtime=0)) + len(gzip.compress(css, 6, mtime=0))
     assert first_view <= FIRST_VIEW_BUDGET
