@@ -1,10 +1,10 @@
 """Pieces of HTML kept per process when they are the same for everyone in an audience.
 
-A list page's results (the offers list) and the home page's panels of news, offers and
-events are the same HTML for every reader with the same roles, the same language and the
-same URL; only a few marks depend on who reads them (a member sees their own postcode
-even when they hide it from others). :func:`fragment` renders such a piece once per
-process and keeps it until
+A list page's results and search form (the offers list) and the home page's panels of
+news, offers and events are the same HTML for every reader with the same roles, the same
+language and the same URL; only a few marks depend on who reads them (a member sees
+their own postcode even when they hide it from others). :func:`fragment` renders such a
+piece once per process and keeps it until
 
 - any process commits a write: the generation of :func:`lets_site.settings.shared`
   (the page cache's generation file), so a new, changed or withdrawn listing shows at
