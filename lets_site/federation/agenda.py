@@ -162,12 +162,6 @@ class AgendaRow:
         return kind_label(self.kind) if self.kind else ""
 
 
-def _feeds() -> list[Feed]:
-    return list(db.session.scalars(
-        select(Feed).options(load_only(Feed.id, Feed.slug, Feed.group_name, Feed.group_info))
-        .order_by(Feed.slug)))
-
-
 def _midnight(day: date, zone: ZoneInfo) -> datetime:
     return datetime(day.year, day.month, day.day, tzinfo=zone).astimezone(UTC)
 
@@ -214,13 +208,11 @@ def _own_time(row: AgendaRow, zone: ZoneInfo) -> str | None:
     return f"{start.strftime('%H:%M')} {row.zone}"
 
 
-def _rows(query: Any, feeds: dict[int, Feed] | None, zone: ZoneInfo,
-          text: bool = False) -> list[AgendaRow]:
-    """The rows of ``query``, named after their groups: ``feeds`` or, when None, the
-    rows' own feeds read in one query."""
+def _rows(query: Any, zone: ZoneInfo, text: bool = False) -> list[AgendaRow]:
+    """The rows of ``query``, named after their groups (the rows' own feeds, read in one
+    query)."""
     items = list(db.session.scalars(query))
-    named = {f.id: (f.slug, f.group_name or f.slug) for f in feeds.values()} \
-        if feeds is not None else groupfilter.names(item.feed_id for item in items)
+    named = groupfilter.names(item.feed_id for item in items)
     found = []
     for item in items:
         slug, name = named.get(item.feed_id, ("", ""))
@@ -278,7 +270,7 @@ def agenda(filters: Filters, zone: ZoneInfo, now: datetime, page: int = 1,
     query = (select(FeedItem).options(load_only(*_LIST_COLUMNS)).where(*where)
              .order_by(FeedItem.start_at, FeedItem.id)
              .offset((number - 1) * per_page).limit(per_page))
-    rows = _rows(query, None, zone) if total else []
+    rows = _rows(query, zone) if total else []
     kinds = shared(f"{_KINDS}:{today.isoformat()}", lambda: _kinds(now))
     choices = Choices(
         groups=listed, regions=groupfilter.regions(),
@@ -306,9 +298,8 @@ def calendar_rows(filters: Filters, zone: ZoneInfo, now: datetime,
                   limit: int = CALENDAR_LIMIT) -> list[AgendaRow]:
     """The calendar's events: those the filters ask for that ended at most a week ago,
     soonest first, at most ``limit``."""
-    feeds = _feeds()
     query = _calendar_query(filters, zone, now, limit, FeedItem)
-    return _rows(query, {f.id: f for f in feeds}, zone, text=True)
+    return _rows(query, zone, text=True)
 
 
 def calendar_fingerprint(filters: Filters, zone: ZoneInfo, now: datetime,
@@ -320,10 +311,10 @@ def calendar_fingerprint(filters: Filters, zone: ZoneInfo, now: datetime,
     event, a tombstone, a deletion, an event ending (more than ``CALENDAR_KEEP`` ago) or
     another filter changes the list of ids. The site's own inputs (its name, zone and
     the reader's language) are the caller's to add."""
-    feeds = _feeds()
     digest = hashlib.sha256()
-    for feed in feeds:
-        digest.update(f"{feed.id}\t{feed.slug}\t{feed.group_name}\n".encode())
+    for feed_id, slug, name in db.session.execute(
+            select(Feed.id, Feed.slug, Feed.group_name).order_by(Feed.slug)):
+        digest.update(f"{feed_id}\t{slug}\t{name}\n".encode())
     digest.update(b"--\n")
     query = _calendar_query(filters, zone, now, limit, FeedItem.id,
                             FeedItem.revision, FeedItem.merged_at)
@@ -335,14 +326,11 @@ def calendar_fingerprint(filters: Filters, zone: ZoneInfo, now: datetime,
 def neighbours(zone: ZoneInfo, now: datetime,
                limit: int = NEIGHBOUR_EVENTS) -> list[AgendaRow]:
     """The followed groups' next events (not cancelled, not ended), for the events page."""
-    feeds = {f.id: f for f in _feeds()}
-    if not feeds:
-        return []
     query = (select(FeedItem).options(load_only(*_LIST_COLUMNS))
              .where(FeedItem.type == "event", FeedItem.deleted.is_(False),
                     FeedItem.end_at > now)
              .order_by(FeedItem.start_at, FeedItem.id).limit(limit * 3))
-    rows = [r for r in _rows(query, feeds, zone) if not r.cancelled]
+    rows = [r for r in _rows(query, zone) if not r.cancelled]
     return rows[:limit]
 
 
